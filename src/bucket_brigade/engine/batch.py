@@ -9,7 +9,7 @@ import numpy as np
 
 from bucket_brigade.engine import kernel
 from bucket_brigade.game.reference import Seat
-from bucket_brigade.game.rng import AGENT_STREAM, WORLD_STREAM, stream_states
+from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, stream_states
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
 
@@ -107,8 +107,10 @@ class GameBatch:
     def reset(self, seed: int) -> np.ndarray:
         """Restart every game from ``seed``; returns the external agents' observations."""
         self.seed = int(seed)
-        self.world_rng = stream_states(self.seed, self.num_games, WORLD_STREAM)
-        self.agent_rng = stream_states(self.seed, self.num_games, AGENT_STREAM)
+        # Column 0 is the world's stream, column 1 + i agent i's.
+        self.streams = stream_states(
+            self.seed, self.num_games,
+            [WORLD_STREAM, *(agent_stream(i) for i in range(self.num_agents))])
         kernel.reset_games(*self._state(), self.external_agents, self.observations,
                            self._scratch)
         return self.observations
@@ -133,7 +135,7 @@ class GameBatch:
     def _state(self) -> tuple:
         return (self.houses, self.nights, self.locations, self.modes, self.signals,
                 self.last_target, self.potentials, self.scores, self.work_nights,
-                self.honest_nights, self.params, self.world_rng, self.agent_rng,
+                self.honest_nights, self.params, self.streams,
                 self._pool_params, self._pool_random, self._pool_size,
                 self.scenario.initial_fires, self._info)
 

@@ -44,10 +44,10 @@ _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
 @nb.njit(inline="always", **_JIT)
-def _uniform(states, e):
-    """Advance game e's SplitMix64 stream and return a draw in [0, 1)."""
-    s = states[e] + _GAMMA
-    states[e] = s
+def _uniform(streams, e, k):
+    """Advance game e's SplitMix64 stream k (0 = world, 1 + i = agent i); a draw in [0, 1)."""
+    s = streams[e, k] + _GAMMA
+    streams[e, k] = s
     z = (s ^ (s >> _S30)) * _MIX_1
     z = (z ^ (z >> _S27)) * _MIX_2
     z = z ^ (z >> _S31)
@@ -55,16 +55,16 @@ def _uniform(states, e):
 
 
 @nb.njit(**_JIT)
-def _scripted_action(e, i, houses, locations, signals, last_target, params, agent_rng,
+def _scripted_action(e, i, houses, locations, signals, last_target, params, streams,
                      scores, num_houses, num_agents):
     """Compiled twin of ``game.scripted.scripted_action``; returns (house, mode, signal)."""
-    u_work = _uniform(agent_rng, e)
-    u_tie = _uniform(agent_rng, e)
-    u_fatigue = _uniform(agent_rng, e)
-    u_explore = _uniform(agent_rng, e)
-    u_house = _uniform(agent_rng, e)
-    u_mode = _uniform(agent_rng, e)
-    u_honest = _uniform(agent_rng, e)
+    u_work = _uniform(streams, e, 1 + i)
+    u_tie = _uniform(streams, e, 1 + i)
+    u_fatigue = _uniform(streams, e, 1 + i)
+    u_explore = _uniform(streams, e, 1 + i)
+    u_house = _uniform(streams, e, 1 + i)
+    u_mode = _uniform(streams, e, 1 + i)
+    u_honest = _uniform(streams, e, 1 + i)
     p = params[e, i]
     num_burning = 0
     for j in range(num_houses):
@@ -128,17 +128,17 @@ def _target_score(e, i, j, p, locations, signals, num_houses, num_agents):
 
 @nb.njit(**_JIT)
 def _reset_game(e, houses, nights, locations, modes, signals, last_target, potentials, scores,
-                work_nights, honest_nights, params, world_rng, agent_rng, pool_params,
+                work_nights, honest_nights, params, streams, pool_params,
                 pool_random, pool_size, initial_fires, scratch):
     """Start game e afresh: draw scripted strategies, then light the first fires."""
     num_agents = locations.shape[1]
     num_houses = houses.shape[1]
     for i in range(num_agents):
         if pool_size[i] > 0:
-            k = int(_uniform(agent_rng, e) * pool_size[i])
+            k = int(_uniform(streams, e, 1 + i) * pool_size[i])
             if pool_random[i, k]:
                 for q in range(NUM_PARAMS):
-                    params[e, i, q] = _uniform(agent_rng, e)
+                    params[e, i, q] = _uniform(streams, e, 1 + i)
             else:
                 for q in range(NUM_PARAMS):
                     params[e, i, q] = pool_params[i, k, q]
@@ -155,7 +155,7 @@ def _reset_game(e, houses, nights, locations, modes, signals, last_target, poten
         order[j] = j
         houses[e, j] = SAFE
     for j in range(initial_fires):  # partial Fisher-Yates, as the reference engine
-        swap = j + int(_uniform(world_rng, e) * (num_houses - j))
+        swap = j + int(_uniform(streams, e, 0) * (num_houses - j))
         order[j], order[swap] = order[swap], order[j]
     for j in range(initial_fires):
         houses[e, order[j]] = BURNING
@@ -203,12 +203,12 @@ def _potential(e, agent, houses, sc, num_agents, team_term):
 
 @nb.njit(parallel=True, **_JIT)
 def reset_games(houses, nights, locations, modes, signals, last_target, potentials, scores,
-                work_nights, honest_nights, params, world_rng, agent_rng, pool_params,
+                work_nights, honest_nights, params, streams, pool_params,
                 pool_random, pool_size, initial_fires, info, observers, obs_out, scratch):
     """Reset every game of the batch and write the observers' first observations."""
     for e in nb.prange(houses.shape[0]):
         _reset_game(e, houses, nights, locations, modes, signals, last_target, potentials,
-                    scores, work_nights, honest_nights, params, world_rng, agent_rng,
+                    scores, work_nights, honest_nights, params, streams,
                     pool_params, pool_random, pool_size, initial_fires, scratch)
         for k in range(observers.shape[0]):
             _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_out[e, k])
@@ -216,7 +216,7 @@ def reset_games(houses, nights, locations, modes, signals, last_target, potentia
 
 @nb.njit(parallel=True, **_JIT)
 def step_games(houses, nights, locations, modes, signals, last_target, potentials, scores,
-               work_nights, honest_nights, params, world_rng, agent_rng, pool_params,
+               work_nights, honest_nights, params, streams, pool_params,
                pool_random, pool_size, initial_fires, info, observers, obs_out,
                scratch, sc, min_nights, max_nights, external_slot, actions, chosen,
                score_buf, rewards_out, done_out, final_obs, final_scores, final_work,
@@ -239,7 +239,7 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
                 chosen[e, i, 2] = actions[e, slot, 2]
             else:
                 h, m, s = _scripted_action(e, i, houses, locations, signals, last_target,
-                                           params, agent_rng, score_buf, num_houses,
+                                           params, streams, score_buf, num_houses,
                                            num_agents)
                 chosen[e, i, 0] = h
                 chosen[e, i, 1] = m
@@ -259,7 +259,7 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
         # 2. Extinguish.
         for j in range(num_houses):
             if houses[e, j] == BURNING and workers[j] > 0:
-                if _uniform(world_rng, e) < 1.0 - extinguish_fail ** workers[j]:
+                if _uniform(streams, e, 0) < 1.0 - extinguish_fail ** workers[j]:
                     houses[e, j] = SAFE
         # 3. Spread. `workers` is reused from here on as the "ignited tonight" flags.
         for j in range(num_houses):
@@ -269,10 +269,10 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
                 continue
             left = (j - 1) % num_houses
             right = (j + 1) % num_houses
-            if houses[e, left] == SAFE and _uniform(world_rng, e) < sc[SC_SPREAD]:
+            if houses[e, left] == SAFE and _uniform(streams, e, 0) < sc[SC_SPREAD]:
                 workers[left] = 1
             if right != left and houses[e, right] == SAFE \
-                    and _uniform(world_rng, e) < sc[SC_SPREAD]:
+                    and _uniform(streams, e, 0) < sc[SC_SPREAD]:
                 workers[right] = 1
         # 4. Burn-out.
         for j in range(num_houses):
@@ -281,7 +281,7 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
         # 5. Sparks.
         for j in range(num_houses):
             if houses[e, j] == SAFE and workers[j] == 0 \
-                    and _uniform(world_rng, e) < sc[SC_SPARK]:
+                    and _uniform(streams, e, 0) < sc[SC_SPARK]:
                 workers[j] = 1
         any_fire = False
         safe = 0
@@ -321,7 +321,7 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
                 _write_obs(e, observers[k], houses, locations, modes, signals, info,
                            final_obs[e, k])
             _reset_game(e, houses, nights, locations, modes, signals, last_target, potentials,
-                        scores, work_nights, honest_nights, params, world_rng, agent_rng,
+                        scores, work_nights, honest_nights, params, streams,
                         pool_params, pool_random, pool_size, initial_fires, scratch)
         for k in range(observers.shape[0]):
             _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_out[e, k])

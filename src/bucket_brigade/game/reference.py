@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bucket_brigade.game.rng import AGENT_STREAM, WORLD_STREAM, SplitMix64, stream_state
+from bucket_brigade.game.rng import WORLD_STREAM, SplitMix64, agent_stream, stream_state
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, scripted_action
 
@@ -48,7 +48,8 @@ class ReferenceGame:
         self.num_agents = len(self.seats)
         self.scenario.check_num_agents(self.num_agents)
         self.world_rng = SplitMix64(stream_state(self.seed, self.game_index, WORLD_STREAM))
-        self.agent_rng = SplitMix64(stream_state(self.seed, self.game_index, AGENT_STREAM))
+        self.agent_rngs = [SplitMix64(stream_state(self.seed, self.game_index, agent_stream(i)))
+                           for i in range(self.num_agents)]
         self.reset()
 
     # -- reset -------------------------------------------------------------------------
@@ -56,13 +57,13 @@ class ReferenceGame:
         """Start the next game of this stream: pick strategies, light the first fires."""
         sc, num_houses = self.scenario, self.scenario.num_houses
         self.params: list[tuple[float, ...] | None] = []
-        for seat in self.seats:
+        for seat, rng in zip(self.seats, self.agent_rngs):
             if seat.external:
                 self.params.append(None)
                 continue
-            entry = seat.pool[int(self.agent_rng.uniform() * len(seat.pool))]
+            entry = seat.pool[int(rng.uniform() * len(seat.pool))]
             if entry is None:
-                entry = tuple(self.agent_rng.uniform() for _ in range(NUM_PARAMS))
+                entry = tuple(rng.uniform() for _ in range(NUM_PARAMS))
             self.params.append(entry)
         order = list(range(num_houses))
         for i in range(sc.initial_fires):  # partial Fisher-Yates: distinct, uniform
@@ -95,7 +96,7 @@ class ReferenceGame:
             else:
                 actions.append(scripted_action(i, self.params[i], self.houses, self.signals,
                                                self.locations, self.last_targets[i],
-                                               self.agent_rng))
+                                               self.agent_rngs[i]))
         # 1. Publish.
         self.locations = [a[0] for a in actions]
         self.modes = [a[1] for a in actions]

@@ -1,9 +1,11 @@
 """Per-game random streams (SplitMix64), identical in the reference and the fast engine.
 
-Every game owns two 64-bit stream states: one for the world (fires, spread,
-sparks) and one for scripted agents. A game's draws therefore never depend on
-how many other games share a batch, and the reference engine can replay the
-exact draws of the compiled kernel. The order in which draws are taken is part
+Every game owns one 64-bit stream for the world (fires, spread, sparks) and one
+per agent seat (scripted decisions and strategy draws). A game's draws never
+depend on how many other games share a batch, and one seat's strategy never
+shifts another seat's draws, so strategies compared in a seat face the same
+opponents and the same world (common random numbers). The reference engine
+replays the exact draws of the compiled kernel. The order in which draws are taken is part
 of the engine contract and is documented in ``docs/engine.md``.
 """
 
@@ -18,7 +20,11 @@ MIX_2 = 0x94D049BB133111EB
 UNIT = 1.0 / (1 << 53)
 
 WORLD_STREAM = 1
-AGENT_STREAM = 2
+
+
+def agent_stream(agent: int) -> int:
+    """Stream id of agent seat ``agent`` (the world is stream 1)."""
+    return 2 + agent
 
 
 def mix64(value: int) -> int:
@@ -34,10 +40,10 @@ def stream_state(seed: int, game: int, stream: int) -> int:
     return mix64(mix64(mix64(seed & MASK64) ^ stream) + game)
 
 
-def stream_states(seed: int, num_games: int, stream: int, first_game: int = 0) -> np.ndarray:
-    """Initial states for games first_game .. first_game + num_games - 1."""
+def stream_states(seed: int, num_games: int, streams: list[int]) -> np.ndarray:
+    """Initial states [num_games, len(streams)] of the given streams of every game."""
     return np.array(
-        [stream_state(seed, first_game + g, stream) for g in range(num_games)], dtype=np.uint64
+        [[stream_state(seed, g, s) for s in streams] for g in range(num_games)], dtype=np.uint64
     )
 
 

@@ -1,0 +1,5 @@
+"""Errors that mean "the user asked for something invalid" (exit code 2 on the CLI)."""
+
+
+class UsageError(ValueError):
+    """Bad input from the user: the message names the value and the valid choices."""
