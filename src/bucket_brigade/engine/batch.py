@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 
 from bucket_brigade.engine import kernel
@@ -14,6 +15,8 @@ from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
 
 ACTION_FIELDS = ("house", "mode", "signal")
+# Below this many games one thread is faster: waking idle threads costs more than the games.
+PARALLEL_MIN_GAMES = 256
 
 
 @dataclass
@@ -28,6 +31,26 @@ class FinishedGames:
     houses_saved: np.ndarray  # int32 [E]
     houses_ruined: np.ndarray  # int32 [E]
     nights: np.ndarray  # int32 [E]
+
+    @classmethod
+    def empty(cls, num_games: int, num_external: int, obs_dim: int,
+              num_agents: int) -> FinishedGames:
+        e, n = num_games, num_agents
+        return cls(
+            done=np.zeros(e, dtype=np.bool_),
+            observations=np.zeros((e, num_external, obs_dim), dtype=np.float32),
+            scores=np.zeros((e, n)),
+            work_rate=np.zeros((e, n)),
+            honesty=np.zeros((e, n)),
+            houses_saved=np.zeros(e, dtype=np.int64),
+            houses_ruined=np.zeros(e, dtype=np.int64),
+            nights=np.zeros(e, dtype=np.int64),
+        )
+
+    def copy_rows(self, source: FinishedGames, rows: np.ndarray) -> None:
+        """Copy the given games' statistics from ``source`` into this record."""
+        for f in fields(self):
+            getattr(self, f.name)[rows] = getattr(source, f.name)[rows]
 
 
 class GameBatch:
@@ -92,16 +115,8 @@ class GameBatch:
         self._chosen = np.zeros((e, n, 3), dtype=np.int64)
         self.observations = np.zeros((e, x, self.obs_dim), dtype=np.float32)
         self.rewards = np.zeros((e, n))
-        self.finished = FinishedGames(
-            done=np.zeros(e, dtype=np.bool_),
-            observations=np.zeros((e, x, self.obs_dim), dtype=np.float32),
-            scores=np.zeros((e, n)),
-            work_rate=np.zeros((e, n)),
-            honesty=np.zeros((e, n)),
-            houses_saved=np.zeros(e, dtype=np.int64),
-            houses_ruined=np.zeros(e, dtype=np.int64),
-            nights=np.zeros(e, dtype=np.int64),
-        )
+        self.finished = FinishedGames.empty(e, x, self.obs_dim, n)
+        self._threads = numba.config.NUMBA_NUM_THREADS if e >= PARALLEL_MIN_GAMES else 1
         self.reset(seed)
 
     def reset(self, seed: int) -> np.ndarray:
@@ -111,6 +126,11 @@ class GameBatch:
         self.streams = stream_states(
             self.seed, self.num_games,
             [WORLD_STREAM, *(agent_stream(i) for i in range(self.num_agents))])
+        return self.restart()
+
+    def restart(self) -> np.ndarray:
+        """Abandon the current games and start each stream's next one, without reseeding."""
+        numba.set_num_threads(self._threads)
         kernel.reset_games(*self._state(), self.external_agents, self.observations,
                            self._scratch)
         return self.observations
@@ -124,6 +144,7 @@ class GameBatch:
         see :attr:`finished` for the games that ended. Arrays are reused between calls.
         """
         f = self.finished
+        numba.set_num_threads(self._threads)
         kernel.step_games(*self._state(), self.external_agents, self.observations,
                           self._scratch, self._sc, self.scenario.min_nights,
                           self.scenario.max_nights, self._external_slot, actions,
@@ -131,6 +152,27 @@ class GameBatch:
                           f.observations, f.scores, f.work_rate, f.honesty, f.houses_saved,
                           f.houses_ruined, f.nights)
         return self.observations, self.rewards, f.done
+
+    def play_out(self, policy: Callable[[np.ndarray], np.ndarray] | None = None
+                 ) -> FinishedGames:
+        """Play from the current state until every game has ended once.
+
+        ``policy`` maps observations [E, n_external, obs_dim] to valid actions
+        [E, n_external, 3]; it may be omitted when every seat is scripted. Returns
+        each game's statistics at its first ending (games that end early keep
+        playing their next game meanwhile, which is simply ignored).
+        """
+        if policy is None and len(self.external_agents):
+            raise ValueError("play_out needs a policy: this batch has external seats")
+        result = FinishedGames.empty(self.num_games, len(self.external_agents), self.obs_dim,
+                                     self.num_agents)
+        no_actions = np.zeros((self.num_games, 0, 3), dtype=np.int64)
+        while not result.done.all():
+            self.step(no_actions if policy is None else policy(self.observations))
+            fresh = self.finished.done & ~result.done
+            if fresh.any():
+                result.copy_rows(self.finished, fresh)
+        return result
 
     def _state(self) -> tuple:
         return (self.houses, self.nights, self.locations, self.modes, self.signals,
@@ -160,15 +202,15 @@ def check_actions(actions: np.ndarray, leading_shape: tuple[int, ...],
             raise ValueError(f"actions have dtype {array.dtype}, expected integers")
         bad = ~np.isfinite(array) | (array != np.round(array))
         if bad.any():
-            raise ValueError(f"action value {array[bad].flat[0]!r} is not an integer")
+            raise ValueError(f"action value {array[bad].flat[0].item()!r} is not an integer")
     array = array.astype(np.int64, copy=False)
     limits = np.array([num_houses, 2, 2])
     bad = (array < 0) | (array >= limits)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         field = ACTION_FIELDS[index[-1]]
+        where = f" at index {index[:-1]}" if index[:-1] else ""
         raise ValueError(
-            f"action {field}={array[index]} at index {index[:-1]} is out of range "
-            f"0..{limits[index[-1]] - 1}"
+            f"action {field}={array[index]}{where} is out of range 0..{limits[index[-1]] - 1}"
         )
     return array

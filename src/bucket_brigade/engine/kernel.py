@@ -258,9 +258,9 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
             workers[h] += m
         # 2. Extinguish.
         for j in range(num_houses):
-            if houses[e, j] == BURNING and workers[j] > 0:
-                if _uniform(streams, e, 0) < 1.0 - extinguish_fail ** workers[j]:
-                    houses[e, j] = SAFE
+            if houses[e, j] == BURNING and workers[j] > 0 \
+                    and _uniform(streams, e, 0) < 1.0 - extinguish_fail ** workers[j]:
+                houses[e, j] = SAFE
         # 3. Spread. `workers` is reused from here on as the "ignited tonight" flags.
         for j in range(num_houses):
             workers[j] = 0

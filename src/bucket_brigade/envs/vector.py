@@ -48,10 +48,10 @@ class BucketBrigadeVectorEnv(VectorEnv):
                  opponents: Sequence[StrategySpec | Seat] | str | None = None,
                  cheap_talk: bool = False, seed: int | None = None) -> None:
         self.scenario = get_scenario(scenario)
-        seats = [Seat(), *opponent_seats(num_opponents, opponents)]
+        seats = [Seat(), *opponent_seats(num_opponents, opponents, self.scenario.name)]
         self.cheap_talk = bool(cheap_talk)
-        self._seed = _fresh_seed() if seed is None else int(seed)
-        self.games = GameBatch(self.scenario, seats, num_envs, seed=self._seed)
+        self.games = GameBatch(self.scenario, seats, num_envs,
+                               seed=fresh_seed() if seed is None else int(seed))
         self.num_envs = num_envs
         self.num_agents = len(seats)
         self.single_observation_space = observation_space(self.scenario, self.num_agents)
@@ -59,14 +59,24 @@ class BucketBrigadeVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._truncations = np.zeros(num_envs, dtype=np.bool_)
+        self._played = False
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Restart from ``seed``; without one, start the next game of every stream.
+
+        Games not played yet are kept, so ``make_vec_env(seed=s).reset()`` equals
+        ``reset(seed=s)`` and game e then follows ``ReferenceGame(seed=s, game_index=e)``.
+        """
         super().reset(seed=seed)
         if seed is not None:
-            self._seed = int(seed)
             self.action_space.seed(seed)
-        obs = self.games.reset(self._seed)
+            obs = self.games.reset(int(seed))
+        elif self._played:
+            obs = self.games.restart()
+        else:
+            obs = self.games.observations
+        self._played = False
         return obs[:, LEARNER].copy(), {}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -78,6 +88,7 @@ class BucketBrigadeVectorEnv(VectorEnv):
                              f"expected {(self.num_envs, width)}")
         checked = self.games.check_actions(full_actions(actions, self.cheap_talk)[:, None, :])
         obs, rewards, done = self.games.step(checked)
+        self._played = True
         infos: dict[str, Any] = {}
         if done.any():
             mask = done.copy()
@@ -101,5 +112,6 @@ def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation"
     return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed)
 
 
-def _fresh_seed() -> int:
+def fresh_seed() -> int:
+    """A random 63-bit seed for an environment built without one."""
     return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))

@@ -81,7 +81,7 @@ class Scenario:
     @property
     def initial_fires(self) -> int:
         """Number of houses burning at reset: round(initial_fire_fraction x H)."""
-        return int(round(self.initial_fire_fraction * self.num_houses))
+        return round(self.initial_fire_fraction * self.num_houses)
 
     def check_num_agents(self, num_agents: int) -> None:
         """Refuse an agent count outside 2 <= N <= H."""
@@ -166,7 +166,7 @@ SCENARIOS: dict[str, Scenario] = {
 SCENARIO_FIELDS = tuple(f.name for f in fields(Scenario))
 
 
-def get_scenario(name: str | Scenario, **overrides: Any) -> Scenario:
+def get_scenario(name: str | Scenario, /, **overrides: Any) -> Scenario:
     """A named scenario (or a TOML/JSON file path), with optional field overrides."""
     if isinstance(name, Scenario):
         base = name
@@ -199,7 +199,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"scenario file {str(path)!r} is not valid {path.suffix[1:]}: {exc}") from None
+        raise ValueError(
+            f"scenario file {str(path)!r} is not valid {path.suffix[1:]}: {exc}"
+        ) from None
     if not isinstance(data, dict):
         raise ValueError(f"scenario file {str(path)!r} must hold a table of fields")
     data = dict(data)

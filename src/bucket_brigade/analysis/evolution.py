@@ -1,0 +1,108 @@
+"""Evolving scripted strategies with CMA-ES on the batched engine.
+
+Fitness is a strategy's mean score over many games. Within a generation every
+candidate plays the same games (the same seed, hence the same world and
+opponent draws: common random numbers), so candidates are ranked by their
+differences, not by luck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import cma
+import numpy as np
+
+from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
+from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.game.reference import Seat
+from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scripted import NUM_PARAMS, PARAM_NAMES
+
+HELD_OUT_GAMES = 2000
+
+
+@dataclass
+class EvolutionResult:
+    """What an evolution run found and how (saved as JSON)."""
+
+    scenario: str
+    params: list[float]
+    fitness: float  # mean score of the result on held-out games
+    fitness_ci95: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    mode: str = "self-play"
+    num_agents: int = 4
+    games: int = 0
+    generations: int = 0
+    popsize: int = 0
+    seed: int = 0
+    command: str = ""
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["named_params"] = dict(zip(PARAM_NAMES, self.params))
+        return data
+
+
+def strategy_fitness(params: Sequence[float], scenario: Scenario, num_agents: int,
+                     opponents: Sequence[StrategySpec | Seat] | str | None, games: int,
+                     seed: int) -> np.ndarray:
+    """Per-game score of ``params``: the mean over all seats in self-play
+    (``opponents`` None), else seat 0's score against the opponents."""
+    candidate = make_seat(list(params))
+    if opponents is None:
+        seats = [candidate] * num_agents
+    else:
+        seats = [candidate, *opponent_seats(num_agents - 1, opponents, scenario.name)]
+    finished = GameBatch(scenario, seats, games, seed=seed).play_out()
+    return finished.scores.mean(axis=1) if opponents is None else finished.scores[:, 0]
+
+
+def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
+           games: int = 500, seed: int = 0, num_agents: int = 4,
+           opponents: Sequence[StrategySpec | Seat] | str | None = None,
+           on_generation: Callable[[int, float, float], None] | None = None
+           ) -> EvolutionResult:
+    """Search the 10 scripted parameters (in [0, 1]) for the highest mean score."""
+    for name, value, low in (("generations", generations, 1), ("popsize", popsize, 2),
+                             ("games", games, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+    scenario = get_scenario(scenario)
+    scenario.check_num_agents(num_agents)
+    es = cma.CMAEvolutionStrategy(
+        [0.5] * NUM_PARAMS, 0.3,
+        {"bounds": [0.0, 1.0], "popsize": popsize, "seed": seed + 1, "verbose": -9},
+    )
+    history = []
+    seeds = np.random.SeedSequence(seed).generate_state(generations + 1, dtype=np.uint32)
+    for generation in range(generations):
+        candidates = es.ask()
+        fitness = [
+            float(strategy_fitness(np.clip(x, 0, 1), scenario, num_agents, opponents, games,
+                                   int(seeds[generation])).mean())
+            for x in candidates
+        ]
+        es.tell(candidates, [-f for f in fitness])  # CMA-ES minimises
+        history.append({"generation": generation, "best": max(fitness),
+                        "mean": float(np.mean(fitness))})
+        if on_generation is not None:
+            on_generation(generation, max(fitness), float(np.mean(fitness)))
+    best = np.clip(es.result.xfavorite, 0.0, 1.0)
+    held_out = strategy_fitness(best, scenario, num_agents, opponents, HELD_OUT_GAMES,
+                                int(seeds[generations]))
+    return EvolutionResult(
+        scenario=scenario.name,
+        params=[round(float(v), 6) for v in best],
+        fitness=float(held_out.mean()),
+        fitness_ci95=float(1.959964 * held_out.std(ddof=1) / np.sqrt(len(held_out))),
+        history=history,
+        mode="self-play" if opponents is None else f"vs {opponents}",
+        num_agents=num_agents,
+        games=games,
+        generations=generations,
+        popsize=popsize,
+        seed=seed,
+    )

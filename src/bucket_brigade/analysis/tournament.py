@@ -1,0 +1,131 @@
+"""Evaluation tables: trained policies and scripted strategies in the same seat, against the
+same opponents, on the same games (common random numbers), across scenarios."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bucket_brigade.agents.strategies import RANDOM, evolved_scenarios
+from bucket_brigade.analysis.models import LoadedPolicy
+from bucket_brigade.evaluation import evaluate
+from bucket_brigade.game.scenarios import SCENARIOS, get_scenario
+from bucket_brigade.game.scripted import ARCHETYPES
+from bucket_brigade.io import atomic_write_bytes, atomic_write_text, save_json
+
+COMPARISON_STRATEGIES = (*ARCHETYPES, RANDOM, "evolved")
+SUMMARY_FIELDS = ("mean_score", "ci95", "houses_saved", "nights", "work_rate", "honesty")
+
+
+def parse_scenarios(text: str) -> list[str]:
+    """``all`` or a comma list of scenario names (each checked)."""
+    if text.strip() == "all":
+        return list(SCENARIOS)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ValueError("--scenarios names no scenario; use 'all' or a comma list")
+    return [get_scenario(n).name for n in names]
+
+
+def run_tournament(models: Sequence[LoadedPolicy], scenarios: Sequence[str],
+                   opponents: Sequence[str], num_opponents: int = 3, games: int = 1000,
+                   seed: int = 0, strategies: Sequence[str] = COMPARISON_STRATEGIES,
+                   on_row: Callable[[dict], None] | None = None) -> list[dict]:
+    """One row per (candidate, scenario, opponent strategy); every opponent seat plays it."""
+    rows = []
+    for scenario_name in scenarios:
+        scenario = get_scenario(scenario_name)
+        for model in models:
+            model.check_fits(scenario, num_opponents + 1)
+        candidates: list[tuple[str, str, object]] = [
+            ("model", m.name, m.network) for m in models]
+        candidates += [("strategy", s, _strategy_for(s, scenario.name)) for s in strategies
+                       if _available(s, scenario.name)]
+        for opponent in opponents:
+            for kind, name, player in candidates:
+                result = evaluate(player, scenario, [_strategy_for(opponent, scenario.name)],
+                                  num_opponents, games, seed)
+                row = {"candidate": name, "kind": kind, "scenario": scenario.name,
+                       "opponents": opponent, **result.summary()}
+                rows.append(row)
+                if on_row is not None:
+                    on_row(row)
+    return rows
+
+
+def generalization_matrix(models: Sequence[LoadedPolicy], scenarios: Sequence[str],
+                          opponents: str, num_opponents: int = 3, games: int = 1000,
+                          seed: int = 0) -> list[dict]:
+    """Every model on every scenario: rows carry the scenario each model was trained on."""
+    rows = []
+    for model in models:
+        for scenario_name in scenarios:
+            scenario = get_scenario(scenario_name)
+            model.check_fits(scenario, num_opponents + 1)
+            result = evaluate(model.network, scenario, [_strategy_for(opponents, scenario.name)],
+                              num_opponents, games, seed)
+            rows.append({"candidate": model.name, "trained_on": model.trained_on or "?",
+                         "scenario": scenario.name, "opponents": opponents, **result.summary()})
+    return rows
+
+
+def _strategy_for(name: str, scenario: str) -> str:
+    """A bare ``evolved`` means the evolved strategy of the scenario being played."""
+    return f"evolved:{scenario}" if name == "evolved" else name
+
+
+def _available(name: str, scenario: str) -> bool:
+    return name != "evolved" or scenario in evolved_scenarios()
+
+
+def write_tables(rows: list[dict], out_dir: Path, row_key: str, column_keys: Sequence[str],
+                 title: str) -> list[Path]:
+    """results.json, results.csv and heatmap.png (mean score, coloured within each column)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, csv_path, png_path = (out_dir / "results.json", out_dir / "results.csv",
+                                     out_dir / "heatmap.png")
+    save_json({"title": title, "rows": rows}, json_path)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(csv_path, buffer.getvalue())
+    save_heatmap(rows, png_path, row_key, column_keys, title)
+    return [json_path, csv_path, png_path]
+
+
+def save_heatmap(rows: list[dict], path: Path, row_key: str, column_keys: Sequence[str],
+                 title: str) -> None:
+    """Mean scores annotated; colour = score relative to the column (scales differ by scenario)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    row_names = list(dict.fromkeys(r[row_key] for r in rows))
+    columns = list(dict.fromkeys(" / ".join(str(r[k]) for k in column_keys) for r in rows))
+    values = np.full((len(row_names), len(columns)), np.nan)
+    for r in rows:
+        column = " / ".join(str(r[k]) for k in column_keys)
+        values[row_names.index(r[row_key]), columns.index(column)] = r["mean_score"]
+    centred = values - np.nanmean(values, axis=0)
+    spread = np.nanstd(values, axis=0)
+    colours = centred / np.where(spread > 0, spread, 1.0)
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(columns), 1.0 + 0.45 * len(row_names)))
+    ax.imshow(colours, cmap="RdYlGn", vmin=-2, vmax=2, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(row_names)), row_names, fontsize=8)
+    for i in range(len(row_names)):
+        for j in range(len(columns)):
+            if np.isfinite(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=7)
+    ax.set_title(title + "\n(mean score; colour: relative to the column)", fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,100 @@
+"""``bucket-brigade bench``: rerunnable speed measurements of the engine and the trainer.
+
+Figures are printed, never asserted: they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+import numpy as np
+
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, opponent_seats
+from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.scenarios import get_scenario
+
+ACTION_BLOCK = 64  # pre-drawn random learner actions, reused cyclically
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", choices=("env", "train"), help="what to measure")
+    parser.add_argument("--scenario", default="trivial_cooperation", help="scenario name")
+    parser.add_argument("--games", type=int, default=4096,
+                        help="games in the batch for `env` (default: 4096)")
+    parser.add_argument("--seconds", type=float, default=3.0,
+                        help="measuring time per engine (default: 3)")
+    parser.add_argument("--steps", type=int, default=1_000_000,
+                        help="learner steps for `train` (default: 1M)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.target == "env":
+        figures = benchmark_engine(args.scenario, args.games, args.seconds)
+    else:
+        from bucket_brigade.training import benchmark_training
+
+        figures = benchmark_training(scenario=args.scenario, steps=args.steps)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>28}: {value:,.1f}" if isinstance(value, float) else
+                  f"{key:>28}: {value}")
+
+
+def benchmark_engine(scenario_name: str = "trivial_cooperation", num_games: int = 4096,
+                     seconds: float = 3.0, seed: int = 0) -> dict[str, Any]:
+    """Game-nights per second: a uniformly random learner against the default opponents."""
+    if num_games < 1:
+        raise ValueError(f"--games={num_games} must be >= 1")
+    if seconds <= 0:
+        raise ValueError(f"--seconds={seconds} must be > 0")
+    scenario = get_scenario(scenario_name)
+    seats = [Seat(), *opponent_seats(3, DEFAULT_OPPONENTS)]
+    rng = np.random.default_rng(seed)
+    actions = np.empty((ACTION_BLOCK, num_games, 1, 3), dtype=np.int64)
+    actions[..., 0] = rng.integers(0, scenario.num_houses, actions.shape[:-1])
+    actions[..., 1] = rng.integers(0, 2, actions.shape[:-1])
+    actions[..., 2] = actions[..., 1]
+
+    batch = GameBatch(scenario, seats, num_games, seed=seed)
+    batch.step(actions[0])  # compile (or load the cached kernel) before timing
+    nights, elapsed = _time_loop(lambda k: batch.step(actions[k % ACTION_BLOCK]), seconds)
+    fast = nights * num_games / elapsed
+
+    game = ReferenceGame(scenario, seats, seed=seed)
+    flat = actions[:, 0, 0]
+
+    def reference_night(k: int) -> None:
+        game.step({0: tuple(int(v) for v in flat[k % ACTION_BLOCK])})
+        if game.done:
+            game.reset()
+
+    ref_nights, ref_elapsed = _time_loop(reference_night, min(seconds, 2.0))
+    slow = ref_nights / ref_elapsed
+    return {
+        "scenario": scenario.name,
+        "games_in_batch": num_games,
+        "batched_game_nights_per_sec": fast,
+        "reference_game_nights_per_sec": slow,
+        "speedup": fast / slow,
+        "microseconds_per_50_night_game": 50e6 / fast,
+    }
+
+
+def _time_loop(body, seconds: float) -> tuple[int, float]:
+    """Call body(k) for k = 0, 1, ... in chunks until ``seconds`` have passed."""
+    count = 0
+    start = time.perf_counter()
+    while True:
+        for _ in range(16):
+            body(count)
+            count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return count, elapsed
