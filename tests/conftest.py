@@ -1,0 +1,55 @@
+"""Shared fixtures: batches of externally controlled agents, a draw counter, one thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numba
+import numpy as np
+import pytest
+
+from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.game.reference import Seat
+from bucket_brigade.game.rng import GOLDEN_GAMMA, MASK64
+from bucket_brigade.game.scenarios import get_scenario
+
+# Every draw adds GOLDEN_GAMMA to a SplitMix64 state, so the number of draws taken
+# between two states is their difference times the (odd) constant's inverse.
+_GAMMA_INVERSE = pow(GOLDEN_GAMMA, -1, 1 << 64)
+
+
+def _count_draws(before: Any, after: Any) -> np.ndarray:
+    before = np.asarray(before, dtype=np.uint64)
+    after = np.asarray(after, dtype=np.uint64)
+    counts = [((int(a) - int(b)) * _GAMMA_INVERSE) & MASK64
+              for a, b in zip(after.ravel(), before.ravel())]
+    return np.array(counts, dtype=np.int64).reshape(after.shape)
+
+
+@pytest.fixture
+def count_draws() -> Callable[[Any, Any], np.ndarray]:
+    """Draws taken by each stream between two snapshots of stream states."""
+    return _count_draws
+
+
+@pytest.fixture
+def external_batch() -> Callable[..., GameBatch]:
+    """Build a batch where every agent is external, on a named scenario with overrides."""
+
+    def build(num_agents: int = 4, num_games: int = 1, seed: int = 0,
+              scenario: str = "default", **overrides: Any) -> GameBatch:
+        return GameBatch(get_scenario(scenario, **overrides), [Seat()] * num_agents,
+                         num_games, seed)
+
+    return build
+
+
+@pytest.fixture
+def single_numba_thread() -> Iterator[None]:
+    """Run the kernels on one thread: test batches are small, and on a busy machine
+    waking a thread pool for every night costs far more than the night itself."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(threads)
