@@ -1,11 +1,10 @@
-"""Shared fixtures: batches of externally controlled agents, a draw counter, one thread."""
+"""Shared fixtures: batches of externally controlled agents and a draw counter."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import numba
 import numpy as np
 import pytest
 
@@ -43,13 +42,3 @@ def external_batch() -> Callable[..., GameBatch]:
                          num_games, seed)
 
     return build
-
-
-@pytest.fixture
-def single_numba_thread() -> Iterator[None]:
-    """Run the kernels on one thread: test batches are small, and on a busy machine
-    waking a thread pool for every night costs far more than the night itself."""
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(threads)

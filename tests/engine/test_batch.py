@@ -12,8 +12,6 @@ from bucket_brigade.engine.batch import GameBatch, check_actions
 from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import SCENARIOS
 
-pytestmark = pytest.mark.usefixtures("single_numba_thread")
-
 NUM_GAMES = 3
 
 

@@ -16,8 +16,6 @@ from bucket_brigade.game.reference import RUINED, SAFE, ReferenceGame, Seat
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
 
-pytestmark = pytest.mark.usefixtures("single_numba_thread")
-
 EXTERNAL = Seat()
 LAYOUTS: dict[str, list[Seat]] = {
     "all_external": [EXTERNAL] * 4,

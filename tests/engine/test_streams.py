@@ -16,8 +16,6 @@ from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, stream_states
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.scripted import DRAWS_PER_NIGHT, NUM_PARAMS
 
-pytestmark = pytest.mark.usefixtures("single_numba_thread")
-
 SAFE, BURNING, RUINED = 0, 1, 2
 CountDraws = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

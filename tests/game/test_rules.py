@@ -21,8 +21,6 @@ from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.game.reference import ReferenceGame, Seat
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
 
-pytestmark = pytest.mark.usefixtures("single_numba_thread")
-
 SAFE, BURNING, RUINED = 0, 1, 2
 REST, WORK = 0, 1
 SIGMAS = 5.0

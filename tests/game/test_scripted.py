@@ -27,8 +27,6 @@ from bucket_brigade.game.scripted import (
     scripted_action,
 )
 
-pytestmark = pytest.mark.usefixtures("single_numba_thread")
-
 SAFE, BURNING, RUINED = 0, 1, 2
 REST, WORK = 0, 1
 
