@@ -1,0 +1,64 @@
+"""Usage of the remote-workflow scripts: help, and bad input as one line with exit code 2."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .remote import REPO, run_script
+
+
+@pytest.mark.parametrize(("script", "usage"), [
+    ("sync_results.sh", "Usage: sync_results.sh HOST [RUN]"),
+    ("monitor.sh", "Usage: monitor.sh HOST"),
+    ("setup_gpu.sh", "Usage: experiments/marl/setup_gpu.sh [--venv PATH]"),
+])
+def test_help(script: str, usage: str) -> None:
+    result = run_script(script, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(usage)
+
+
+@pytest.mark.parametrize(("script", "args", "message"), [
+    ("sync_results.sh", [], "expected HOST [RUN], got 0 arguments"),
+    ("sync_results.sh", ["host", "run", "extra"], "expected HOST [RUN], got 3 arguments"),
+    ("sync_results.sh", ["-oProxyCommand=x"], "unknown option '-oProxyCommand=x'"),
+    ("sync_results.sh", ["--", "-oProxyCommand=x"], "bad HOST '-oProxyCommand=x'"),
+    ("sync_results.sh", ["host", "--port", "22x"], "bad --port '22x'"),
+    ("sync_results.sh", ["host", "../escape"], "bad RUN '../escape'"),
+    ("sync_results.sh", ["host", "--dest"], "--dest needs a value"),
+    ("monitor.sh", [], "expected one HOST, got 0 arguments"),
+    ("monitor.sh", ["host", "--local-port", "http"], "bad --local-port 'http'"),
+    ("monitor.sh", ["host", "--forward"], "unknown option '--forward'"),
+    ("setup_gpu.sh", ["--gpu"], "unknown argument '--gpu'"),
+    ("setup_gpu.sh", ["--venv"], "--venv needs a PATH"),
+])
+def test_bad_usage_is_one_line_error(script: str, args: list[str], message: str) -> None:
+    result = run_script(script, *args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_setup_names_the_step_that_failed(tmp_path) -> None:
+    """A Python too old (here: one that fails) stops the install step, and says so."""
+    env = {**os.environ, "PYTHON": "false"}
+    result = run_script("setup_gpu.sh", "--venv", str(tmp_path / "venv"), env=env)
+    assert result.returncode != 0
+    assert result.stderr.rstrip().endswith(
+        f'setup_gpu: FAILED during step "install the project into {tmp_path / "venv"}" '
+        "(exit 2); fix the error above and run it again")
+    assert not (tmp_path / "venv").exists()
+
+
+@pytest.mark.slow
+def test_setup_twice_skips_the_install() -> None:
+    """On an installed checkout, setup only checks: CUDA, the engine, an env, the command."""
+    stamp = REPO / ".venv" / ".installed"
+    if not stamp.exists() or stamp.stat().st_mtime < (REPO / "pyproject.toml").stat().st_mtime:
+        pytest.skip("needs an up-to-date install of .venv (make install)")
+    result = run_script("setup_gpu.sh", timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "already installed" in result.stdout
+    assert "CUDA: " in result.stdout and "played one game" in result.stdout
