@@ -1,0 +1,85 @@
+"""Command-line glue for ``bucket-brigade replay`` and ``bucket-brigade plot``."""
+
+from __future__ import annotations
+
+import argparse
+
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, STRATEGY_NAMES
+from bucket_brigade.errors import UsageError
+from bucket_brigade.viz.plots import DEFAULT_RUNS_DIR, DEFAULT_SMOOTHING
+from bucket_brigade.viz.replay_html import DEFAULT_STRATEGY
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None,
+                        help="trained policy in seat 0 (checkpoint or model_RUN.pt), playing "
+                             "its most likely action")
+    parser.add_argument("--strategy", default=None,
+                        help=f"scripted strategy in seat 0 instead of a model: "
+                             f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, a genome .json "
+                             f"or 10 numbers (default: {DEFAULT_STRATEGY})")
+    parser.add_argument("--scenario", default="trivial_cooperation",
+                        help="scenario name or .toml/.json file (default: trivial_cooperation)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the game (default: 0)")
+    parser.add_argument("--game", type=int, default=0,
+                        help="which game of that seed: game k is the k-th game `evaluate` "
+                             "plays with the same seed (default: 0)")
+    parser.add_argument("--opponents", default=None,
+                        help="opponent strategies, cycled over the seats (comma list, "
+                             f"pool:a,b last) (default: {','.join(DEFAULT_OPPONENTS)})")
+    parser.add_argument("--num-opponents", type=int, default=3,
+                        help="opponents in the game (default: 3)")
+    parser.add_argument("--out", default="replay.html",
+                        help="the HTML page to write (default: replay.html)")
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the replay as JSON here")
+
+
+def run_replay(args: argparse.Namespace) -> None:
+    from bucket_brigade.viz.replay_html import record_replay, write_page
+
+    if args.model is not None and args.strategy is not None:
+        raise UsageError("give --model or --strategy for seat 0, not both")
+    if args.game < 0:
+        raise UsageError(f"--game={args.game} must be >= 0")
+    model = None
+    if args.model is not None:
+        from bucket_brigade.analysis.models import load_policy
+
+        model = load_policy(args.model)
+    labelled = record_replay(args.scenario, args.seed, model=model, strategy=args.strategy,
+                             opponents=args.opponents, num_opponents=args.num_opponents,
+                             game_index=args.game)
+    path = write_page(labelled, args.out)
+    replay = labelled.replay
+    if args.json is not None:
+        print(f"wrote {replay.save(args.json)}")
+    print(f"wrote {path}: {replay.scenario.name}, seed {args.seed}, game {args.game}, "
+          f"{replay.nights} nights; seat 0 ({labelled.seat_labels[0]}) scored "
+          f"{replay.scores[0]:.2f}")
+
+
+def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", default=[DEFAULT_RUNS_DIR],
+                        help="a run folder (runs/RUN) or a folder of runs; several are "
+                             f"overlaid (default: {DEFAULT_RUNS_DIR})")
+    parser.add_argument("--out", default="curves.png",
+                        help="the figure to write: .png, .svg or .pdf (default: curves.png)")
+    parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
+                        help="TensorBoard-style smoothing weight in [0, 1); 0 draws the raw "
+                             f"curves only (default: {DEFAULT_SMOOTHING})")
+    parser.add_argument("--tags", default=None,
+                        help="comma list of tags or tag prefixes ending in '/' to draw, e.g. "
+                             "episode/reward,losses/ (default: every tag)")
+
+
+def run_plot(args: argparse.Namespace) -> None:
+    from bucket_brigade.viz.plots import load_runs, plot_runs
+
+    if not 0 <= args.smoothing < 1:
+        raise UsageError(f"--smoothing={args.smoothing} must be in [0, 1)")
+    tags = None if args.tags is None else [t.strip() for t in args.tags.split(",") if t.strip()]
+    runs = load_runs(args.run_dirs)
+    drawn = plot_runs(runs, args.out, smoothing=args.smoothing, tags=tags)
+    print(f"wrote {args.out}: {len(drawn)} panels ({', '.join(drawn)}) for {len(runs)} "
+          f"run{'s' if len(runs) > 1 else ''} ({', '.join(run.label for run in runs)})")

@@ -1,0 +1,175 @@
+"""``bucket-brigade plot``: learning curves of training runs, read from their TensorBoard files.
+
+TensorBoard itself needs a server and a browser; a PNG (or SVG/PDF) grid is what goes
+into a report or a chat message, and compares runs on one page. Each panel is one
+scalar tag; every run is one colour throughout, drawn faintly as logged and boldly
+after TensorBoard's debiased exponential smoothing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bucket_brigade.io import atomic_write_bytes
+
+EVENT_FILE_MARK = "events.out.tfevents"
+DEFAULT_RUNS_DIR = "experiments/marl/runs"
+DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+# The trainer's tags, most telling first; tags not listed here follow in name order.
+TAG_ORDER = (
+    "episode/reward", "train/avg_reward_100ep", "episode/length", "train/steps_per_sec",
+    "losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl",
+    "losses/clipfrac", "losses/explained_variance", "eval/mean_score", "eval/houses_saved",
+    "eval/work_rate", "eval/signal_honesty", "charts/learning_rate", "train/total_episodes",
+)
+COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class Curve:
+    steps: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class Run:
+    label: str
+    path: Path
+    curves: dict[str, Curve]
+
+
+def find_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
+    """Every folder holding event files, at or below each path (a run, or a parent of runs)."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            raise ValueError(f"run directory {str(path)!r} does not exist or is not a folder")
+        runs = sorted({f.parent.resolve() for f in path.rglob(f"{EVENT_FILE_MARK}*")
+                       if f.is_file()})
+        if not runs:
+            raise ValueError(f"no TensorBoard event files ({EVENT_FILE_MARK}.*) under "
+                             f"{str(path)!r}")
+        found.extend(run for run in runs if run not in found)
+    return found
+
+
+def run_labels(run_dirs: Sequence[Path]) -> list[str]:
+    """Folder names, lengthened to as many trailing path parts as it takes to tell them apart."""
+    longest = max(len(path.parts) for path in run_dirs)
+    for depth in range(1, longest + 1):
+        labels = ["/".join(path.parts[-depth:]) for path in run_dirs]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(path) for path in run_dirs]
+
+
+def load_run(path: Path, label: str) -> Run:
+    """Every scalar of a run folder (all its event files, a resumed run's included)."""
+    from tensorboard.backend.event_processing.event_accumulator import (
+        SCALARS,
+        EventAccumulator,
+    )
+
+    accumulator = EventAccumulator(str(path), size_guidance={SCALARS: 0})  # 0: keep all
+    accumulator.Reload()
+    curves = {}
+    for tag in accumulator.Tags()[SCALARS]:
+        events = accumulator.Scalars(tag)
+        steps = np.array([event.step for event in events], dtype=np.int64)
+        order = np.argsort(steps, kind="stable")
+        curves[tag] = Curve(steps[order],
+                            np.array([event.value for event in events], dtype=float)[order])
+    return Run(label, path, curves)
+
+
+def load_runs(paths: Sequence[str | Path]) -> list[Run]:
+    run_dirs = find_run_dirs(paths)
+    runs = [load_run(path, label) for path, label in zip(run_dirs, run_labels(run_dirs))]
+    if not any(run.curves for run in runs):
+        raise ValueError(f"the event files under {', '.join(map(str, paths))} hold no scalars")
+    return runs
+
+
+def choose_tags(available: set[str], wanted: Sequence[str] | None = None) -> list[str]:
+    """Tags to draw, in TAG_ORDER; ``wanted`` entries are tags, or prefixes ending in '/'."""
+    ordered = [t for t in TAG_ORDER if t in available] + sorted(available - set(TAG_ORDER))
+    if not wanted:
+        return ordered
+    chosen = []
+    for entry in wanted:
+        matches = [t for t in ordered if t == entry or (entry.endswith("/") and
+                                                         t.startswith(entry))]
+        if not matches:
+            raise ValueError(f"tag {entry!r} is in none of the runs; available tags: "
+                             f"{', '.join(ordered)}")
+        chosen.extend(t for t in matches if t not in chosen)
+    return [t for t in ordered if t in chosen]
+
+
+def smooth(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average, debiased at the start;
+    non-finite values are left as they are and do not enter the average."""
+    if not 0 <= weight < 1:
+        raise ValueError(f"smoothing={weight!r} must be in [0, 1)")
+    out = values.astype(float)
+    average, seen = 0.0, 0
+    for k, value in enumerate(values):
+        if math.isfinite(value):
+            average = weight * average + (1 - weight) * value
+            seen += 1
+            out[k] = average / (1 - weight ** seen)
+    return out
+
+
+def plot_runs(runs: Sequence[Run], out: str | Path, *, smoothing: float = DEFAULT_SMOOTHING,
+              tags: Sequence[str] | None = None) -> list[str]:
+    """Draw one panel per tag, every run overlaid, and write the figure atomically.
+
+    Returns the tags drawn.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import EngFormatter
+
+    out = Path(out)
+    if out.suffix.lower() not in PLOT_FORMATS:
+        raise ValueError(f"--out {str(out)!r}: the file type must be one of "
+                         f"{', '.join(PLOT_FORMATS)}")
+    chosen = choose_tags(set().union(*(run.curves for run in runs)), tags)
+    columns = min(COLUMNS, len(chosen))
+    rows = math.ceil(len(chosen) / columns)
+    figure = Figure(figsize=(4.6 * columns, 3.0 * rows + 0.5), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    colours = [f"C{k % 10}" for k in range(len(runs))]
+    for ax, tag in zip(axes, chosen):
+        for run, colour in zip(runs, colours):
+            curve = run.curves.get(tag)
+            if curve is None:
+                continue
+            marker = "o" if len(curve.steps) == 1 else None
+            if smoothing > 0:
+                ax.plot(curve.steps, curve.values, color=colour, alpha=0.25, linewidth=0.8,
+                        marker=marker)
+            ax.plot(curve.steps, smooth(curve.values, smoothing), color=colour,
+                    linewidth=1.6, marker=marker, label=run.label)
+        ax.set_title(tag, fontsize=10)
+        ax.set_xlabel("environment steps", fontsize=8)
+        ax.xaxis.set_major_formatter(EngFormatter())
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(chosen):]:
+        ax.set_visible(False)
+    handles = [Line2D([], [], color=colour, linewidth=2) for colour in colours]
+    figure.legend(handles, [run.label for run in runs], loc="outside upper center",
+                  ncols=min(len(runs), 4), fontsize=9, frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=out.suffix.lower()[1:], dpi=110)
+    atomic_write_bytes(out, buffer.getvalue())
+    return chosen

@@ -1,0 +1,146 @@
+"""Learning-curve figures from TensorBoard event files written the way the trainer writes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+from torch.utils.tensorboard import SummaryWriter
+
+from bucket_brigade.cli import main
+from bucket_brigade.viz.plots import (
+    TAG_ORDER,
+    choose_tags,
+    find_run_dirs,
+    load_runs,
+    plot_runs,
+    run_labels,
+    smooth,
+)
+
+STEPS = [2048 * k for k in range(1, 9)]
+RUN_COLOURS = ("#1f77b4", "#ff7f0e")  # matplotlib's C0 and C1: the first two runs
+
+
+def write_run(run_dir: Path, offset: float, tags: tuple[str, ...] = TAG_ORDER[:8],
+              steps: list[int] = STEPS) -> dict[str, list[float]]:
+    """A small event file with the trainer's tags; returns the values written per tag."""
+    written: dict[str, list[float]] = {tag: [] for tag in tags}
+    writer = SummaryWriter(str(run_dir))
+    for k, step in enumerate(steps):
+        for t, tag in enumerate(tags):
+            value = offset + 10 * t + k * (1 + t % 3) + 0.25 * (k % 2)
+            writer.add_scalar(tag, value, step)
+            written[tag].append(value)
+    writer.close()
+    return written
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def colour_pixels(image: np.ndarray, colour: str) -> int:
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    return int((np.abs(image[..., :3] - rgb).max(axis=-1) < 3 / 255).sum())
+
+
+def test_two_runs_overlaid_in_one_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "marl" / "runs"
+    write_run(runs / "baseline", 0.0)
+    write_run(runs / "fast_lr", 5.0, tags=TAG_ORDER[:3])
+    out = tmp_path / "curves.png"
+    code, stdout, _ = run_cli(capsys, "plot", str(runs), "--out", str(out))
+    assert code == 0
+    assert "8 panels" in stdout and "2 runs (baseline, fast_lr)" in stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = matplotlib.image.imread(str(out))
+    height, width = image.shape[:2]
+    assert 600 <= height <= 3000 and 1000 <= width <= 3000
+    for colour in RUN_COLOURS:  # both runs are drawn (and in the legend)
+        assert colour_pixels(image, colour) > 200, colour
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.png", "marl"]
+
+
+def test_run_dirs_given_one_by_one_and_tags_chosen(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "runs" / "run", tmp_path / "b" / "runs" / "run"
+    write_run(first, 0.0)
+    write_run(second, 1.0)
+    runs = load_runs([first, second])
+    assert [run.label for run in runs] == ["a/runs/run", "b/runs/run"]
+    out = tmp_path / "losses.svg"
+    drawn = plot_runs(runs, out, tags=["losses/", "episode/reward"], smoothing=0.0)
+    assert drawn == ["episode/reward", "losses/policy_loss", "losses/value_loss",
+                     "losses/entropy", "losses/approx_kl"]
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_scalars_are_read_back_exactly_including_a_resumed_run(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "resumed"
+    first = write_run(run, 0.0, tags=("episode/reward",), steps=STEPS[:4])
+    second = write_run(run, 0.0, tags=("episode/reward",), steps=STEPS[4:])
+    assert len(list(run.glob("events.out.tfevents*"))) == 2
+    (loaded,) = load_runs([tmp_path / "runs"])
+    curve = loaded.curves["episode/reward"]
+    assert curve.steps.tolist() == STEPS
+    expected = np.float32(first["episode/reward"] + second["episode/reward"])
+    np.testing.assert_array_equal(np.float32(curve.values), expected)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda root: root.mkdir(), "no TensorBoard event files"),
+    (lambda root: None, "does not exist"),
+])
+def test_a_folder_without_event_files_is_a_one_line_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], make, message: str) -> None:
+    root = tmp_path / "runs"
+    make(root)
+    code, _, err = run_cli(capsys, "plot", str(root), "--out", str(tmp_path / "c.png"))
+    assert code == 2 and err.count("\n") == 1 and message in err
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_bad_options_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_run(tmp_path / "runs" / "r", 0.0, tags=("episode/reward",))
+    runs = load_runs([tmp_path / "runs"])
+    with pytest.raises(ValueError, match=r"\.jpg.*\.png, \.svg, \.pdf"):
+        plot_runs(runs, tmp_path / "c.jpg")
+    with pytest.raises(ValueError, match=r"tag 'losses/' is in none.*episode/reward"):
+        plot_runs(runs, tmp_path / "c.png", tags=["losses/"])
+    code, _, err = run_cli(capsys, "plot", str(tmp_path / "runs"), "--smoothing", "1")
+    assert code == 2 and "--smoothing=1.0" in err
+
+
+def test_tags_follow_the_trainer_order_then_names() -> None:
+    available = {"zeta/x", "losses/entropy", "episode/reward", "alpha/y"}
+    assert choose_tags(available) == ["episode/reward", "losses/entropy", "alpha/y", "zeta/x"]
+    assert choose_tags(available, ["zeta/x", "losses/"]) == ["losses/entropy", "zeta/x"]
+
+
+def test_labels_grow_until_they_differ() -> None:
+    paths = [Path("/w/a/runs/x"), Path("/w/b/runs/x"), Path("/w/b/runs/y")]
+    assert run_labels(paths) == ["a/runs/x", "b/runs/x", "b/runs/y"]
+    assert run_labels([Path("/w/runs/x")]) == ["x"]
+
+
+def test_smoothing_is_tensorboards_debiased_average() -> None:
+    values = np.array([1.0, 3.0, np.nan, 2.0])
+    smoothed = smooth(values, 0.5)
+    # debiased EMA: (0.5 * 1) / 0.5 = 1, (0.25 * 1 + 0.5 * 3) / 0.75, NaN kept and skipped
+    assert smoothed[0] == 1.0 and smoothed[1] == pytest.approx(1.75 / 0.75)
+    assert np.isnan(smoothed[2])
+    assert smoothed[3] == pytest.approx((0.125 * 1 + 0.25 * 3 + 0.5 * 2) / 0.875)
+    np.testing.assert_array_equal(smooth(values, 0.0), values)
+    with pytest.raises(ValueError, match="smoothing=1"):
+        smooth(values, 1.0)
+
+
+def test_find_run_dirs_lists_each_run_once(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs" / "r1", 0.0, tags=("episode/reward",))
+    write_run(tmp_path / "runs" / "r2", 0.0, tags=("episode/reward",))
+    found = find_run_dirs([tmp_path / "runs", tmp_path / "runs" / "r1"])
+    assert [p.name for p in found] == ["r1", "r2"]
