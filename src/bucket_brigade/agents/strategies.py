@@ -58,7 +58,7 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
         raise ValueError(f"a strategy needs {NUM_PARAMS} parameters, got {values.size}")
     bad = ~np.isfinite(values) | (values < 0) | (values > 1)
     if bad.any():
-        raise ValueError(f"strategy parameter {values[bad][0]!r} is outside [0, 1]")
+        raise ValueError(f"strategy parameter {float(values[bad][0])!r} is outside [0, 1]")
     return tuple(float(v) for v in values)
 
 

@@ -1,0 +1,72 @@
+"""Strategy names, evolved strategies, genome files and opponent pools."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bucket_brigade.agents.strategies import (
+    DEFAULT_OPPONENTS,
+    evolved_scenarios,
+    make_seat,
+    opponent_seats,
+    split_opponents,
+    strategy_params,
+)
+from bucket_brigade.game.scenarios import SCENARIOS
+from bucket_brigade.game.scripted import ARCHETYPES
+
+
+def test_archetypes_and_random() -> None:
+    assert strategy_params("hero") == tuple(ARCHETYPES["hero"])
+    assert strategy_params("random") is None
+    assert strategy_params("0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9")[9] == 0.9
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("heroo", "unknown strategy 'heroo'; valid names: firefighter"),
+    ("0.1,0.2", "needs 10 parameters, got 2"),
+    ("0,0,0,0,0,0,0,0,0,1.5", "parameter 1.5 is outside [0, 1]"),
+    ("a,b", "is not 10 numbers"),
+    ("evolved:nowhere", "no evolved strategy for scenario 'nowhere'"),
+    ("evolved", "needs a scenario"),
+    ("pool:", "names no strategy"),
+])
+def test_bad_strategies_are_named(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_seat(spec)
+
+
+def test_every_scenario_ships_an_evolved_strategy() -> None:
+    assert evolved_scenarios() == sorted(SCENARIOS)
+    for name in SCENARIOS:
+        params = strategy_params(f"evolved:{name}")
+        assert params is not None and len(params) == 10
+        assert strategy_params("evolved", scenario=name) == params
+
+
+def test_genome_file(tmp_path) -> None:
+    path = tmp_path / "genome.json"
+    path.write_text(json.dumps({"params": [0.5] * 10}))
+    assert strategy_params(str(path)) == (0.5,) * 10
+    path.write_text("not json")
+    with pytest.raises(ValueError, match="is not a JSON object with a 'params' list"):
+        strategy_params(str(path))
+    with pytest.raises(ValueError, match="cannot read genome file"):
+        strategy_params(str(tmp_path / "missing.json"))
+
+
+def test_pools_and_cycling() -> None:
+    seat = make_seat("pool:hero,random")
+    assert seat.pool == (tuple(ARCHETYPES["hero"]), None)
+    assert split_opponents("hero, liar,pool:random,hero") == ["hero", "liar",
+                                                              "pool:random,hero"]
+    seats = opponent_seats(5)
+    assert [s.pool for s in seats] == [make_seat(n).pool for n in
+                                       (*DEFAULT_OPPONENTS, DEFAULT_OPPONENTS[0])]
+    with pytest.raises(ValueError, match="num_opponents=0"):
+        opponent_seats(0)
+    with pytest.raises(ValueError, match="opponents is empty"):
+        opponent_seats(2, [])
