@@ -140,6 +140,13 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
     return run
 
 
+def _nash_command(parser: argparse.ArgumentParser) -> Command:
+    from bucket_brigade.analysis.nash import add_arguments, run
+
+    add_arguments(parser)
+    return run
+
+
 def _train_command(parser: argparse.ArgumentParser) -> Command:
     from bucket_brigade.training.cli import add_arguments, run
 
@@ -147,12 +154,37 @@ def _train_command(parser: argparse.ArgumentParser) -> Command:
     return run
 
 
+def _sweep_command(parser: argparse.ArgumentParser) -> Command:
+    from bucket_brigade.sweep.cli import add_arguments, run
+
+    add_arguments(parser)
+    return run
+
+
+def _replay_command(parser: argparse.ArgumentParser) -> Command:
+    from bucket_brigade.viz.commands import add_replay_arguments, run_replay
+
+    add_replay_arguments(parser)
+    return run_replay
+
+
+def _plot_command(parser: argparse.ArgumentParser) -> Command:
+    from bucket_brigade.viz.commands import add_plot_arguments, run_plot
+
+    add_plot_arguments(parser)
+    return run_plot
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = {
     "scenarios": ("list the named scenarios", _scenarios_command),
     "bench": ("measure engine and training speed", _bench_command),
     "train": ("train a PPO learner (the seed's train_gpu.py)", _train_command),
+    "sweep": ("train and evaluate a grid of runs, locally or on Ray", _sweep_command),
     "evolve": ("evolve a scripted strategy with CMA-ES", _evolve_command),
     "evaluate": ("evaluate policies and strategies in the same seat", _evaluate_command),
+    "nash": ("empirical game of strategies: payoffs, equilibria, regrets", _nash_command),
+    "replay": ("write one game as a self-contained HTML replay", _replay_command),
+    "plot": ("plot learning curves of training runs", _plot_command),
 }
 
 

@@ -63,15 +63,23 @@ def strategy_fitness(params: Sequence[float], scenario: Scenario, num_agents: in
 def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
            games: int = 500, seed: int = 0, num_agents: int = 4,
            opponents: Sequence[StrategySpec | Seat] | str | None = None,
-           on_generation: Callable[[int, float, float], None] | None = None
+           on_generation: Callable[[int, float, float], None] | None = None,
+           fitness: Callable[[np.ndarray, int, int], np.ndarray] | None = None,
            ) -> EvolutionResult:
-    """Search the 10 scripted parameters (in [0, 1]) for the highest mean score."""
+    """Search the 10 scripted parameters (in [0, 1]) for the highest mean score.
+
+    ``fitness(params, games, seed)`` (per-game scores) replaces :func:`strategy_fitness`
+    where the candidate meets players the engine cannot script, such as trained policies.
+    """
     for name, value, low in (("generations", generations, 1), ("popsize", popsize, 2),
                              ("games", games, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}={value!r} must be an integer >= {low}")
     scenario = get_scenario(scenario)
     scenario.check_num_agents(num_agents)
+    if fitness is None:
+        def fitness(params: np.ndarray, games: int, seed: int) -> np.ndarray:
+            return strategy_fitness(params, scenario, num_agents, opponents, games, seed)
     es = cma.CMAEvolutionStrategy(
         [0.5] * NUM_PARAMS, 0.3,
         {"bounds": [0.0, 1.0], "popsize": popsize, "seed": seed + 1, "verbose": -9},
@@ -80,19 +88,15 @@ def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
     seeds = np.random.SeedSequence(seed).generate_state(generations + 1, dtype=np.uint32)
     for generation in range(generations):
         candidates = es.ask()
-        fitness = [
-            float(strategy_fitness(np.clip(x, 0, 1), scenario, num_agents, opponents, games,
-                                   int(seeds[generation])).mean())
-            for x in candidates
-        ]
-        es.tell(candidates, [-f for f in fitness])  # CMA-ES minimises
-        history.append({"generation": generation, "best": max(fitness),
-                        "mean": float(np.mean(fitness))})
+        scores = [float(fitness(np.clip(x, 0, 1), games, int(seeds[generation])).mean())
+                  for x in candidates]
+        es.tell(candidates, [-f for f in scores])  # CMA-ES minimises
+        history.append({"generation": generation, "best": max(scores),
+                        "mean": float(np.mean(scores))})
         if on_generation is not None:
-            on_generation(generation, max(fitness), float(np.mean(fitness)))
+            on_generation(generation, max(scores), float(np.mean(scores)))
     best = np.clip(es.result.xfavorite, 0.0, 1.0)
-    held_out = strategy_fitness(best, scenario, num_agents, opponents, HELD_OUT_GAMES,
-                                int(seeds[generations]))
+    held_out = fitness(best, HELD_OUT_GAMES, int(seeds[generations]))
     return EvolutionResult(
         scenario=scenario.name,
         params=[round(float(v), 6) for v in best],

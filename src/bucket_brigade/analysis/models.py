@@ -17,7 +17,7 @@ import torch
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario
-from bucket_brigade.training.network import PolicyNetwork
+from bucket_brigade.training.network import HOUSE_STATES, SCENARIO_INFO, PolicyNetwork
 
 MODEL_PREFIX = "model_"
 
@@ -61,15 +61,19 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)
     try:
-        obs_dim = state["obs_low"].shape[0]
-        hidden = state["torso.0.weight"].shape[0]
+        hidden, torso_inputs = state["torso.0.weight"].shape
         head = state["policy_head.weight"].shape[0]
-    except (KeyError, AttributeError, IndexError):
+        # The house scorer reads 3 x 3 house states, 0..N-1 other workers and my own work.
+        agents = state["house_scorer.0.weight"].shape[1] - HOUSE_STATES**2 - 1
+    except (KeyError, AttributeError, IndexError, ValueError):
         raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights") \
             from None
+    # The torso reads one-hot codes (observation_codes) and the scenario entries:
+    # 3H + N(2 + H + H + 2) + SCENARIO_INFO inputs.
+    houses = (torso_inputs - SCENARIO_INFO - 4 * agents) // (3 + 2 * agents)
+    obs_dim = houses + 4 * agents + SCENARIO_INFO
+    action_dims = [houses, 2] if head == houses else [houses, 2, 2]
     config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
-    houses = (config or {}).get("num_houses") or _houses_from_head(head, config)
-    action_dims = [houses, 2] if head == houses + 2 else [houses, 2, 2]
     network = PolicyNetwork(obs_dim, action_dims, hidden_size=hidden)
     try:
         network.load_state_dict(state)
@@ -91,10 +95,3 @@ def _run_config(model_path: Path) -> dict | None:
         return json.loads(config_path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-
-
-def _houses_from_head(head: int, config: dict | None) -> int:
-    """Without a config, cheap talk is unknown: assume the default action space [H, 2]."""
-    if config and config.get("cheap_talk"):
-        return head - 4
-    return head - 2

@@ -1,16 +1,24 @@
 """Batched learner-vs-opponents environment: the Gymnasium vector API over the engine.
 
-Agent 0 of every game is the learner; agents 1..N-1 are scripted and play
-inside the compiled kernel, so one ``step`` is one kernel call. Games reset
-themselves in the same step they end (Gymnasium's ``SAME_STEP`` autoreset):
-the returned observation is the new game's first, and ``info["final_obs"]`` /
-``info["final_info"]`` carry the ended game's last observation and statistics,
-with the boolean masks ``info["_final_obs"]`` / ``info["_final_info"]``.
+Agents 0..K-1 of every game are learners (K = ``num_learners``, 1 by default);
+the other agents are scripted and play inside the compiled kernel, so one
+``step`` is one kernel call. With several learners the vector dimension holds
+(game, learner seat) pairs, game-major: slot ``g * K + k`` is seat k of game g,
+so ``num_envs`` = games x K and a policy shared by all seats (IPPO-style
+parameter sharing over egocentric observations) trains on every slot as if it
+were a separate environment. Alternatively the opponent seats can be driven by
+an outside policy (``opponent_policy``), e.g. a frozen copy of the learner.
+
+Games reset themselves in the same step they end (Gymnasium's ``SAME_STEP``
+autoreset): the returned observation is the new game's first, and
+``info["final_obs"]`` / ``info["final_info"]`` carry the ended game's last
+observation and statistics, with the boolean masks ``info["_final_obs"]`` /
+``info["_final_info"]``. A game's end ends all of its slots at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,33 +32,62 @@ from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 
 LEARNER = 0
+# Maps the opponent seats' observations [M, obs_dim] to their actions [M, width], in the
+# learners' action format ((house, mode) or, with cheap talk, (house, mode, signal)).
+OpponentPolicy = Callable[[np.ndarray], np.ndarray]
 
 
-def finished_info(finished: FinishedGames, agent: int) -> dict[str, np.ndarray]:
-    """Per-game end-of-game statistics of ``agent``, as arrays over the batch."""
+def finished_info(finished: FinishedGames, num_learners: int = 1) -> dict[str, np.ndarray]:
+    """End-of-game statistics per slot (seats 0..num_learners-1 of every game, game-major):
+    the seat's own score, work rate and honesty, the game's houses and nights, the team
+    score (mean score of all the game's agents) and the seat number (``agent``)."""
+    k = num_learners
+    per_game = {
+        "houses_saved": finished.houses_saved,
+        "houses_ruined": finished.houses_ruined,
+        "nights": finished.nights,
+        "team_score": finished.scores.mean(axis=1),
+    }
     return {
-        "score": finished.scores[:, agent].copy(),
-        "houses_saved": finished.houses_saved.copy(),
-        "houses_ruined": finished.houses_ruined.copy(),
-        "nights": finished.nights.copy(),
-        "work_rate": finished.work_rate[:, agent].copy(),
-        "honesty": finished.honesty[:, agent].copy(),
+        "score": finished.scores[:, :k].reshape(-1).copy(),
+        **{key: np.repeat(values, k) for key, values in per_game.items()},
+        "work_rate": finished.work_rate[:, :k].reshape(-1).copy(),
+        "honesty": finished.honesty[:, :k].reshape(-1).copy(),
+        "agent": np.tile(np.arange(k), len(finished.done)),
     }
 
 
 class BucketBrigadeVectorEnv(VectorEnv):
-    """``num_envs`` games of one learner (agent 0) against scripted opponents."""
+    """``num_envs`` agent-slots: ``num_envs / num_learners`` games whose seats
+    0..num_learners-1 learn, against ``num_opponents`` scripted opponents (or opponents
+    driven by ``opponent_policy``)."""
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}  # noqa: RUF012
 
     def __init__(self, num_envs: int, scenario: str | Scenario = "trivial_cooperation",
                  num_opponents: int = 3,
                  opponents: Sequence[StrategySpec | Seat] | str | None = None,
-                 cheap_talk: bool = False, seed: int | None = None) -> None:
+                 cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
+                 opponent_policy: OpponentPolicy | None = None) -> None:
         self.scenario = get_scenario(scenario)
-        seats = [Seat(), *opponent_seats(num_opponents, opponents, self.scenario.name)]
+        if isinstance(num_learners, bool) or not isinstance(num_learners, int) \
+                or num_learners < 1:
+            raise ValueError(f"num_learners={num_learners!r} must be an integer >= 1")
+        if num_envs % num_learners:
+            raise ValueError(f"num_envs={num_envs} is not a multiple of num_learners="
+                             f"{num_learners} (slots = games x learners)")
+        self.num_learners = num_learners
+        self.opponent_policy = opponent_policy
+        if opponent_policy is not None:
+            others = [Seat()] * num_opponents
+        elif num_opponents == 0 and num_learners > 1:
+            others = []
+        else:
+            others = opponent_seats(num_opponents, opponents, self.scenario.name)
+        seats = [Seat()] * num_learners + others
         self.cheap_talk = bool(cheap_talk)
-        self.games = GameBatch(self.scenario, seats, num_envs,
+        self.num_games = num_envs // num_learners
+        self.games = GameBatch(self.scenario, seats, self.num_games,
                                seed=fresh_seed() if seed is None else int(seed))
         self.num_envs = num_envs
         self.num_agents = len(seats)
@@ -77,7 +114,11 @@ class BucketBrigadeVectorEnv(VectorEnv):
         else:
             obs = self.games.observations
         self._played = False
-        return obs[:, LEARNER].copy(), {}
+        return self._slots(obs).copy(), {}
+
+    def _slots(self, per_seat: np.ndarray) -> np.ndarray:
+        """The learner seats' rows of a [games, seats, ...] array, one row per slot."""
+        return per_seat[:, :self.num_learners].reshape(self.num_envs, *per_seat.shape[2:])
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                  np.ndarray, dict[str, Any]]:
@@ -86,30 +127,105 @@ class BucketBrigadeVectorEnv(VectorEnv):
         if actions.shape != (self.num_envs, width):
             raise ValueError(f"actions have shape {actions.shape}, "
                              f"expected {(self.num_envs, width)}")
-        checked = self.games.check_actions(full_actions(actions, self.cheap_talk)[:, None, :])
+        actions = actions.reshape(self.num_games, self.num_learners, width)
+        if self.opponent_policy is not None:
+            seen = self.games.observations[:, self.num_learners:]
+            chosen = np.asarray(self.opponent_policy(seen.reshape(-1, seen.shape[-1])))
+            actions = np.concatenate(
+                [actions, chosen.reshape(self.num_games, -1, width).astype(actions.dtype)],
+                axis=1)
+        checked = self.games.check_actions(full_actions(actions, self.cheap_talk))
         obs, rewards, done = self.games.step(checked)
         self._played = True
         infos: dict[str, Any] = {}
         if done.any():
-            mask = done.copy()
+            mask = np.repeat(done, self.num_learners)
             final = self.games.finished
+            stats = finished_info(final, self.num_learners)
             infos = {
-                "final_obs": final.observations[:, LEARNER].copy(),
+                "final_obs": self._slots(final.observations).copy(),
                 "_final_obs": mask,
-                "final_info": {**finished_info(final, LEARNER),
-                               **{f"_{k}": mask for k in finished_info(final, LEARNER)}},
+                "final_info": {**stats, **{f"_{k}": mask for k in stats}},
                 "_final_info": mask,
             }
-        return (obs[:, LEARNER].copy(), rewards[:, LEARNER].astype(np.float32),
-                done.copy(), self._truncations.copy(), infos)
+        return (self._slots(obs).copy(), self._slots(rewards).astype(np.float32),
+                np.repeat(done, self.num_learners), self._truncations.copy(), infos)
+
+
+class ConcatVectorEnv(VectorEnv):
+    """Vector envs with the same spaces side by side, as one: their slots in order (e.g.
+    self-play games next to games against a frozen snapshot)."""
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}  # noqa: RUF012
+
+    def __init__(self, envs: Sequence[BucketBrigadeVectorEnv]) -> None:
+        if not envs:
+            raise ValueError("ConcatVectorEnv needs at least one env")
+        first = envs[0]
+        for env in envs[1:]:
+            if (env.single_observation_space != first.single_observation_space
+                    or env.single_action_space != first.single_action_space):
+                raise ValueError("ConcatVectorEnv needs envs with the same spaces")
+        self.envs = list(envs)
+        self.num_envs = sum(env.num_envs for env in envs)
+        self.single_observation_space = first.single_observation_space
+        self.single_action_space = first.single_action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._bounds = np.cumsum([0, *(env.num_envs for env in envs)])
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every part; with ``seed``, the first part gets it and the others seeds
+        derived from it, so that no two parts play the same worlds."""
+        super().reset(seed=seed)
+        parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))[0]
+                 for i, env in enumerate(self.envs)]
+        return np.concatenate(parts), {}
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray, dict[str, Any]]:
+        actions = np.asarray(actions)
+        if len(actions) != self.num_envs:
+            raise ValueError(f"actions have {len(actions)} rows, expected {self.num_envs}")
+        results = [env.step(actions[start:stop]) for env, start, stop
+                   in zip(self.envs, self._bounds[:-1], self._bounds[1:])]
+        obs, rewards, terminated, truncated = (np.concatenate([r[i] for r in results])
+                                               for i in range(4))
+        infos = [r[4] for r in results]
+        if not any(infos):
+            return obs, rewards, terminated, truncated, {}
+        sample = next(info for info in infos if info)
+
+        def merged(pick: Callable[[dict[str, Any]], np.ndarray]) -> np.ndarray:
+            like = pick(sample)
+            return np.concatenate([
+                pick(info) if info else np.zeros((env.num_envs, *like.shape[1:]), like.dtype)
+                for env, info in zip(self.envs, infos)])
+
+        final_info = {key: merged(lambda info, key=key: info["final_info"][key])
+                      for key in sample["final_info"]}
+        return obs, rewards, terminated, truncated, {
+            "final_obs": merged(lambda info: info["final_obs"]), "_final_obs": terminated.copy(),
+            "final_info": final_info, "_final_info": terminated.copy()}
 
 
 def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation",
                  num_opponents: int = 3,
                  opponents: Sequence[StrategySpec | Seat] | str | None = None,
-                 cheap_talk: bool = False, seed: int | None = None) -> BucketBrigadeVectorEnv:
-    """A batched learner-vs-opponents env (see :class:`BucketBrigadeVectorEnv`)."""
-    return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed)
+                 cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
+                 opponent_policy: OpponentPolicy | None = None) -> BucketBrigadeVectorEnv:
+    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`)."""
+    return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed,
+                                  num_learners, opponent_policy)
+
+
+def derived_seed(seed: int, index: int) -> int:
+    """``seed`` itself for index 0, else an unrelated 63-bit seed drawn from (seed, index)."""
+    if index == 0:
+        return int(seed)
+    state = np.random.SeedSequence([int(seed), index]).generate_state(1, dtype=np.uint64)[0]
+    return int(state >> np.uint64(1))
 
 
 def fresh_seed() -> int:

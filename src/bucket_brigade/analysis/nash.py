@@ -1,0 +1,353 @@
+"""The equilibrium question: the empirical symmetric game of a set of strategies.
+
+Payoff ``M[s, t]`` is the mean score of ONE focal agent playing s while the other
+N-1 agents all play t, over the same G games for every cell (one seed: common
+random numbers, so the differences between cells are far less noisy than the
+cells). Read as a symmetric two-player matrix game ("me" against "everyone
+else"), its symmetric Nash equilibria are the mixes x with ``(M x)_s <= x'Mx``
+for every s, found exactly by support enumeration. Three regrets answer "is s
+stable?":
+
+* pure regret: the gain of the best listed deviation from the profile where
+  everyone plays s, ``max_t M[t, s] - M[s, s]`` (s is an empirical equilibrium
+  when it is <= 0), with a paired 95% CI;
+* regret against the equilibrium mix x: ``x'Mx - (M x)_s``;
+* exploitability: the gain of a best response found by CMA-ES over the scripted
+  parameters against everyone else playing s (it may find deviations no listed
+  strategy makes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from bucket_brigade.agents.strategies import make_seat, split_opponents
+from bucket_brigade.engine.batch import FinishedGames, GameBatch
+from bucket_brigade.envs.spaces import full_actions
+from bucket_brigade.game.reference import Seat
+from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scripted import ARCHETYPES
+
+if TYPE_CHECKING:
+    from bucket_brigade.training.network import PolicyNetwork
+
+ARCHETYPES_ALIAS = "archetypes"
+MODEL_SUFFIX = ".pt"
+Z_95 = 1.959963984540054
+MAX_STRATEGIES = 16  # support enumeration visits 2^S - 1 supports
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One strategy of the game: a scripted seat, or a trained policy acting greedily."""
+
+    name: str
+    seat: Seat | None = None
+    policy: PolicyNetwork | None = None
+
+
+def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
+    """``archetypes`` (the six archetypes), ``random``, ``evolved``, any strategy spec of
+    agents.strategies, and model files (``*.pt``), as a comma list."""
+    from bucket_brigade.analysis.models import load_policy
+
+    names: list[str] = []
+    for token in split_opponents(text):
+        names.extend(ARCHETYPES if token == ARCHETYPES_ALIAS else [token])
+    if not names:
+        raise ValueError("--strategies names no strategy; give a comma list such as "
+                         "'archetypes,random,evolved' or model files")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"strategy {repeated[0]!r} is listed twice")
+    contenders = []
+    for name in names:
+        if name.endswith(MODEL_SUFFIX):
+            model = load_policy(name)
+            model.check_fits(scenario, num_agents)
+            contenders.append(Contender(name=model.name, policy=model.network))
+        else:
+            contenders.append(Contender(name=name, seat=make_seat(name, scenario.name)))
+    return contenders
+
+
+def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
+                 seed: int) -> FinishedGames:
+    """Play ``games`` games with ``players[i]`` in seat i, each to its first end. Trained
+    policies sit in external seats and act greedily, so results depend on weights alone."""
+    seats = [p.seat if p.seat is not None else Seat() for p in players]
+    batch = GameBatch(scenario, seats, games, seed=seed)
+    external = [p for p in players if p.seat is None]
+    if not external:
+        return batch.play_out()
+    slots_of: dict[int, tuple[PolicyNetwork, list[int]]] = {}
+    for slot, player in enumerate(external):
+        slots_of.setdefault(id(player.policy), (player.policy, []))[1].append(slot)
+    return batch.play_out(_greedy_driver(list(slots_of.values()), batch.obs_dim))
+
+
+def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,
+                   ) -> Callable[[np.ndarray], np.ndarray]:
+    """A play_out policy: each network picks the greedy actions of its external slots."""
+    import torch
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        actions = np.zeros((*obs.shape[:2], 3), dtype=np.int64)
+        for network, slots in drivers:
+            seen = torch.from_numpy(obs[:, slots].reshape(-1, obs_dim))
+            with torch.inference_mode():
+                chosen = network.greedy_action(seen).numpy()
+            cheap_talk = len(network.action_dims) == 3
+            actions[:, slots] = full_actions(chosen, cheap_talk).reshape(len(obs), len(slots), 3)
+        return actions
+
+    return act
+
+
+@dataclass
+class EmpiricalGame:
+    """Focal-agent results of every (s, t) profile; ``scores`` keeps the games for paired CIs."""
+
+    names: list[str]
+    scenario: str
+    num_agents: int
+    seed: int
+    scores: np.ndarray  # [S, T, G] the focal agent's score
+    work_rate: np.ndarray  # [S, T] the focal agent's fraction of nights worked
+    honesty: np.ndarray  # [S, T] the focal agent's P(signal = mode)
+    team_score: np.ndarray  # [S, T] mean score of all N agents
+
+    @property
+    def games(self) -> int:
+        return self.scores.shape[-1]
+
+    @property
+    def payoffs(self) -> np.ndarray:
+        return self.scores.mean(axis=-1)
+
+    @property
+    def ci95(self) -> np.ndarray:
+        return Z_95 * self.scores.std(axis=-1, ddof=1) / math.sqrt(self.games)
+
+    def pure_regret(self, s: int) -> tuple[float, float, str]:
+        """Gain of the best listed deviation from everyone playing s, its paired 95% CI
+        half-width, and the deviation's name (0 and s's own name when none gains)."""
+        gains = self.scores[:, s, :] - self.scores[s, s, :]
+        means = gains.mean(axis=-1)
+        best = int(np.argmax(means))
+        spread = float(gains[best].std(ddof=1)) if self.games > 1 else 0.0
+        return float(means[best]), Z_95 * spread / math.sqrt(self.games), self.names[best]
+
+
+def empirical_game(contenders: Sequence[Contender], scenario: Scenario, num_agents: int,
+                   games: int, seed: int,
+                   on_cell: Callable[[int, int], None] | None = None) -> EmpiricalGame:
+    """Play every (focal s, others t) cell on the same ``games`` games."""
+    if isinstance(games, bool) or not isinstance(games, int) or games < 2:
+        raise ValueError(f"games={games!r} must be an integer >= 2 (for confidence intervals)")
+    scenario.check_num_agents(num_agents)
+    size = len(contenders)
+    scores = np.zeros((size, size, games))
+    work, honest, team = (np.zeros((size, size)) for _ in range(3))
+    for s, t in itertools.product(range(size), repeat=2):
+        finished = play_profile(scenario, [contenders[s], *[contenders[t]] * (num_agents - 1)],
+                                games, seed)
+        scores[s, t] = finished.scores[:, 0]
+        work[s, t] = finished.work_rate[:, 0].mean()
+        honest[s, t] = finished.honesty[:, 0].mean()
+        team[s, t] = finished.scores.mean()
+        if on_cell is not None:
+            on_cell(s, t)
+    return EmpiricalGame([c.name for c in contenders], scenario.name, num_agents, seed, scores,
+                         work, honest, team)
+
+
+def symmetric_equilibria(payoffs: np.ndarray, tol: float = 1e-9) -> list[np.ndarray]:
+    """Every symmetric Nash equilibrium x of the symmetric game with row payoffs ``payoffs``
+    (isolated ones; from a continuum, one point per support), by support enumeration: on a
+    support S the mix makes all of S equally good, ``M[S, S] x_S = v``, with x_S > 0 and no
+    strategy outside S better than v."""
+    payoffs = np.asarray(payoffs, dtype=np.float64)
+    size = len(payoffs)
+    if payoffs.shape != (size, size) or size == 0:
+        raise ValueError(f"payoffs must be a non-empty square matrix, got shape {payoffs.shape}")
+    if size > MAX_STRATEGIES:
+        raise ValueError(f"{size} strategies is too many for support enumeration "
+                         f"(at most {MAX_STRATEGIES})")
+    scale = tol * max(1.0, float(np.abs(payoffs).max()))
+    found: list[np.ndarray] = []
+    for support_size in range(1, size + 1):
+        for support in itertools.combinations(range(size), support_size):
+            idx = list(support)
+            system = np.zeros((support_size + 1, support_size + 1))
+            system[:support_size, :support_size] = payoffs[np.ix_(idx, idx)]
+            system[:support_size, -1] = -1.0  # M x - v = 0
+            system[-1, :support_size] = 1.0  # sum x = 1
+            rhs = np.zeros(support_size + 1)
+            rhs[-1] = 1.0
+            solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+            if not np.allclose(system @ solution, rhs, atol=1e-7) \
+                    or (solution[:support_size] <= tol).any():
+                continue
+            mix = np.zeros(size)
+            mix[idx] = solution[:support_size]
+            if regret_against(payoffs, mix).min() >= -scale \
+                    and not any(np.allclose(mix, other, atol=1e-6) for other in found):
+                found.append(mix)
+    return found
+
+
+def regret_against(payoffs: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    """Per strategy s: ``x'Mx - (M x)_s``, what s loses against the mix x compared with
+    playing x itself (>= 0 everywhere exactly when x is a symmetric equilibrium)."""
+    against = payoffs @ mix
+    return float(mix @ against) - against
+
+
+def exploitability(contender: Contender, reference: np.ndarray, scenario: Scenario,
+                   num_agents: int, generations: int, popsize: int, games: int,
+                   seed: int, eval_seed: int) -> tuple[float, float, list[float]]:
+    """Gain of a CMA-ES best response (scripted parameters) over ``contender`` itself,
+    against N-1 copies of ``contender``: the best response is searched on its own games,
+    then judged on the empirical game's games (``reference``: contender's own scores there,
+    seed ``eval_seed``), paired. Returns (gain, its 95% CI half-width, the parameters)."""
+    from bucket_brigade.analysis.evolution import evolve
+
+    others = [contender] * (num_agents - 1)
+
+    def fitness(params: np.ndarray, count: int, fitness_seed: int) -> np.ndarray:
+        candidate = Contender("best response", seat=make_seat(list(params)))
+        return play_profile(scenario, [candidate, *others], count, fitness_seed).scores[:, 0]
+
+    result = evolve(scenario, generations, popsize, games, seed, num_agents, fitness=fitness)
+    gains = fitness(np.array(result.params), len(reference), eval_seed) - reference
+    return (float(gains.mean()), Z_95 * float(gains.std(ddof=1)) / math.sqrt(len(gains)),
+            result.params)
+
+
+def analyse(game: EmpiricalGame) -> tuple[list[np.ndarray], list[dict]]:
+    """The game's symmetric equilibria (highest value first) and one row per strategy:
+    self-play payoff, pure regret, weight in and regret against the first equilibrium."""
+    payoffs = game.payoffs
+    equilibria = sorted(symmetric_equilibria(payoffs), key=lambda x: -float(x @ payoffs @ x))
+    if not equilibria:
+        raise ValueError("no symmetric equilibrium found (degenerate payoffs)")
+    main = equilibria[0]
+    against = np.maximum(regret_against(payoffs, main), 0.0)  # >= 0 up to rounding
+    rows = []
+    for s, name in enumerate(game.names):
+        gain, gain_ci, deviation = game.pure_regret(s)
+        rows.append({
+            "strategy": name, "self_play_score": float(payoffs[s, s]),
+            "self_play_ci95": float(game.ci95[s, s]),
+            "team_score": float(game.team_score[s, s]), "work_rate": float(game.work_rate[s, s]),
+            "honesty": float(game.honesty[s, s]), "pure_regret": gain,
+            "pure_regret_ci95": gain_ci, "best_deviation": deviation,
+            "equilibrium_weight": float(main[s]), "regret_vs_equilibrium": float(against[s]),
+        })
+    return equilibria, rows
+
+
+# -- command line ---------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", default="default",
+                        help="scenario name or .toml/.json file (default: default)")
+    parser.add_argument("--strategies", default="archetypes,random,evolved",
+                        help="comma list: 'archetypes' (all six), random, evolved, strategy "
+                             "specs, model files *.pt (default: archetypes,random,evolved)")
+    parser.add_argument("--agents", type=int, default=4,
+                        help="agents per game (default: 4)")
+    parser.add_argument("--games", type=int, default=1000,
+                        help="games per payoff cell, the same for every cell (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the games (default: 0)")
+    parser.add_argument("--br-generations", type=int, default=10,
+                        help="CMA-ES generations of each best-response search; 0 skips "
+                             "exploitability (default: 10)")
+    parser.add_argument("--br-popsize", type=int, default=8,
+                        help="CMA-ES candidates per generation (default: 8)")
+    parser.add_argument("--br-games", type=int, default=200,
+                        help="games per best-response candidate (default: 200)")
+    parser.add_argument("--out-dir", default=None,
+                        help="where results.json/.csv, heatmap.png and nash.json go "
+                             "(default: experiments/nash/SCENARIO)")
+
+
+def run(args: argparse.Namespace) -> None:
+    from bucket_brigade.analysis.tournament import write_tables
+    from bucket_brigade.io import save_json
+
+    scenario = get_scenario(args.scenario)
+    scenario.check_num_agents(args.agents)
+    if args.br_generations < 0:
+        raise ValueError(f"--br-generations {args.br_generations} must be >= 0")
+    contenders = parse_strategies(args.strategies, scenario, args.agents)
+    if len(contenders) > MAX_STRATEGIES:
+        raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "
+                         f"{MAX_STRATEGIES}")
+    console = Console()
+    console.print(f"[bold]{scenario.name}[/]: {len(contenders)}x{len(contenders)} cells, "
+                  f"{args.games:,} games each, {args.agents} agents, seed {args.seed}",
+                  highlight=False)
+    game = empirical_game(contenders, scenario, args.agents, args.games, args.seed)
+    equilibria, rows = analyse(game)
+    if args.br_generations:
+        for s, (contender, row) in enumerate(zip(contenders, rows)):
+            console.print(f"best response to {contender.name} ...", highlight=False)
+            gain, ci95, params = exploitability(
+                contender, game.scores[s, s], scenario, args.agents, args.br_generations,
+                args.br_popsize, args.br_games, args.seed + 1, args.seed)
+            row.update(exploitability=gain, exploitability_ci95=ci95, best_response=params)
+    _print_analysis(console, game, equilibria, rows)
+
+    out_dir = Path(args.out_dir or f"experiments/nash/{scenario.name}")
+    title = (f"{scenario.name}: focal agent's score, row strategy vs {args.agents - 1} x "
+             f"column strategy, {args.games} games")
+    cells = [{"focal": game.names[s], "others": game.names[t],
+              "mean_score": float(game.payoffs[s, t]), "ci95": float(game.ci95[s, t]),
+              "work_rate": float(game.work_rate[s, t]), "honesty": float(game.honesty[s, t]),
+              "team_score": float(game.team_score[s, t])}
+             for s, t in itertools.product(range(len(game.names)), repeat=2)]
+    paths = write_tables(cells, out_dir, "focal", ("others",), title)
+    summary = out_dir / "nash.json"
+    save_json({"scenario": scenario.name, "agents": args.agents, "games": args.games,
+               "seed": args.seed, "strategies": game.names,
+               "payoffs": game.payoffs.tolist(), "ci95": game.ci95.tolist(),
+               "equilibria": [{"mix": dict(zip(game.names, map(float, x))),
+                               "value": float(x @ game.payoffs @ x)} for x in equilibria],
+               "rows": rows}, summary)
+    for path in [*paths, summary]:
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.ndarray],
+                    rows: list[dict]) -> None:
+    for k, mix in enumerate(equilibria):
+        support = ", ".join(f"{n} {w:.3f}" for n, w in zip(game.names, mix) if w > 0)
+        console.print(f"symmetric equilibrium {k + 1}: {support} (value "
+                      f"{mix @ game.payoffs @ mix:.2f})", highlight=False, soft_wrap=True)
+    table = Table(title=f"{game.scenario}: is everyone playing s stable? (95% CIs, paired)",
+                  caption="pure regret: best listed deviation's gain when all others play s; "
+                          "exploitability: CMA-ES best response's gain")
+    for column in ("strategy", "self-play score", "work", "honesty", "pure regret",
+                   "best deviation", "eq. weight", "regret vs eq.", "exploitability"):
+        table.add_column(column, justify="left" if column in ("strategy", "best deviation")
+                         else "right", no_wrap=True)
+    for r in rows:
+        exploit = f"{r['exploitability']:+.2f} ± {r['exploitability_ci95']:.2f}" \
+            if "exploitability" in r else "-"
+        table.add_row(r["strategy"], f"{r['self_play_score']:.2f} ± {r['self_play_ci95']:.2f}",
+                      f"{r['work_rate']:.2f}", f"{r['honesty']:.2f}",
+                      f"{r['pure_regret']:+.2f} ± {r['pure_regret_ci95']:.2f}",
+                      r["best_deviation"], f"{r['equilibrium_weight']:.3f}",
+                      f"{r['regret_vs_equilibrium']:.2f}", exploit)
+    Console(width=max(console.width, 150)).print(table)

@@ -1,0 +1,156 @@
+"""Judge a learner: play a fixed set of games with it in seat 0 and summarise its results.
+
+Every seat draws from its own random stream, so whoever sits in seat 0 (a trained
+policy or any scripted strategy) meets the same world and the same opponents'
+draws in game k of a given seed: comparisons between candidates use common random
+numbers, which makes their differences far less noisy than their scores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
+from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.envs.spaces import full_actions
+from bucket_brigade.game.reference import Seat
+from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
+
+if TYPE_CHECKING:
+    import torch
+
+LEARNER = 0
+Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Seat 0's results over ``games`` games; ``scores`` keeps the per-game scores for
+    paired comparisons between candidates evaluated on the same seed."""
+
+    games: int
+    mean_score: float
+    ci95: float  # half-width of the normal 95% confidence interval of mean_score
+    houses_saved: float
+    nights: float
+    work_rate: float
+    honesty: float
+    scores: np.ndarray
+
+    def summary(self) -> dict[str, float]:
+        """The headline figures, as plain floats."""
+        return {"games": self.games, "mean_score": self.mean_score, "ci95": self.ci95,
+                "houses_saved": self.houses_saved, "nights": self.nights,
+                "work_rate": self.work_rate, "honesty": self.honesty}
+
+
+def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
+             scenario: str | Scenario, opponents: Sequence[StrategySpec | Seat] | str | None,
+             num_opponents: int = 3, games: int = 1000, seed: int = 0,
+             sample: bool = False) -> EvaluationResult:
+    """Play ``games`` games (game k is game k of a batch seeded ``seed``), each to its end.
+
+    A trained :class:`~bucket_brigade.training.PolicyNetwork` acts greedily by default
+    (the most likely house and mode, and signal with cheap talk), so a result is a
+    property of the weights alone; ``sample=True`` draws its actions instead, from a
+    generator seeded with ``seed``. A strategy name (or ``pool:...``) makes seat 0
+    scripted.
+    """
+    if isinstance(games, bool) or not isinstance(games, int) or games < 1:
+        raise ValueError(f"games={games!r} must be an integer >= 1")
+    scenario = get_scenario(scenario)
+    scripted = isinstance(policy_or_strategy, (str, Seat, Sequence))
+    learner_seat = make_seat(policy_or_strategy, scenario.name) if scripted else Seat()
+    batch = GameBatch(scenario, [learner_seat,
+                                 *opponent_seats(num_opponents, opponents, scenario.name)],
+                      games, seed=seed)
+    act = _scripted_actions(games) if scripted else \
+        _policy_actions(policy_or_strategy, scenario, batch.obs_dim, sample, seed)
+
+    first = np.zeros(games, dtype=np.bool_)  # games that have reached their end once
+    scores = np.zeros(games)
+    saved = np.zeros(games)
+    nights = np.zeros(games)
+    work = np.zeros(games)
+    honest = np.zeros(games)
+    obs = batch.observations
+    while not first.all():
+        obs, _, done = batch.step(act(obs))
+        fresh = done & ~first
+        if fresh.any():
+            f = batch.finished
+            scores[fresh] = f.scores[fresh, LEARNER]
+            saved[fresh] = f.houses_saved[fresh]
+            nights[fresh] = f.nights[fresh]
+            work[fresh] = f.work_rate[fresh, LEARNER]
+            honest[fresh] = f.honesty[fresh, LEARNER]
+            first |= fresh
+    spread = float(scores.std(ddof=1)) if games > 1 else 0.0
+    return EvaluationResult(
+        games=games, mean_score=float(scores.mean()), ci95=Z_95 * spread / math.sqrt(games),
+        houses_saved=float(saved.mean()), nights=float(nights.mean()),
+        work_rate=float(work.mean()), honesty=float(honest.mean()), scores=scores)
+
+
+def _scripted_actions(games: int):
+    """No external seat: the kernel plays every agent, so actions are empty."""
+    empty = np.zeros((games, 0, 3), dtype=np.int64)
+    return lambda obs: empty
+
+
+def _policy_actions(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, sample: bool,
+                    seed: int):
+    import torch
+
+    if policy.obs_dim != obs_dim:
+        raise ValueError(f"policy obs_dim={policy.obs_dim} does not fit this game's "
+                         f"observations of length {obs_dim} (check the number of opponents)")
+    action_dims = list(policy.action_dims)
+    expected = [scenario.num_houses, 2]
+    if action_dims not in (expected, [*expected, 2]):
+        raise ValueError(f"policy action_dims={action_dims} do not fit this scenario; "
+                         f"expected {expected} or {[*expected, 2]} (cheap talk)")
+    cheap_talk = len(action_dims) == 3
+    device = next(policy.parameters()).device
+    generator = torch.Generator(device).manual_seed(seed)
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            observations = torch.from_numpy(obs[:, LEARNER]).to(device)
+            chosen = policy.sample_action(observations, generator) if sample \
+                else policy.greedy_action(observations)
+        return full_actions(chosen.cpu().numpy(), cheap_talk)[:, None, :]
+
+    return act
+
+
+def paired_difference(first: EvaluationResult, second: EvaluationResult) -> tuple[float, float]:
+    """Mean of ``first - second`` game by game, and the half-width of its 95% CI; valid for
+    two evaluations on the same games (same scenario, opponents, seed and count)."""
+    if first.games != second.games:
+        raise ValueError(f"cannot pair {first.games} games with {second.games}")
+    diff = first.scores - second.scores
+    spread = float(diff.std(ddof=1)) if diff.size > 1 else 0.0
+    return float(diff.mean()), Z_95 * spread / math.sqrt(diff.size)
+
+
+def compare_with_archetypes(policy: torch.nn.Module, scenario: str | Scenario,
+                            opponents: Sequence[StrategySpec | Seat] | str | None,
+                            num_opponents: int = 3, games: int = 1000, seed: int = 0,
+                            ) -> list[dict[str, float | str]]:
+    """The learning check: the policy, then every archetype and ``random``, in seat 0 of the
+    same games; each row carries the learner's paired advantage over that strategy."""
+    learner = evaluate(policy, scenario, opponents, num_opponents, games, seed)
+    rows: list[dict[str, float | str]] = [{"name": "learner", **learner.summary()}]
+    for name in (*ARCHETYPES, RANDOM):
+        result = evaluate(name, scenario, opponents, num_opponents, games, seed)
+        advantage, ci95 = paired_difference(learner, result)
+        rows.append({"name": name, **result.summary(), "learner_minus": advantage,
+                     "learner_minus_ci95": ci95})
+    return rows

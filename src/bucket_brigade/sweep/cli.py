@@ -1,0 +1,116 @@
+"""``bucket-brigade sweep CONFIG.toml``: run a sweep file's trials, skip the finished ones,
+write the results table and plot."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from rich.console import Console
+
+from bucket_brigade.errors import UsageError
+from bucket_brigade.io import save_json
+from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
+from bucket_brigade.sweep.local import ResultHandler, default_workers, run_local
+from bucket_brigade.sweep.report import trial_rows, write_report
+from bucket_brigade.sweep.trial import FAILED, INTERRUPTED, OK, PENDING, is_finished
+
+BACKENDS = ("local", "ray")
+EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (
+        "Train and evaluate every trial of a sweep file: a [grid] (and optional [random]\n"
+        "search) over scenarios, seeds, opponents and any training setting.\n\n"
+        "Writes under OUT/NAME/: each trial's runs/, checkpoints/ and model_TRIAL.pt, its\n"
+        "runs/TRIAL/result.json, then results.csv, best.csv and results.png. Run it again\n"
+        "to skip finished trials and resume stopped ones. Exit status: 0 all finished,\n"
+        "1 some trial failed, 130 stopped by Ctrl-C. See docs/sweeps.md.")
+    parser.add_argument("config", metavar="CONFIG.toml", help="the sweep file")
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help="local: worker processes on this machine; ray: Ray Tune trials "
+                             "(default: local)")
+    parser.add_argument("--address", metavar="ADDR",
+                        help="with --backend ray: the Ray cluster to join (auto, or "
+                             "HOST:6379; default: start a Ray instance on this machine)")
+    parser.add_argument("--max-parallel", type=int, metavar="N",
+                        help="trials at a time (default: local, one per CPU; ray, as many "
+                             "as the cluster's resources fit)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="folder for the sweep's folder, replacing [sweep] out")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.address is not None and args.backend != "ray":
+        raise UsageError(f"--address {args.address!r} needs --backend ray")
+    if args.max_parallel is not None and args.max_parallel < 1:
+        raise UsageError(f"--max-parallel {args.max_parallel} must be >= 1")
+    if args.backend == "ray":
+        from bucket_brigade.sweep.ray_backend import import_ray
+
+        import_ray()  # before anything is written
+    plan = load_sweep(args.config, out=args.out)
+    todo = [spec for spec in plan.trials if not is_finished(spec)]
+    save_json({"name": plan.name, "source": str(args.config), "swept": list(plan.swept),
+               "trials": [{"name": s.name, "params": s.params, "config": s.config}
+                          for s in plan.trials]}, plan.sweep_dir / "sweep.json")
+
+    console = Console()
+    parallel = args.max_parallel or (default_workers() if args.backend == "local" else None)
+    dropped = f", {plan.duplicates} repeated random draws dropped" if plan.duplicates else ""
+    console.print(
+        f"[bold]Sweep {plan.name}[/]: {len(plan.trials)} trials{dropped}; "
+        f"{len(plan.trials) - len(todo)} already finished, {len(todo)} to run on "
+        f"{args.backend} ({parallel or 'as resources allow'} at a time) -> {plan.sweep_dir}",
+        highlight=False)
+
+    session: dict[str, dict[str, Any]] = {}
+    started = time.perf_counter()
+
+    def on_result(result: dict[str, Any]) -> None:
+        if result["status"] == PENDING:
+            return
+        session[result["trial"]] = result
+        console.print(f"[{len(session)}/{len(todo)}] {result['trial']}: {result['status']} "
+                      f"{_detail(result)} ({time.perf_counter() - started:,.0f} s)",
+                      highlight=False)
+
+    interrupted = False
+    try:
+        if todo:
+            interrupted = _run_backend(args, plan, todo, parallel, on_result)
+    except KeyboardInterrupt:
+        interrupted = True
+    rows = trial_rows(plan, session)
+    for path in write_report(plan, rows, console):
+        console.print(f"wrote {path}", highlight=False)
+    if interrupted:
+        console.print("Stopped: run the same command again to skip the finished trials and "
+                      "resume the others from their checkpoints.")
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if any(row["status"] == FAILED for row in rows) else 0
+
+
+def _detail(result: dict[str, Any]) -> str:
+    """The progress line's news about a trial that just ended."""
+    if result["status"] == OK:
+        return f"{result['mean_score']:.2f} ± {result['ci95']:.2f}"
+    if result["status"] == INTERRUPTED:
+        return f"at step {result.get('steps', 0):,}, checkpoint kept"
+    return result.get("error", "")
+
+
+def _run_backend(args: argparse.Namespace, plan: SweepPlan, todo: list[TrialSpec],
+                 parallel: int | None, on_result: ResultHandler) -> bool:
+    """Run ``todo`` on the chosen backend; True when it was interrupted."""
+    if args.backend == "ray":
+        from bucket_brigade.sweep.ray_backend import run_ray
+
+        return run_ray(todo, name=time.strftime("tune_%Y%m%d-%H%M%S"),
+                       storage_path=str(plan.sweep_dir / "ray"),
+                       address=args.address, max_parallel=parallel,
+                       gpus_per_trial=plan.gpus_per_trial, on_result=on_result)
+    return run_local(todo, parallel, on_result)

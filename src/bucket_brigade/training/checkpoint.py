@@ -1,0 +1,100 @@
+"""Where a run writes its files (the seed README's layout) and how they are written and read.
+
+Every write goes to a temporary file in the target's folder that then replaces the
+target (``os.replace``), so a crash or a kill never leaves a half-written checkpoint,
+model or config behind. Checkpoints hold only tensors and plain Python values, so
+they load with ``torch.load(path, weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+
+from bucket_brigade.errors import UsageError
+
+CHECKPOINT_KEYS = ("model_state_dict", "optimizer_state_dict", "step", "episode_history",
+                   "network", "config")
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """runs/{run}/ (TensorBoard + config.json), checkpoints/{run}/ and model_{run}.pt."""
+
+    out_dir: Path
+    run_name: str
+
+    @property
+    def run_dir(self) -> Path:
+        return self.out_dir / "runs" / self.run_name
+
+    @property
+    def config_path(self) -> Path:
+        return self.run_dir / "config.json"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out_dir / "checkpoints" / self.run_name
+
+    @property
+    def model_path(self) -> Path:
+        return self.out_dir / f"model_{self.run_name}.pt"
+
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoint_dir / f"checkpoint_step_{step}.pt"
+
+    def existing(self) -> list[Path]:
+        """This run's outputs that are already on disk."""
+        return [p for p in (self.run_dir, self.checkpoint_dir, self.model_path) if p.exists()]
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through a temporary file in the same folder, then swap it in."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save_torch(path: Path, payload: Any) -> None:
+    atomic_write(path, lambda file: torch.save(payload, file))
+
+
+def save_json(path: Path, payload: Any) -> None:
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    atomic_write(path, lambda file: file.write(text.encode()))
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint safely (``weights_only``); a missing or broken file is a UsageError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"checkpoint {str(path)!r} cannot be read: {reason}") from None
+    if not isinstance(checkpoint, dict):
+        checkpoint = {}
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        raise UsageError(f"checkpoint {str(path)!r} is not a training checkpoint "
+                         f"(missing {', '.join(missing)})")
+    return checkpoint

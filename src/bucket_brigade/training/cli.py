@@ -1,0 +1,237 @@
+"""``bucket-brigade train`` (and the seed README's ``experiments/marl/train_gpu.py``).
+
+Every training option defaults to ``None`` on the command line so that a resumed run
+can tell the options given now from the ones saved in its checkpoint; the defaults
+shown in ``--help`` are those of :class:`~bucket_brigade.training.ppo.TrainConfig`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
+from bucket_brigade.errors import UsageError
+from bucket_brigade.training.bench import peak_rss_mb
+from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint, save_json
+from bucket_brigade.training.ppo import TrainConfig, TrainResult, train
+
+DEFAULTS = TrainConfig()
+# Settings that shape the network or the game; a resumed run must keep them.
+FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "cheap_talk", "hidden_size",
+                   "run_name")
+DEFAULT_EVAL_SEED = 20_240_601
+
+
+def _count(text: str) -> int:
+    """An integer written as 10000000, 10_000_000 or 1e7 (the sign is checked later)."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = DEFAULTS
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (
+        "Train a PPO learner (agent 0) against scripted opponents.\n\n"
+        "Writes under --out-dir: runs/RUN/ (TensorBoard events, config.json),\n"
+        "checkpoints/RUN/checkpoint_step_N.pt and model_RUN.pt (final weights).\n"
+        "Ctrl-C or SIGTERM saves a checkpoint and exits with 130 / 143.")
+    seed = parser.add_argument_group("options of the original README")
+    seed.add_argument("--steps", type=_count, metavar="N",
+                      help=f"total learner steps (game-nights) to train for (default: "
+                           f"{d.steps:_}; with --resume: the run's own target)")
+    seed.add_argument("--scenario", help=f"scenario name or .toml/.json file (default: "
+                                         f"{d.scenario})")
+    seed.add_argument("--opponents", type=_count, metavar="N",
+                      help=f"number of opponent agents (default: {d.opponents})")
+    seed.add_argument("--run-name", help="name of this run (default: SCENARIO_YYYYmmdd-HHMMSS)")
+    seed.add_argument("--batch-size", type=_count, metavar="N",
+                      help=f"learner steps per PPO update = --num-envs x nights per game "
+                           f"(default: {d.batch_size})")
+    seed.add_argument("--epochs", type=_count, metavar="N",
+                      help=f"PPO epochs per batch (default: {d.epochs})")
+    seed.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d.lr})")
+    seed.add_argument("--checkpoint-interval", type=_count, metavar="N",
+                      help=f"steps between checkpoints (default: {d.checkpoint_interval:_})")
+    seed.add_argument("--eval-interval", type=_count, metavar="N",
+                      help=f"steps between eval/* TensorBoard points (default: "
+                           f"{d.eval_interval:_})")
+    seed.add_argument("--cpu", action="store_true", default=None,
+                      help="train on the CPU even when CUDA is available")
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--seed", type=_count, help=f"random seed (default: {d.seed})")
+    run.add_argument("--out-dir", help=f"where runs/, checkpoints/ and model_RUN.pt go "
+                                       f"(default: {d.out_dir})")
+    run.add_argument("--resume", metavar="CHECKPOINT",
+                     help="continue a run from its checkpoint up to --steps (same run folder)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="delete an existing run of the same name first")
+    run.add_argument("--opponent-policies", metavar="LIST",
+                     help="opponent strategies, cycled over the seats: archetype names, "
+                          "random, comma lists, or pool:a,b,c (one seat drawing per game) "
+                          f"(default: {','.join(DEFAULT_OPPONENTS)})")
+    run.add_argument("--cheap-talk", action="store_true", default=None,
+                     help="let the learner choose its signal (action (house, mode, signal))")
+    run.add_argument("--eval-games", type=_count, default=0, metavar="N",
+                     help="after training, play N fixed games with the learner and with every "
+                          "archetype in its seat, print the table, save evaluation.json "
+                          "(default: 0, skip)")
+    run.add_argument("--eval-seed", type=_count, default=DEFAULT_EVAL_SEED,
+                     help=f"seed of the --eval-games games (default: {DEFAULT_EVAL_SEED})")
+
+    ppo = parser.add_argument_group("PPO")
+    ppo.add_argument("--num-envs", type=_count, metavar="N",
+                     help=f"games played side by side (default: {d.num_envs})")
+    ppo.add_argument("--minibatches", type=_count, metavar="N",
+                     help=f"minibatches per epoch (default: {d.minibatches})")
+    ppo.add_argument("--gamma", type=float, help=f"discount factor (default: {d.gamma})")
+    ppo.add_argument("--gae-lambda", type=float,
+                     help=f"GAE lambda (default: {d.gae_lambda})")
+    ppo.add_argument("--clip-coef", type=float,
+                     help=f"surrogate (and value) clipping range (default: {d.clip_coef})")
+    ppo.add_argument("--clip-vloss", action=argparse.BooleanOptionalAction,
+                     help=f"clip the value loss too (default: {d.clip_vloss})")
+    ppo.add_argument("--ent-coef", type=float,
+                     help=f"entropy bonus coefficient (default: {d.ent_coef})")
+    ppo.add_argument("--vf-coef", type=float,
+                     help=f"value loss coefficient (default: {d.vf_coef})")
+    ppo.add_argument("--max-grad-norm", type=float,
+                     help=f"gradient norm clipping (default: {d.max_grad_norm})")
+    ppo.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction,
+                     help=f"decay the learning rate linearly to 0 (default: {d.anneal_lr})")
+    ppo.add_argument("--hidden-size", type=_count, metavar="N",
+                     help=f"width of the two hidden layers (default: {d.hidden_size})")
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields set on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(TrainConfig)
+            if getattr(args, f.name, None) is not None}
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any] | None]:
+    """The run's settings and, with --resume, its checkpoint; refuses clashes with disk."""
+    given = _given(args)
+    if args.resume:
+        checkpoint = load_checkpoint(args.resume)
+        saved = TrainConfig.from_dict(checkpoint["config"])
+        for name in FIXED_ON_RESUME:
+            if name in given and given[name] != getattr(saved, name):
+                raise UsageError(f"--{name.replace('_', '-')} {given[name]!r} differs from the "
+                                 f"resumed run's {getattr(saved, name)!r}; it cannot change")
+        config = replace(saved, **given)
+        config.validate()
+        if config.steps <= checkpoint["step"]:
+            raise UsageError(f"checkpoint {args.resume!r} is at step {checkpoint['step']:,}, "
+                             f"already at --steps {config.steps:,}; ask for more steps")
+        return config, checkpoint
+    given.setdefault("run_name", f"{given.get('scenario', DEFAULTS.scenario)}_"
+                                 f"{time.strftime('%Y%m%d-%H%M%S')}")
+    config = replace(DEFAULTS, **given)
+    config.validate()
+    existing = RunPaths(Path(config.out_dir), config.run_name).existing()
+    if existing and not args.overwrite:
+        raise UsageError(f"run {config.run_name!r} already exists ({existing[0]}); choose "
+                         "another --run-name, --resume one of its checkpoints or --overwrite it")
+    return config, None
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.eval_games < 0:
+        raise UsageError(f"--eval-games {args.eval_games} must be >= 0")
+    config, checkpoint = config_from_args(args)
+    paths = RunPaths(Path(config.out_dir), config.run_name)
+    if args.overwrite and not args.resume:
+        for path in paths.existing():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    console = Console()
+    start = int(checkpoint["step"]) if checkpoint else 0
+    console.print(
+        f"[bold]{'Resuming' if checkpoint else 'Training'} {config.run_name}[/]: "
+        f"{config.scenario}, learner vs {config.opponents} opponents "
+        f"({config.opponent_policies or ','.join(DEFAULT_OPPONENTS)}), "
+        f"steps {start:,} -> {config.steps:,}, batch {config.batch_size} = "
+        f"{config.num_envs} games x {config.num_steps} nights", highlight=False)
+    result = train(config, checkpoint, console=console)
+    evaluation = None
+    if args.eval_games and result.model_path is not None:
+        evaluation = _evaluate(result, args.eval_games, args.eval_seed, console)
+    _print_summary(console, result, evaluation)
+    return 128 + result.stopped_by if result.stopped_by else 0
+
+
+def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> Path:
+    """Learner vs every archetype in its seat, same games; the table and evaluation.json."""
+    import torch
+
+    from bucket_brigade.evaluation import compare_with_archetypes
+    from bucket_brigade.training.network import PolicyNetwork
+
+    config = result.config
+    saved = json.loads(result.paths.config_path.read_text())["network"]
+    policy = PolicyNetwork(**saved)
+    policy.load_state_dict(torch.load(result.model_path, weights_only=True))
+    console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
+    table_rows = compare_with_archetypes(policy, config.scenario, config.opponent_policies,
+                                         config.opponents, games=games, seed=seed)
+    table = Table(box=box.SIMPLE_HEAD, title=f"{config.scenario}: seat 0 vs {config.opponents} x "
+                        f"{config.opponent_policies or ','.join(DEFAULT_OPPONENTS)}, "
+                        f"{games:,} games", caption="95% CIs; learner - it: paired by game")
+    for column in ("seat 0", "score", "learner - it", "saved", "nights", "work"):
+        table.add_column(column, justify="left" if column == "seat 0" else "right",
+                         no_wrap=True)
+    for row in table_rows:
+        diff = "" if row["name"] == "learner" else \
+            f"{row['learner_minus']:+.2f} ± {row['learner_minus_ci95']:.2f}"
+        table.add_row(row["name"], f"{row['mean_score']:.2f} ± {row['ci95']:.2f}", diff,
+                      f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
+                      f"{row['work_rate']:.2f}")
+    console.print(table)
+    path = result.paths.run_dir / "evaluation.json"
+    save_json(path, {"games": games, "seed": seed, "scenario": config.scenario,
+                     "opponents": config.opponents,
+                     "opponent_policies": config.opponent_policies, "rows": table_rows})
+    return path
+
+
+def _print_summary(console: Console, result: TrainResult, evaluation: Path | None) -> None:
+    """Where everything went; plain lines that never wrap paths, so they can be copied."""
+    paths = result.paths
+    state = "finished" if result.stopped_by is None else f"stopped by signal {result.stopped_by}"
+    rows = [
+        ("run", f"{paths.run_name} ({state})"),
+        ("steps", f"{result.step:,} ({result.steps_per_sec:,.0f} steps/s over "
+                  f"{result.seconds:,.1f} s on {result.device}, peak memory "
+                  f"{peak_rss_mb():,.0f} MB)"),
+        ("episodes", f"{result.total_episodes:,}; avg reward (last 100) "
+                     f"{result.avg_reward_100ep:.2f}"),
+        ("tensorboard", f"{paths.run_dir}  (tensorboard --logdir {paths.run_dir.parent})"),
+        ("config", str(paths.config_path)),
+        ("checkpoint", str(result.last_checkpoint)),
+    ]
+    if result.model_path is not None:
+        rows.append(("final model", str(result.model_path)))
+    else:
+        rows.append(("resume with", f"bucket-brigade train --resume {result.last_checkpoint}"))
+    if evaluation is not None:
+        rows.append(("evaluation", str(evaluation)))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        console.print(f"  [bold]{label:<{width}}[/]  {value}", highlight=False, soft_wrap=True)

@@ -1,0 +1,190 @@
+"""What a run reports while it trains: TensorBoard scalars (the seed README's names plus PPO
+diagnostics), the episode history kept in checkpoints, a live progress bar and status lines.
+
+Episodes finish by the dozen every step, so they are aggregated: ``episode/*`` is the
+mean over the episodes finished since the previous update, ``eval/*`` the mean over
+those finished since the previous ``--eval-interval`` point.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+if TYPE_CHECKING:
+    from bucket_brigade.training.checkpoint import RunPaths
+    from bucket_brigade.training.ppo import TrainConfig
+
+HISTORY_LENGTH = 1000  # episodes kept in checkpoints
+ROLLING_WINDOW = 100  # train/avg_reward_100ep
+EVAL_METRICS = {  # TensorBoard name -> final_info key
+    "eval/mean_score": "score",
+    "eval/houses_saved": "houses_saved",
+    "eval/work_rate": "work_rate",
+    "eval/signal_honesty": "honesty",
+}
+# Called with (step, scalars) after each update's scalars are logged, e.g. to feed a
+# hyperparameter-search service such as Ray Tune.
+MetricsCallback = Callable[[int, dict[str, float]], None]
+
+
+class _EpisodeSums:
+    """Running sums of finished-episode statistics between two log points."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        self.reset()
+
+    def reset(self) -> None:
+        self.count = 0
+        self.sums = dict.fromkeys(self.keys, 0.0)
+
+    def add(self, values: dict[str, np.ndarray]) -> None:
+        self.count += len(values[self.keys[0]])
+        for key in self.keys:
+            self.sums[key] += float(values[key].sum())
+
+    def means(self) -> dict[str, float]:
+        return {key: total / self.count for key, total in self.sums.items()}
+
+
+class TrainingMonitor:
+    """Collects episode statistics and writes them out; ``console=None`` keeps it silent."""
+
+    def __init__(self, paths: RunPaths, config: TrainConfig, start_step: int = 0,
+                 console: Console | None = None, on_metrics: MetricsCallback | None = None,
+                 ) -> None:
+        self.paths = paths
+        self.config = config
+        self.start_step = start_step
+        self.step = start_step
+        self.console = console
+        self.on_metrics = on_metrics
+        self.total_episodes = 0
+        self.rewards: deque[float] = deque(maxlen=HISTORY_LENGTH)
+        self.lengths: deque[int] = deque(maxlen=HISTORY_LENGTH)
+        self._since_update = _EpisodeSums(("score", "nights"))
+        self._since_eval = _EpisodeSums(tuple(EVAL_METRICS.values()))
+        self._writer: Any = None
+        self._progress: Progress | None = None
+        self._task: Any = None
+        self._started = self._cpu_started = 0.0
+        self._stopped: float | None = None
+        self.cpu_seconds = 0.0  # process CPU time of the training loop, once it ended
+
+    # -- episode history (kept in checkpoints) ----------------------------------------------
+    def history(self) -> dict[str, Any]:
+        return {"rewards": list(self.rewards), "lengths": list(self.lengths),
+                "total_episodes": self.total_episodes}
+
+    def load_history(self, history: dict[str, Any]) -> None:
+        self.rewards.extend(float(r) for r in history["rewards"])
+        self.lengths.extend(int(n) for n in history["lengths"])
+        self.total_episodes = int(history["total_episodes"])
+
+    @property
+    def avg_reward_100ep(self) -> float:
+        recent = list(self.rewards)[-ROLLING_WINDOW:]
+        return float(np.mean(recent)) if recent else float("nan")
+
+    # -- the run ------------------------------------------------------------------------
+    @contextmanager
+    def running(self) -> Iterator[TrainingMonitor]:
+        """Open the event file and the progress bar for the training loop; close both after,
+        even on an error, and freeze the clock (``seconds``, ``steps_per_sec``)."""
+        from torch.utils.tensorboard import SummaryWriter
+
+        # A resumed run drops the events logged after its checkpoint (it logs them again).
+        self._writer = SummaryWriter(str(self.paths.run_dir),
+                                     purge_step=self.start_step + 1 if self.start_step else None)
+        self._started = time.perf_counter()
+        self._cpu_started = time.process_time()
+        if self.console is not None and self.console.is_terminal:
+            self._progress = Progress(
+                TextColumn(f"[bold]{self.paths.run_name}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("steps"), TextColumn("{task.fields[rate]:>8,.0f} steps/s"),
+                TextColumn("reward(100) {task.fields[reward]:>7.2f}"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=self.console, refresh_per_second=4)
+            self._task = self._progress.add_task(
+                "train", total=self.config.steps, completed=self.start_step, rate=0.0,
+                reward=float("nan"))
+            self._progress.start()
+        try:
+            yield self
+        finally:
+            self._stopped = time.perf_counter()
+            self.cpu_seconds = time.process_time() - self._cpu_started
+            if self._progress is not None:
+                self._progress.stop()
+            self._writer.close()
+
+    def record_episodes(self, final_info: dict[str, np.ndarray]) -> None:
+        """Take in the games that just ended (the env's ``info["final_info"]``)."""
+        mask = final_info["_score"]
+        finished = {key: final_info[key][mask] for key in (*self._since_eval.keys, "nights")}
+        self.total_episodes += int(mask.sum())
+        self.rewards.extend(finished["score"].tolist())
+        self.lengths.extend(finished["nights"].tolist())
+        self._since_update.add(finished)
+        self._since_eval.add(finished)
+
+    @property
+    def seconds(self) -> float:
+        """Time spent in the training loop so far (this session only, on a resumed run)."""
+        return (self._stopped or time.perf_counter()) - self._started
+
+    @property
+    def steps_per_sec(self) -> float:
+        seconds = self.seconds
+        return (self.step - self.start_step) / seconds if seconds > 0 else 0.0
+
+    def end_update(self, step: int, diagnostics: dict[str, float]) -> None:
+        previous, self.step = self.step, step
+        scalars = dict(diagnostics)
+        if self._since_update.count:
+            means = self._since_update.means()
+            scalars["episode/reward"] = means["score"]
+            scalars["episode/length"] = means["nights"]
+            self._since_update.reset()
+        if self.rewards:
+            scalars["train/avg_reward_100ep"] = self.avg_reward_100ep
+        scalars["train/steps_per_sec"] = self.steps_per_sec
+        scalars["train/total_episodes"] = self.total_episodes
+        interval = self.config.eval_interval
+        if step // interval > previous // interval and self._since_eval.count:
+            means = self._since_eval.means()
+            scalars.update({name: means[key] for name, key in EVAL_METRICS.items()})
+            self._since_eval.reset()
+        for name, value in scalars.items():
+            self._writer.add_scalar(name, value, step)
+        if self.on_metrics is not None:
+            self.on_metrics(step, scalars)
+        if self._progress is not None:
+            self._progress.update(self._task, completed=min(step, self.config.steps),
+                                  rate=self.steps_per_sec, reward=self.avg_reward_100ep)
+
+    def checkpoint_saved(self, step: int, path: Path) -> None:
+        """The periodic status line, printed with every checkpoint."""
+        if self.console is None:
+            return
+        self.console.print(
+            f"step {step:,}/{self.config.steps:,} ({100 * step / self.config.steps:.1f}%) | "
+            f"avg reward (100 ep) {self.avg_reward_100ep:.2f} | "
+            f"episodes {self.total_episodes:,} | {self.steps_per_sec:,.0f} steps/s | "
+            f"checkpoint {path}", highlight=False, soft_wrap=True)

@@ -1,0 +1,121 @@
+"""The equilibrium analysis: the solver on textbook games, the empirical game on common
+random numbers, and the ``nash`` command's files and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bucket_brigade.analysis.nash import (
+    Contender,
+    empirical_game,
+    parse_strategies,
+    play_profile,
+    regret_against,
+    symmetric_equilibria,
+)
+from bucket_brigade.cli import main
+from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.training.network import PolicyNetwork
+
+
+def test_prisoners_dilemma_has_only_defection() -> None:
+    payoffs = np.array([[3.0, 0.0], [5.0, 1.0]])  # (cooperate, defect), row player's payoff
+    (only,) = symmetric_equilibria(payoffs)
+    np.testing.assert_allclose(only, [0.0, 1.0])
+
+
+def test_hawk_dove_mixes_at_v_over_c() -> None:
+    value, cost = 2.0, 3.0  # hawks win V, fights cost C: hawk share V / C
+    payoffs = np.array([[(value - cost) / 2, value], [0.0, value / 2]])
+    (only,) = symmetric_equilibria(payoffs)
+    np.testing.assert_allclose(only, [value / cost, 1 - value / cost])
+
+
+def test_rock_paper_scissors_is_uniform() -> None:
+    payoffs = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
+    (only,) = symmetric_equilibria(payoffs)
+    np.testing.assert_allclose(only, [1 / 3] * 3)
+    np.testing.assert_allclose(regret_against(payoffs, only), 0.0, atol=1e-12)
+
+
+def test_coordination_game_has_all_three() -> None:
+    found = symmetric_equilibria(np.array([[2.0, 0.0], [0.0, 1.0]]))
+    expected = [[1.0, 0.0], [0.0, 1.0], [1 / 3, 2 / 3]]
+    assert len(found) == 3
+    for mix in expected:
+        assert any(np.allclose(mix, x) for x in found)
+
+
+def test_regret_against_a_pure_profile() -> None:
+    payoffs = np.array([[3.0, 0.0], [5.0, 1.0]])
+    np.testing.assert_allclose(regret_against(payoffs, np.array([1.0, 0.0])), [0.0, -2.0])
+
+
+def test_cells_share_their_games_and_models_fill_external_seats() -> None:
+    scenario = get_scenario("greedy_neighbor")
+    contenders = parse_strategies("free_rider,hero", scenario, 4)
+    game = empirical_game(contenders, scenario, 4, games=64, seed=5)
+    assert game.scores.shape == (2, 2, 64)
+    # A cell is one fixed set of games: replaying it gives the same scores.
+    again = play_profile(scenario, [contenders[0], *[contenders[1]] * 3], 64, 5)
+    np.testing.assert_array_equal(again.scores[:, 0], game.scores[0, 1])
+    assert game.work_rate[1, 1] > game.work_rate[0, 0]  # heroes work, free riders rest
+
+    torch.manual_seed(0)
+    network = PolicyNetwork(scenario.obs_dim(4), [10, 2], hidden_size=8)
+    model = Contender("model", policy=network)
+    finished = play_profile(scenario, [contenders[0], model, model, model], 16, 5)
+    assert finished.done.all() and finished.scores.shape == (16, 4)
+
+
+def test_nash_command_writes_its_files(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "nash"
+    code = main(["nash", "--scenario", "greedy_neighbor", "--strategies",
+                 "universal_free_rider,firefighter", "--games", "40", "--br-generations", "2",
+                 "--br-popsize", "4", "--br-games", "20", "--out-dir", str(out)])
+    assert code == 0
+    assert {p.name for p in out.iterdir()} == {"results.json", "results.csv", "heatmap.png",
+                                               "nash.json"}
+    summary = json.loads((out / "nash.json").read_text())
+    assert summary["strategies"] == ["universal_free_rider", "firefighter"]
+    assert np.array(summary["payoffs"]).shape == (2, 2)
+    assert summary["equilibria"] and abs(sum(summary["equilibria"][0]["mix"].values()) - 1) < 1e-9
+    row = summary["rows"][0]
+    assert {"pure_regret", "regret_vs_equilibrium", "exploitability",
+            "best_response"} <= set(row)
+    assert "symmetric equilibrium 1" in capsys.readouterr().out
+
+
+def test_nash_command_plays_a_model(tmp_path: Path) -> None:
+    scenario = get_scenario("default")
+    model_path = tmp_path / "model_tiny.pt"
+    torch.save(PolicyNetwork(scenario.obs_dim(3), [10, 2, 2], hidden_size=8).state_dict(),
+               model_path)
+    code = main(["nash", "--scenario", "default", "--agents", "3", "--strategies",
+                 f"free_rider,{model_path}", "--games", "20", "--br-generations", "0",
+                 "--out-dir", str(tmp_path / "out")])
+    assert code == 0
+    summary = json.loads((tmp_path / "out" / "nash.json").read_text())
+    assert summary["strategies"] == ["free_rider", "model_tiny"]
+
+
+@pytest.mark.parametrize(("strategies", "message"), [
+    (" , ", "names no strategy"),
+    ("hero,nobody", "unknown strategy 'nobody'"),
+    ("hero,hero", "'hero' is listed twice"),
+    ("hero,MODEL", "takes observations of size 32"),
+])
+def test_bad_input_exits_2_with_one_line(strategies: str, message: str, tmp_path: Path,
+                                         capsys) -> None:
+    model_path = tmp_path / "model_three.pt"
+    torch.save(PolicyNetwork(get_scenario("default").obs_dim(3), [10, 2],
+                             hidden_size=8).state_dict(), model_path)
+    code = main(["nash", "--strategies", strategies.replace("MODEL", str(model_path)),
+                 "--games", "10", "--out-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -1,0 +1,114 @@
+"""``bucket-brigade train`` and ``experiments/marl/train_gpu.py``: the seed's options, exit
+codes, and bad input as one line on stderr (exit 2) that leaves the disk as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bucket_brigade.cli import main
+from bucket_brigade.training.monitor import TrainingMonitor
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--steps", "256", "--num-envs", "16", "--batch-size", "128", "--hidden-size", "16",
+        "--checkpoint-interval", "128", "--eval-interval", "128", "--cpu",
+        "--scenario", "greedy_neighbor", "--opponent-policies", "random"]
+SEED_OPTIONS = ("--steps", "--scenario", "--opponents", "--run-name", "--batch-size",
+                "--epochs", "--lr", "--checkpoint-interval", "--eval-interval", "--cpu")
+
+
+def train_cli(capsys, out_dir: Path, *argv: str) -> tuple[int, str, str]:
+    code = main(["train", "--out-dir", str(out_dir), *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_help_lists_the_seed_options(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    for option in SEED_OPTIONS:
+        assert option in text
+    assert "10_000_000" in text and "trivial_cooperation" in text
+
+
+def test_a_run_writes_everything_and_resumes(capsys, tmp_path) -> None:
+    code, out, _ = train_cli(capsys, tmp_path, *TINY, "--run-name", "r")
+    assert code == 0
+    assert "model_r.pt" in out and "checkpoint_step_256.pt" in out
+    checkpoint = tmp_path / "checkpoints" / "r" / "checkpoint_step_256.pt"
+    code, out, _ = train_cli(capsys, tmp_path, "--resume", str(checkpoint), "--steps", "384")
+    assert code == 0
+    assert (tmp_path / "checkpoints" / "r" / "checkpoint_step_384.pt").is_file()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--scenario", "nowhere"], "unknown scenario 'nowhere'"),
+    (["--opponent-policies", "firefighter,nobody"], "unknown strategy 'nobody'"),
+    (["--steps", "0"], "--steps 0 must be a positive integer"),
+    (["--steps", "-5"], "--steps -5 must be a positive integer"),
+    (["--batch-size", "100"], "--batch-size 100 is not a multiple of --num-envs 16"),
+    (["--resume", "missing.pt"], "checkpoint 'missing.pt' does not exist"),
+    (["--run-name", "done"], "run 'done' already exists"),
+])
+def test_bad_input_is_one_line_and_touches_nothing(capsys, tmp_path, monkeypatch, argv,
+                                                   message) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert train_cli(capsys, tmp_path, *TINY, "--run-name", "done")[0] == 0
+    before = snapshot(tmp_path)
+    code, _, err = train_cli(capsys, tmp_path, *TINY, *argv)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_corrupt_checkpoint_is_refused(capsys, tmp_path) -> None:
+    broken = tmp_path / "checkpoint_step_1.pt"
+    broken.write_bytes(b"not a checkpoint")
+    code, _, err = train_cli(capsys, tmp_path, "--resume", str(broken))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "cannot be read" in err
+    assert broken.read_bytes() == b"not a checkpoint"
+
+
+def test_overwrite_replaces_a_run(capsys, tmp_path) -> None:
+    train_cli(capsys, tmp_path, *TINY, "--run-name", "r", "--steps", "384")
+    code, _, _ = train_cli(capsys, tmp_path, *TINY, "--run-name", "r", "--overwrite")
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "checkpoints" / "r").iterdir()) == \
+        ["checkpoint_step_128.pt", "checkpoint_step_256.pt"]
+
+
+def test_sigterm_exits_143_with_a_checkpoint(capsys, tmp_path, monkeypatch) -> None:
+    end_update = TrainingMonitor.end_update
+
+    def terminate(self, step, diagnostics):
+        end_update(self, step, diagnostics)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(TrainingMonitor, "end_update", terminate)
+    code, out, _ = train_cli(capsys, tmp_path, *TINY, "--run-name", "r")
+    assert code == 128 + signal.SIGTERM
+    assert (tmp_path / "checkpoints" / "r" / "checkpoint_step_128.pt").is_file()
+    assert "--resume" in out and not (tmp_path / "model_r.pt").exists()
+
+
+def test_train_gpu_script_is_the_same_command(tmp_path) -> None:
+    script = ROOT / "experiments" / "marl" / "train_gpu.py"
+    done = subprocess.run([sys.executable, str(script), "--steps", "0"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == \
+        "bucket-brigade train: error: --steps 0 must be a positive integer"
+    assert not any(tmp_path.iterdir())

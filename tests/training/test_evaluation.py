@@ -1,0 +1,58 @@
+"""evaluate(): fixed games, each played to its end once, with common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bucket_brigade.evaluation import compare_with_archetypes, evaluate, paired_difference
+from bucket_brigade.game.scripted import ARCHETYPES
+from bucket_brigade.training import PolicyNetwork
+
+
+def test_a_strategy_result_is_reproducible_and_complete() -> None:
+    first = evaluate("hero", "greedy_neighbor", "random", 3, games=200, seed=5)
+    again = evaluate("hero", "greedy_neighbor", "random", 3, games=200, seed=5)
+    np.testing.assert_array_equal(first.scores, again.scores)
+    assert first.games == 200 and first.scores.shape == (200,)
+    assert first.ci95 == pytest.approx(1.96 * first.scores.std(ddof=1) / np.sqrt(200),
+                                       rel=1e-3)
+    assert 12 <= first.nights <= 100 and 0 <= first.houses_saved <= 10
+    assert 0 < first.work_rate < 1 and first.honesty == 1.0  # hero is always honest
+
+
+def test_game_k_does_not_depend_on_the_batch_size() -> None:
+    small = evaluate("firefighter", "default", "random", 3, games=20, seed=9)
+    large = evaluate("firefighter", "default", "random", 3, games=60, seed=9)
+    np.testing.assert_array_equal(small.scores, large.scores[:20])
+
+
+def test_common_random_numbers_make_paired_differences_tight() -> None:
+    """Same games, different seat-0 strategy: the paired CI is narrower than either CI."""
+    hero = evaluate("hero", "greedy_neighbor", "random", 3, games=400, seed=1)
+    firefighter = evaluate("firefighter", "greedy_neighbor", "random", 3, games=400, seed=1)
+    difference, ci95 = paired_difference(hero, firefighter)
+    assert difference == pytest.approx(hero.mean_score - firefighter.mean_score)
+    assert ci95 < 0.75 * min(hero.ci95, firefighter.ci95)
+
+
+def test_a_policy_plays_seat_zero() -> None:
+    torch.manual_seed(0)
+    policy = PolicyNetwork(36, [10, 2])
+    result = evaluate(policy, "easy", "random", 3, games=50, seed=2)
+    assert result.games == 50 and np.isfinite(result.scores).all()
+    with pytest.raises(ValueError, match="obs_dim=36"):
+        evaluate(policy, "easy", "random", 4, games=5)
+
+
+def test_compare_lists_the_learner_then_every_strategy() -> None:
+    policy = PolicyNetwork(36, [10, 2])
+    rows = compare_with_archetypes(policy, "easy", "random", 3, games=20, seed=2)
+    assert [row["name"] for row in rows] == ["learner", *ARCHETYPES, "random"]
+    assert all("learner_minus" in row for row in rows[1:])
+
+
+def test_bad_game_count() -> None:
+    with pytest.raises(ValueError, match="games=0"):
+        evaluate("hero", "easy", "random", 3, games=0)

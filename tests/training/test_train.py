@@ -1,0 +1,133 @@
+"""The training loop: it learns, writes the seed README's files and metrics, resumes,
+stops cleanly on a signal and is reproducible."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from bucket_brigade.evaluation import evaluate, paired_difference
+from bucket_brigade.training import PolicyNetwork, benchmark_training, train
+from bucket_brigade.training.checkpoint import CHECKPOINT_KEYS, load_checkpoint
+from bucket_brigade.training.monitor import TrainingMonitor
+
+SEED_METRICS = ("episode/reward", "episode/length", "train/avg_reward_100ep",
+                "train/steps_per_sec", "train/total_episodes")
+PPO_METRICS = ("losses/policy_loss", "losses/value_loss", "losses/entropy",
+               "losses/approx_kl", "losses/clipfrac", "losses/explained_variance",
+               "charts/learning_rate")
+EVAL_METRICS = ("eval/mean_score", "eval/houses_saved", "eval/work_rate",
+                "eval/signal_honesty")
+
+
+def test_training_improves_on_the_starting_policy(tiny_config) -> None:
+    """A few seconds on trivial_cooperation: the starting policy works on half the nights,
+    mostly for nothing; the trained one must score better on the same 500 games (common
+    random numbers make the paired difference precise: its 95% CI is about +-0.4)."""
+    config = tiny_config(scenario="trivial_cooperation", steps=30_720, num_envs=128,
+                         batch_size=1024, minibatches=4, lr=1e-3, hidden_size=64,
+                         checkpoint_interval=30_720, eval_interval=30_720)
+    result = train(config)
+    torch.manual_seed(config.seed)  # train() builds its network right after this seeding
+    start = PolicyNetwork(36, [10, 2], hidden_size=64)
+    trained = PolicyNetwork(36, [10, 2], hidden_size=64)
+    trained.load_state_dict(torch.load(result.model_path, weights_only=True))
+    before, after = (evaluate(policy, config.scenario, "random", 3, games=500, seed=11,
+                              sample=True) for policy in (start, trained))
+    gain, ci95 = paired_difference(after, before)
+    assert gain - ci95 > 1.5, (before.mean_score, after.mean_score, ci95)
+
+
+def test_outputs_follow_the_seed_layout(tiny_config, tmp_path) -> None:
+    result = train(tiny_config())
+    assert result.step == 512 and result.stopped_by is None
+    run = tmp_path / "runs" / "tiny"
+    assert (run / "config.json").is_file()
+    assert any(p.name.startswith("events.out.tfevents") for p in run.iterdir())
+    assert sorted(p.name for p in (tmp_path / "checkpoints" / "tiny").iterdir()) == \
+        ["checkpoint_step_256.pt", "checkpoint_step_512.pt"]
+    final = torch.load(tmp_path / "model_tiny.pt", weights_only=True)
+    policy = PolicyNetwork(36, [10, 2], hidden_size=16)
+    policy.load_state_dict(final)
+
+
+def test_checkpoint_keys_and_safe_loading(tiny_config, tmp_path) -> None:
+    train(tiny_config())
+    checkpoint = torch.load(tmp_path / "checkpoints" / "tiny" / "checkpoint_step_512.pt",
+                            weights_only=True)
+    assert set(CHECKPOINT_KEYS) <= set(checkpoint)
+    assert checkpoint["step"] == 512
+    assert checkpoint["network"] == {"obs_dim": 36, "action_dims": [10, 2], "hidden_size": 16}
+    history = checkpoint["episode_history"]
+    assert history["total_episodes"] >= len(history["rewards"]) > 0
+    assert len(history["rewards"]) == len(history["lengths"])
+    policy = PolicyNetwork(**checkpoint["network"])
+    policy.load_state_dict(checkpoint["model_state_dict"])
+    optimizer = torch.optim.Adam(policy.parameters())
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+
+
+def test_tensorboard_has_the_seed_metric_names(tiny_config, tmp_path) -> None:
+    train(tiny_config())
+    events = EventAccumulator(str(tmp_path / "runs" / "tiny"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert set(SEED_METRICS + PPO_METRICS + EVAL_METRICS) <= tags
+    assert [e.step for e in events.Scalars("train/total_episodes")] == [128, 256, 384, 512]
+
+
+def test_resume_continues_to_the_target(tiny_config, tmp_path) -> None:
+    first = train(tiny_config(steps=256))
+    checkpoint = load_checkpoint(first.last_checkpoint)
+    resumed = train(tiny_config(steps=640), checkpoint)
+    assert resumed.step == 640
+    assert resumed.total_episodes > first.total_episodes
+    final = load_checkpoint(tmp_path / "checkpoints" / "tiny" / "checkpoint_step_640.pt")
+    assert final["step"] == 640
+    events = EventAccumulator(str(tmp_path / "runs" / "tiny"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train/total_episodes")] == \
+        [128, 256, 384, 512, 640]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_saves_a_checkpoint_and_stops(tiny_config, tmp_path, monkeypatch,
+                                               signum) -> None:
+    """The signal arrives during the first update; the run finishes that update, saves a
+    checkpoint there and writes no final model."""
+    end_update = TrainingMonitor.end_update
+
+    def signal_once(self, step, diagnostics):
+        end_update(self, step, diagnostics)
+        if step == 128:
+            os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(TrainingMonitor, "end_update", signal_once)
+    previous = signal.getsignal(signum)
+    result = train(tiny_config())
+    assert result.stopped_by == signum and result.step == 128
+    assert load_checkpoint(result.last_checkpoint)["step"] == 128
+    assert not (tmp_path / "model_tiny.pt").exists()
+    assert signal.getsignal(signum) is previous
+
+
+def test_same_seed_same_weights(tiny_config, tmp_path) -> None:
+    first = train(tiny_config(steps=256, run_name="a"))
+    second = train(tiny_config(steps=256, run_name="b"))
+    other = train(tiny_config(steps=256, run_name="c", seed=4))
+    weights = [torch.load(r.model_path, weights_only=True) for r in (first, second, other)]
+    for name, tensor in weights[0].items():
+        torch.testing.assert_close(weights[1][name], tensor, rtol=0, atol=0)
+    assert any(not torch.equal(weights[2][name], t) for name, t in weights[0].items())
+
+
+def test_benchmark_reports_speed_and_memory() -> None:
+    figures = benchmark_training(steps=256, num_envs=16, batch_size=128, hidden_size=16,
+                                 cpu=True)
+    assert figures["steps"] == 256 and figures["steps_per_sec"] > 0
+    assert figures["peak_rss_mb"] > 10 and figures["device"] == "cpu"
+    assert figures["settings"]["num_envs"] == 16
