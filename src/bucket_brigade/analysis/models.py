@@ -17,7 +17,12 @@ import torch
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario
-from bucket_brigade.training.network import HOUSE_STATES, SCENARIO_INFO, PolicyNetwork
+from bucket_brigade.training.network import (
+    HOUSE_STATES,
+    SCENARIO_INFO,
+    PolicyNetwork,
+    observation_codes,
+)
 
 MODEL_PREFIX = "model_"
 
@@ -68,11 +73,13 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     except (KeyError, AttributeError, IndexError, ValueError):
         raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights") \
             from None
-    # The torso reads one-hot codes (observation_codes) and the scenario entries:
-    # 3H + N(2 + H + H + 2) + SCENARIO_INFO inputs.
-    houses = (torso_inputs - SCENARIO_INFO - 4 * agents) // (3 + 2 * agents)
-    obs_dim = houses + 4 * agents + SCENARIO_INFO
-    action_dims = [houses, 2] if head == houses else [houses, 2, 2]
+    # The policy head has H logits, or H + 2 with cheap talk: the torso's width tells which.
+    fitting = [dims for dims in ([head, 2], [head - 2, 2, 2])
+               if dims[0] >= 1 and _torso_inputs(dims[0], agents) == torso_inputs]
+    if agents < 1 or not fitting:
+        raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights")
+    action_dims = fitting[0]
+    obs_dim = action_dims[0] + 4 * agents + SCENARIO_INFO
     config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
     network = PolicyNetwork(obs_dim, action_dims, hidden_size=hidden)
     try:
@@ -95,3 +102,9 @@ def _run_config(model_path: Path) -> dict | None:
         return json.loads(config_path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
+
+
+def _torso_inputs(houses: int, agents: int) -> int:
+    """Width of the torso's input for H houses and N agents: one-hot codes and reals."""
+    codes = observation_codes(houses + 4 * agents + SCENARIO_INFO, houses)
+    return sum(n for n in codes if n) + codes.count(0)

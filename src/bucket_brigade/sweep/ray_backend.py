@@ -49,7 +49,8 @@ def run_ray(specs: Sequence[TrialSpec], name: str, storage_path: str, address: s
     from ray import tune
 
     by_name = {spec.name: spec for spec in specs}
-    ray.init(address=address, include_dashboard=False, configure_logging=False)
+    # "local" starts a new instance even where a Ray cluster was started (or left) before.
+    ray.init(address=address or "local", include_dashboard=False, configure_logging=False)
     try:
         trainable = tune.with_resources(
             tune.with_parameters(_tune_trial, specs=by_name),

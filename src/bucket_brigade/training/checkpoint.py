@@ -23,7 +23,7 @@ import torch
 from bucket_brigade.errors import UsageError
 
 CHECKPOINT_KEYS = ("model_state_dict", "optimizer_state_dict", "step", "episode_history",
-                   "network", "config")
+                   "reward_normalizer", "network", "config")
 
 
 @dataclass(frozen=True)

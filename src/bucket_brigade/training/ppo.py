@@ -76,11 +76,6 @@ class TrainConfig:
     def minibatch_size(self) -> int:
         return self.batch_size // self.minibatches
 
-    @property
-    def num_updates(self) -> int:
-        """Updates needed to reach ``steps`` (the last one may pass it by < batch_size)."""
-        return math.ceil(self.steps / self.batch_size)
-
     def validate(self) -> None:
         """Refuse settings that cannot run, with a message that names the value."""
         for name in ("steps", "opponents", "batch_size", "num_envs", "epochs", "minibatches",
@@ -241,7 +236,7 @@ def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer, config: T
                values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
                ) -> dict[str, float]:
     """``epochs`` passes over the flattened batch in shuffled minibatches; returns the
-    diagnostics of the last pass (losses/* in TensorBoard)."""
+    losses of the last minibatch and the clip fraction over all (losses/* in TensorBoard)."""
     batch_size = inputs.shape[0]
     clipfracs = []
     for _ in range(config.epochs):
@@ -284,17 +279,14 @@ def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer, config: T
             nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm, foreach=True)
             optimizer.step()
 
-    policy_loss, value_loss, entropy_bonus = (x.detach() for x in (policy_loss, value_loss,
-                                                                     entropy_bonus))
-    predicted, target = values, returns
-    variance = target.var()
-    explained = 1 - (target - predicted).var() / variance if variance > 0 else torch.nan
+    variance = returns.var()
+    explained = 1 - (returns - values).var() / variance if variance > 0 else torch.nan
     return {
-        "losses/policy_loss": float(policy_loss),
-        "losses/value_loss": float(value_loss),
-        "losses/entropy": float(entropy_bonus),
-        "losses/approx_kl": float(approx_kl),
-        "losses/clipfrac": float(torch.stack(clipfracs).mean()),
+        "losses/policy_loss": policy_loss.item(),
+        "losses/value_loss": value_loss.item(),
+        "losses/entropy": entropy_bonus.item(),
+        "losses/approx_kl": approx_kl.item(),
+        "losses/clipfrac": torch.stack(clipfracs).mean().item(),
         "losses/explained_variance": float(explained),
     }
 
