@@ -21,7 +21,7 @@ MISSING_TOOLS = [name for name, found in [
 ] if not found]
 needs_ssh = pytest.mark.skipif(
     bool(MISSING_TOOLS),
-    reason=f"{', '.join(MISSING_TOOLS)} not installed (bash .ci/ops-deps.sh installs them)")
+    reason=f"{', '.join(MISSING_TOOLS)} not installed (bash .ci/system-deps.sh installs them)")
 
 # Runs of the fake training box: odd names on purpose (spaces, quotes, leading dashes,
 # rsync wildcard characters, and a name that those wildcards would match).

@@ -163,7 +163,7 @@ def colour_pixels(png: Path, colour: str) -> int:
 @pytest.fixture(scope="module")
 def browser_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Replay]:
     if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (.ci/browser-deps.sh installs it)")
+        pytest.skip("chromium is not installed (.ci/system-deps.sh installs it)")
     labelled = record_replay(BROWSER_SCENARIO, seed=BROWSER_SEED)
     path = tmp_path_factory.mktemp("replay") / "game.html"
     path.write_text(render_page(labelled))
