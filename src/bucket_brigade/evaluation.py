@@ -9,7 +9,7 @@ numbers, which makes their differences far less noisy than their scores.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,14 +98,14 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
         work_rate=float(work.mean()), honesty=float(honest.mean()), scores=scores)
 
 
-def _scripted_actions(games: int):
+def _scripted_actions(games: int) -> Callable[[np.ndarray], np.ndarray]:
     """No external seat: the kernel plays every agent, so actions are empty."""
     empty = np.zeros((games, 0, 3), dtype=np.int64)
     return lambda obs: empty
 
 
 def _policy_actions(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, sample: bool,
-                    seed: int):
+                    seed: int) -> Callable[[np.ndarray], np.ndarray]:
     import torch
 
     if policy.obs_dim != obs_dim:

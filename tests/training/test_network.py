@@ -26,17 +26,38 @@ def test_act_shapes_and_log_probs() -> None:
     assert net.greedy_action(obs).shape == (5, 2)
 
 
+def burning(*houses: int) -> torch.Tensor:
+    """One observation (4 agents at rest at home) in which the given houses burn."""
+    obs = torch.zeros(1, OBS_DIM_4_AGENTS)
+    obs[0, list(houses)] = 1.0
+    return obs
+
+
 def test_the_house_counts_only_when_working() -> None:
     """A resting agent's house changes nothing in the game, so it adds no log-probability."""
     torch.manual_seed(0)
     net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
-    obs = torch.from_numpy(make_vec_env(1, "default", seed=1).reset()[0]).repeat(2, 1)
-    resting = torch.tensor([[3, 0], [7, 0]])
-    working = torch.tensor([[3, 1], [7, 1]])
-    rest_lp = net.action_and_value(obs, resting)[1]
-    work_lp = net.action_and_value(obs, working)[1]
+    obs = burning(3, 7).repeat(2, 1)
+    rest_lp = net.action_and_value(obs, torch.tensor([[3, 0], [7, 0]]))[1]
+    work_lp = net.action_and_value(obs, torch.tensor([[3, 1], [7, 1]]))[1]
     assert rest_lp[0] == rest_lp[1]
     assert work_lp[0] != work_lp[1]
+
+
+def test_pointless_actions_have_no_probability() -> None:
+    """Working where nothing burns has no effect but costs: WORK is impossible when no house
+    burns, and while some burn, only they can be chosen."""
+    torch.manual_seed(0)
+    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
+    with torch.no_grad():
+        quiet = net.evaluate(net.encode(burning()))[0].exp()[0]
+        fire = net.evaluate(net.encode(burning(2, 5)))[0].exp()[0]
+    assert quiet[1, 1] == 0  # P(WORK)
+    assert fire[1, 1] > 0.4
+    assert fire[0, [2, 5]].sum().item() == pytest.approx(1.0)
+    for _ in range(5):
+        action = net.sample_action(burning(2, 5))
+        assert action[0, 0].item() in (2, 5)
 
 
 def test_cheap_talk_has_a_signal_head() -> None:

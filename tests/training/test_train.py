@@ -3,11 +3,13 @@ stops cleanly on a signal and is reproducible."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 
 import pytest
 import torch
+from rich.console import Console
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from bucket_brigade.evaluation import evaluate, paired_difference
@@ -131,3 +133,13 @@ def test_benchmark_reports_speed_and_memory() -> None:
     assert figures["steps"] == 256 and figures["steps_per_sec"] > 0
     assert figures["peak_rss_mb"] > 10 and figures["device"] == "cpu"
     assert figures["settings"]["num_envs"] == 16
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_console_progress_with_and_without_a_terminal(tiny_config, terminal) -> None:
+    """A terminal gets the live bar; a file or pipe (CI, nohup) gets plain status lines."""
+    output = io.StringIO()
+    train(tiny_config(), console=Console(file=output, force_terminal=terminal, width=120))
+    text = output.getvalue()
+    assert text.count("checkpoint_step_") == 2  # one status line per checkpoint
+    assert ("\x1b[" in text) == terminal  # cursor control only for a terminal

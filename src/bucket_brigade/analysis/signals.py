@@ -61,3 +61,12 @@ def honesty(signals: np.ndarray, modes: np.ndarray) -> float:
     """P(signal = mode) over paired arrays (NaN when there are none)."""
     signals, modes = np.asarray(signals), np.asarray(modes)
     return float((signals == modes).mean()) if signals.size else float("nan")
+
+
+def cheap_talk_metrics(actions: np.ndarray, terminated: np.ndarray) -> dict[str, float]:
+    """TensorBoard's cheap_talk/* scalars from a rollout's actions [T, E, (house, mode,
+    signal)] and its ``terminated`` flags [T, E]."""
+    modes, signals = actions[..., 1], actions[..., 2]
+    return {"cheap_talk/honesty": honesty(signals, modes),
+            "cheap_talk/mutual_information_bits": mutual_information_bits(
+                *signal_next_mode_pairs(signals, modes, terminated))}

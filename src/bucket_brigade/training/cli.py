@@ -23,12 +23,12 @@ from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
 from bucket_brigade.errors import UsageError
 from bucket_brigade.training.bench import peak_rss_mb
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint, save_json
-from bucket_brigade.training.ppo import TrainConfig, TrainResult, train
+from bucket_brigade.training.ppo import LEAGUE_SIZE, TrainConfig, TrainResult, train
 
 DEFAULTS = TrainConfig()
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "cheap_talk", "hidden_size",
-                   "run_name")
+                   "run_name", "self_play", "learners")
 DEFAULT_EVAL_SEED = 20_240_601
 
 
@@ -88,6 +88,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           f"(default: {','.join(DEFAULT_OPPONENTS)})")
     run.add_argument("--cheap-talk", action="store_true", default=None,
                      help="let the learner choose its signal (action (house, mode, signal))")
+
+    multi = parser.add_argument_group(
+        "several learners (one policy shared by every learning seat; --num-envs counts "
+        "agent-slots = games x learners)")
+    multi.add_argument("--self-play", action="store_true", default=None,
+                       help="every seat learns: --opponents + 1 learners, no scripted agent")
+    multi.add_argument("--learners", type=_count, metavar="K",
+                       help=f"learning seats 0..K-1; --opponents then counts the scripted "
+                            f"ones (default: {d.learners})")
+    multi.add_argument("--league", type=float, metavar="P",
+                       help="fraction of agent-slots in games whose other seats are played by "
+                            f"a frozen snapshot from the last {LEAGUE_SIZE} checkpoints, drawn "
+                            f"each update (default: {d.league})")
     run.add_argument("--eval-games", type=_count, default=0, metavar="N",
                      help="after training, play N fixed games with the learner and with every "
                           "archetype in its seat, print the table, save evaluation.json "
@@ -141,8 +154,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
             raise UsageError(f"checkpoint {args.resume!r} is at step {checkpoint['step']:,}, "
                              f"already at --steps {config.steps:,}; ask for more steps")
         return config, checkpoint
-    given.setdefault("run_name", f"{given.get('scenario', DEFAULTS.scenario)}_"
-                                 f"{time.strftime('%Y%m%d-%H%M%S')}")
+    scenario_name = Path(given.get("scenario", DEFAULTS.scenario)).stem  # a file: its stem
+    given.setdefault("run_name", f"{scenario_name}_{time.strftime('%Y%m%d-%H%M%S')}")
     config = replace(DEFAULTS, **given)
     config.validate()
     existing = RunPaths(Path(config.out_dir), config.run_name).existing()
@@ -165,16 +178,30 @@ def run(args: argparse.Namespace) -> int:
     start = int(checkpoint["step"]) if checkpoint else 0
     console.print(
         f"[bold]{'Resuming' if checkpoint else 'Training'} {config.run_name}[/]: "
-        f"{config.scenario}, learner vs {config.opponents} opponents "
-        f"({config.opponent_policies or ','.join(DEFAULT_OPPONENTS)}), "
+        f"{config.scenario}, {_seating(config)}, "
         f"steps {start:,} -> {config.steps:,}, batch {config.batch_size} = "
-        f"{config.num_envs} games x {config.num_steps} nights", highlight=False)
+        f"{config.num_envs} {'games' if config.num_learners == 1 else 'agent-slots'} x "
+        f"{config.num_steps} nights", highlight=False, soft_wrap=True)
     result = train(config, checkpoint, console=console)
     evaluation = None
     if args.eval_games and result.model_path is not None:
         evaluation = _evaluate(result, args.eval_games, args.eval_seed, console)
     _print_summary(console, result, evaluation)
     return 128 + result.stopped_by if result.stopped_by else 0
+
+
+def _seating(config: TrainConfig) -> str:
+    """Who plays: "learner vs 3 opponents (...)", "self-play, 4 learners", ..."""
+    scripted = f"{config.num_scripted} opponents " \
+        f"({config.opponent_policies or ','.join(DEFAULT_OPPONENTS)})"
+    if config.self_play:
+        text = f"self-play, {config.num_learners} learners"
+    elif config.num_learners > 1:
+        text = f"{config.num_learners} learners" + (f" vs {scripted}" if config.num_scripted
+                                                    else "")
+    else:
+        text = f"learner vs {scripted}"
+    return text + (f", league {config.league:g}" if config.league else "")
 
 
 def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> Path:
@@ -190,10 +217,12 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
     policy.load_state_dict(torch.load(result.model_path, weights_only=True))
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
     table_rows = compare_with_archetypes(policy, config.scenario, config.opponent_policies,
-                                         config.opponents, games=games, seed=seed)
-    table = Table(box=box.SIMPLE_HEAD, title=f"{config.scenario}: seat 0 vs {config.opponents} x "
-                        f"{config.opponent_policies or ','.join(DEFAULT_OPPONENTS)}, "
-                        f"{games:,} games", caption="95% CIs; learner - it: paired by game")
+                                         config.num_agents - 1, games=games, seed=seed)
+    opponents = config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
+    table = Table(box=box.SIMPLE_HEAD,
+                  title=f"{config.scenario}: seat 0 vs {config.num_agents - 1} x {opponents}, "
+                        f"{games:,} games",
+                  caption="95% CIs; learner - it: paired by game")
     for column in ("seat 0", "score", "learner - it", "saved", "nights", "work"):
         table.add_column(column, justify="left" if column == "seat 0" else "right",
                          no_wrap=True)
@@ -206,7 +235,7 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
     console.print(table)
     path = result.paths.run_dir / "evaluation.json"
     save_json(path, {"games": games, "seed": seed, "scenario": config.scenario,
-                     "opponents": config.opponents,
+                     "opponents": config.num_agents - 1,
                      "opponent_policies": config.opponent_policies, "rows": table_rows})
     return path
 

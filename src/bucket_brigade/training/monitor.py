@@ -3,7 +3,10 @@ diagnostics), the episode history kept in checkpoints, a live progress bar and s
 
 Episodes finish by the dozen every step, so they are aggregated: ``episode/*`` is the
 mean over the episodes finished since the previous update, ``eval/*`` the mean over
-those finished since the previous ``--eval-interval`` point.
+those finished since the previous ``--eval-interval`` point. With several learners,
+``selfplay/team_score`` (mean score of all a game's agents) and
+``selfplay/work_rate_agent_{i}`` (learner seat i) are per-update means too; with cheap
+talk, the trainer adds ``cheap_talk/*`` from each rollout's actions.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ class TrainingMonitor:
         self.lengths: deque[int] = deque(maxlen=HISTORY_LENGTH)
         self._since_update = _EpisodeSums(("score", "nights"))
         self._since_eval = _EpisodeSums(tuple(EVAL_METRICS.values()))
+        # With several learners: selfplay/team_score and selfplay/work_rate_agent_{i}.
+        self._team = _EpisodeSums(("team_score",))
+        self._seat_work = np.zeros(config.num_learners)
+        self._seat_episodes = np.zeros(config.num_learners)
         self._writer: Any = None
         self._progress: Progress | None = None
         self._task: Any = None
@@ -143,6 +150,12 @@ class TrainingMonitor:
         self.lengths.extend(finished["nights"].tolist())
         self._since_update.add(finished)
         self._since_eval.add(finished)
+        if self.config.num_learners > 1:
+            self._team.add({"team_score": final_info["team_score"][mask]})
+            seats = final_info["agent"][mask]
+            size = self.config.num_learners
+            self._seat_work += np.bincount(seats, final_info["work_rate"][mask], minlength=size)
+            self._seat_episodes += np.bincount(seats, minlength=size)
 
     @property
     def seconds(self) -> float:
@@ -162,6 +175,13 @@ class TrainingMonitor:
             scalars["episode/reward"] = means["score"]
             scalars["episode/length"] = means["nights"]
             self._since_update.reset()
+        if self._team.count:
+            scalars["selfplay/team_score"] = self._team.means()["team_score"]
+            for seat in np.flatnonzero(self._seat_episodes):
+                scalars[f"selfplay/work_rate_agent_{seat}"] = \
+                    self._seat_work[seat] / self._seat_episodes[seat]
+            self._team.reset()
+            self._seat_work[:] = self._seat_episodes[:] = 0
         if self.rewards:
             scalars["train/avg_reward_100ep"] = self.avg_reward_100ep
         scalars["train/steps_per_sec"] = self.steps_per_sec

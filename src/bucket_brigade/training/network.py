@@ -1,7 +1,8 @@
 """The learner's policy: a shared MLP torso, one categorical head per action dimension and a
 separate value head.
 
-Two choices make it learn in a few million steps:
+Four choices make it learn in a couple of million steps, where a plain MLP settles on
+never working (while it picks houses at random, working costs more than it saves):
 
 * The observation (RULES.md: houses, signals, locations, last actions, scenario info)
   is almost all small integer codes whose meaning is categorical: a burning house
@@ -12,7 +13,15 @@ Two choices make it learn in a few million steps:
   score per house from one small network shared by all houses, which reads that house's
   neighbourhood (its state and its two neighbours', and who worked there last night).
   What is learned at one position transfers to all ten, instead of being learned ten
-  times from a tenth of the data each.
+  times from a tenth of the data each. The WORK logit of the mode head is the best
+  burning house's work score: whether to work is decided by the houses.
+* No probability on pointless actions. By the rules, working at a house that is not
+  burning has no effect but costs, and a resting agent's house does not matter. So WORK
+  is impossible when no house burns, and while some burn the house head chooses among
+  them. The policy learns which fire to fight and whether to, and does not spend its
+  samples learning to avoid moves that can only lose.
+* The house is credited only when it matters: its log-probability and entropy count on
+  nights the agent works (or, with cheap talk, signals WORK).
 
 Everything derives from ``obs_dim`` and ``action_dims``, and the only tensors are
 weights, so a state dict reproduces the policy (the seed README loads checkpoints with
@@ -77,9 +86,12 @@ class PolicyNetwork(nn.Module):
                  hidden_size: int = DEFAULT_HIDDEN_SIZE) -> None:
         super().__init__()
         action_dims = [int(d) for d in action_dims]
-        if not action_dims or min(action_dims) < 1 or hidden_size < 1:
-            raise ValueError(f"PolicyNetwork(action_dims={action_dims}, "
-                             f"hidden_size={hidden_size}) needs positive sizes")
+        if len(action_dims) not in (2, 3) or action_dims[0] < 2 or action_dims[1:] != \
+                [2] * (len(action_dims) - 1):
+            raise ValueError(f"action_dims={action_dims} must be [H, 2] (house, mode) or "
+                             "[H, 2, 2] (house, mode, signal)")
+        if hidden_size < 1:
+            raise ValueError(f"hidden_size={hidden_size} must be >= 1")
         self.obs_dim = int(obs_dim)
         self.action_dims = action_dims
         self.hidden_size = int(hidden_size)
@@ -111,7 +123,7 @@ class PolicyNetwork(nn.Module):
              for code in range(HOUSE_STATES)]
             + [float(others == k) for k in range(num_agents)] + [float(me)]
             for left, middle, right, others, me in neighbourhoods], torch.float32)
-        constant("always", [[True] * (len(action_dims) - 1)], torch.bool)
+        constant("always", [[True] * (len(action_dims) - 1)], torch.bool)  # mode, signal
         # head_index[d, k]: column of action d's k-th logit in the policy head (0 on padding).
         widest = max(action_dims)
         starts = np.cumsum([0, *action_dims[:-1]])
@@ -121,9 +133,12 @@ class PolicyNetwork(nn.Module):
                                   for n in action_dims], torch.float32)
 
         self.torso_inputs = len(self.onehot_entry) + len(self.real_entry)
+        # The one-hot features "house m is burning", m = 0..H-1.
+        constant("burning_inputs", [f for f, (i, v) in enumerate(zip(self.onehot_entry.tolist(),
+                                                                     self.onehot_value.tolist()))
+                                    if i < num_houses and v == 1])
         self.torso = nn.Sequential(
-            _layer(self.torso_inputs, hidden_size, np.sqrt(2)),
-            nn.ReLU(),
+            _layer(self.torso_inputs, hidden_size, np.sqrt(2)), nn.ReLU(),
             _layer(hidden_size, hidden_size, np.sqrt(2)), nn.ReLU(),
         )
         # Logits of every dimension but the mode, which the houses decide (see evaluate).
@@ -154,11 +169,14 @@ class PolicyNetwork(nn.Module):
         torso_logits = self.policy_head(hidden)
         scores = self.house_scorer(self.neighbourhoods)[inputs[:, self.torso_inputs:].long()]
         houses = self.action_dims[0]
-        # Working is worth it when some house is: the WORK logit (against 0 for REST) is the
-        # best house's work score. Deciding it from the houses alone keeps the lesson "rest
-        # when nothing burns", learned on most nights, from spilling over to nights with fires.
-        mode = nn.functional.pad(scores[..., 1].amax(dim=-1, keepdim=True), (1, 0))
-        logits = torch.cat([torso_logits[:, :houses] + scores[..., 0], mode,
+        # Working is worth it when some burning house is: the WORK logit (against 0 for
+        # REST) is the best burning house's work score, impossible when nothing burns.
+        burning = inputs[:, self.burning_inputs] > 0
+        work = torch.where(burning, scores[..., 1], PADDING_LOGIT).amax(dim=-1, keepdim=True)
+        mode = nn.functional.pad(work, (1, 0))
+        # While some house burns, only burning houses can be chosen.
+        house_mask = torch.where(burning.any(-1, keepdim=True) & ~burning, PADDING_LOGIT, 0.0)
+        logits = torch.cat([torso_logits[:, :houses] + scores[..., 0] + house_mask, mode,
                             torso_logits[:, houses:]], dim=-1)
         log_probs = torch.log_softmax(logits[:, self.head_index] + self.head_padding, dim=-1)
         return log_probs, self.value_head(hidden).squeeze(-1)

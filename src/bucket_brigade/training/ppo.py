@@ -6,14 +6,26 @@ Each update collects ``num_steps`` nights from each of ``num_envs`` games
 then runs ``epochs`` passes of ``minibatches`` clipped-surrogate gradient steps.
 Games end only by termination (RULES.md: both end conditions are terminal), so
 a ``done`` cuts the bootstrap and the terminal observation is never needed.
+
+Several agents can learn at once (``--learners K``, or ``--self-play``: every seat):
+one policy, shared by all learning seats, acts from each seat's egocentric
+observation (parameter sharing, as in IPPO). The env flattens (game, learner seat)
+into its slots, so ``num_envs`` counts agent-slots (games x K) and the loop below is
+the same for one learner or many. With ``--league P`` a fraction P of the slots
+are the learner's seat in games whose other seats are played by a frozen snapshot
+of the learner itself, drawn each update from its last ``LEAGUE_SIZE`` checkpoints
+(the starting weights until the first checkpoint; a resumed run starts its league
+afresh from the resumed weights).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -27,7 +39,14 @@ from rich.console import Console
 from torch import nn
 
 from bucket_brigade.agents.strategies import opponent_seats
-from bucket_brigade.envs.vector import BucketBrigadeVectorEnv, make_vec_env
+from bucket_brigade.analysis.signals import cheap_talk_metrics
+from bucket_brigade.envs.vector import (
+    BucketBrigadeVectorEnv,
+    ConcatVectorEnv,
+    OpponentPolicy,
+    derived_seed,
+    make_vec_env,
+)
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.training.checkpoint import RunPaths, save_json, save_torch
@@ -35,6 +54,7 @@ from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, PolicyNetwork
 
 CPU_THREADS = 1
+LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,26 @@ class TrainConfig:
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
     cpu: bool = False
+    self_play: bool = False  # every seat learns: opponents + 1 learners, none scripted
+    learners: int = 1  # learning seats 0..K-1, one shared policy; `opponents` are scripted
+    league: float = 0.0  # fraction of agent-slots in games against frozen snapshots
+
+    @property
+    def num_learners(self) -> int:
+        return self.opponents + 1 if self.self_play else self.learners
+
+    @property
+    def num_scripted(self) -> int:
+        return 0 if self.self_play else self.opponents
+
+    @property
+    def num_agents(self) -> int:
+        return self.num_learners + self.num_scripted
+
+    @property
+    def league_slots(self) -> int:
+        """Agent-slots (one learner each) in games against a frozen snapshot."""
+        return round(self.league * self.num_envs)
 
     @property
     def num_steps(self) -> int:
@@ -78,12 +118,15 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Refuse settings that cannot run, with a message that names the value."""
+        # Scripted opponents are optional when other seats learn.
+        least = {"opponents": 0 if self.learners > 1 else 1}
         for name in ("steps", "opponents", "batch_size", "num_envs", "epochs", "minibatches",
-                     "hidden_size", "checkpoint_interval", "eval_interval"):
+                     "hidden_size", "checkpoint_interval", "eval_interval", "learners"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a positive "
-                                 "integer")
+            low = least.get(name, 1)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a "
+                                 f"{'positive' if low else 'non-negative'} integer")
         for name in ("lr", "clip_coef", "max_grad_norm"):
             if not getattr(self, name) > 0:
                 raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be > 0")
@@ -104,9 +147,24 @@ class TrainConfig:
         if not self.run_name or any(c in self.run_name for c in "/\\") \
                 or self.run_name in (".", ".."):
             raise UsageError(f"--run-name {self.run_name!r} must be a plain folder name")
+        if self.self_play and self.learners != 1:
+            raise UsageError(f"--self-play already makes all --opponents + 1 seats learn; it "
+                             f"does not combine with --learners {self.learners}")
+        if not 0 <= self.league < 1:
+            raise UsageError(f"--league {self.league!r} must be in [0, 1): the fraction of "
+                             "agent-slots in games against frozen snapshots")
+        if self.league and not self.league_slots:
+            raise UsageError(f"--league {self.league!r} gives no slot of --num-envs "
+                             f"{self.num_envs}")
+        main_slots = self.num_envs - self.league_slots
+        if main_slots < self.num_learners or main_slots % self.num_learners:
+            raise UsageError(f"--num-envs {self.num_envs} (less {self.league_slots} league "
+                             f"slots) is not a multiple of the {self.num_learners} learners "
+                             "per game (slots = games x learners)")
         scenario = get_scenario(self.scenario)
-        scenario.check_num_agents(1 + self.opponents)
-        opponent_seats(self.opponents, self.opponent_policies)
+        scenario.check_num_agents(self.num_agents)
+        if self.num_scripted:
+            opponent_seats(self.num_scripted, self.opponent_policies)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -220,7 +278,47 @@ def select_device(force_cpu: bool) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() and not force_cpu else "cpu")
 
 
-def build_network(env: BucketBrigadeVectorEnv, hidden_size: int) -> PolicyNetwork:
+def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy | None = None,
+                      ) -> BucketBrigadeVectorEnv | ConcatVectorEnv:
+    """The run's agent-slots: games of ``num_learners`` learners and ``num_scripted`` scripted
+    opponents, then (with --league) games of one learner whose other seats ``snapshot`` plays."""
+    main = make_vec_env(config.num_envs - config.league_slots, config.scenario,
+                        config.num_scripted, config.opponent_policies, config.cheap_talk,
+                        seed=seed, num_learners=config.num_learners)
+    if not config.league_slots:
+        return main
+    league = make_vec_env(config.league_slots, config.scenario, config.num_agents - 1,
+                          cheap_talk=config.cheap_talk, seed=derived_seed(seed, 1),
+                          opponent_policy=snapshot)
+    return ConcatVectorEnv([main, league])
+
+
+class League:
+    """Frozen copies of the learner, one per recent checkpoint; ``draw`` picks the one that
+    plays (sampling its actions) the opponent seats of every league game until the next."""
+
+    def __init__(self, agent: PolicyNetwork, seed: int) -> None:
+        self.opponent = copy.deepcopy(agent).requires_grad_(False)
+        self.snapshots: deque[dict[str, torch.Tensor]] = deque(maxlen=LEAGUE_SIZE)
+        self.rng = np.random.default_rng(seed)
+        self.add(agent)
+
+    def add(self, agent: PolicyNetwork) -> None:
+        self.snapshots.append({k: v.detach().clone() for k, v in agent.state_dict().items()})
+
+    def draw(self) -> None:
+        self.opponent.load_state_dict(self.snapshots[int(self.rng.integers(len(self.snapshots)))])
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        device = next(self.opponent.parameters()).device
+        with torch.inference_mode():
+            action = self.opponent.action_and_value(
+                torch.from_numpy(np.ascontiguousarray(obs)).to(device))[0]
+        return action.cpu().numpy()
+
+
+def build_network(env: BucketBrigadeVectorEnv | ConcatVectorEnv,
+                  hidden_size: int) -> PolicyNetwork:
     return PolicyNetwork(env.single_observation_space.shape[0],
                          [int(n) for n in env.single_action_space.nvec], hidden_size=hidden_size)
 
@@ -313,8 +411,8 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
     start_step = int(checkpoint["step"]) if checkpoint else 0
     # A resumed run plays fresh games: the env's seed moves on with the step count.
-    envs = make_vec_env(config.num_envs, config.scenario, config.opponents,
-                        config.opponent_policies, config.cheap_talk, seed=config.seed + start_step)
+    league: League | None = None  # needs the network, which needs the env: bound below
+    envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
     agent = build_network(envs, config.hidden_size).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5,
                                  fused=device.type == "cpu" or None)
@@ -326,7 +424,12 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
         optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
         normalizer.load_state_dict(checkpoint["reward_normalizer"])
         monitor.load_history(checkpoint["episode_history"])
-    save_json(paths.config_path, {**config.to_dict(), "network": network_config(agent)})
+    if config.league_slots:
+        league = League(agent, config.seed + start_step)
+    # The agent count is recorded, so that loaders can refuse to seat a model elsewhere.
+    run_config = {**config.to_dict(), "num_agents": config.num_agents,
+                  "num_learners": config.num_learners}
+    save_json(paths.config_path, {**run_config, "network": network_config(agent)})
 
     def save_checkpoint(step: int) -> Path:
         path = paths.checkpoint_path(step)
@@ -337,7 +440,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
             "episode_history": monitor.history(),
             "reward_normalizer": normalizer.state_dict(),
             "network": network_config(agent),
-            "config": config.to_dict(),
+            "config": run_config,
         })
         return path
 
@@ -363,6 +466,8 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
             if config.anneal_lr:
                 optimizer.param_groups[0]["lr"] = config.lr * max(
                     1.0 - global_step / config.steps, 0.0)
+            if league is not None:
+                league.draw()
 
             # 1. Rollout: num_steps nights of every game with the current policy.
             for t in range(num_steps):
@@ -395,6 +500,10 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
                 logprobs_buf.reshape(-1), values_buf.reshape(-1), advantages.reshape(-1),
                 returns.reshape(-1))
             diagnostics["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
+            if config.cheap_talk:
+                diagnostics.update(cheap_talk_metrics(actions_buf.cpu().numpy(), terminated_buf))
+            if league is not None:
+                diagnostics["league/snapshots"] = len(league.snapshots)
             monitor.end_update(global_step, diagnostics)
 
             crossed = global_step // config.checkpoint_interval \
@@ -402,6 +511,8 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
             if crossed or global_step >= config.steps or stop.signal is not None:
                 last_checkpoint = save_checkpoint(global_step)
                 monitor.checkpoint_saved(global_step, last_checkpoint)
+                if league is not None:
+                    league.add(agent)
 
     model_path = None
     if stop.signal is None:
