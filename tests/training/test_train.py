@@ -27,9 +27,9 @@ EVAL_METRICS = ("eval/mean_score", "eval/houses_saved", "eval/work_rate",
 
 
 def test_training_improves_on_the_starting_policy(tiny_config) -> None:
-    """A few seconds on trivial_cooperation: the starting policy works on half the nights,
-    mostly for nothing; the trained one must score better on the same 500 games (common
-    random numbers make the paired difference precise: its 95% CI is about +-0.4)."""
+    """A few seconds on trivial_cooperation: the starting policy works on half of the nights
+    with a fire; the trained one must score better on the same 500 games (common random
+    numbers make the paired difference precise; measured: +5.9 with a 95% CI of +-1.0)."""
     config = tiny_config(scenario="trivial_cooperation", steps=30_720, num_envs=128,
                          batch_size=1024, minibatches=4, lr=1e-3, hidden_size=64,
                          checkpoint_interval=30_720, eval_interval=30_720)
