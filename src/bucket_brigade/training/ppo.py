@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import signal
 import threading
 from collections import deque
@@ -398,11 +397,6 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     config.validate()
     paths = RunPaths(Path(config.out_dir), config.run_name)
     device = select_device(config.cpu)
-    # The env's compiled step runs on an OpenMP pool whose idle threads spin by default,
-    # taking a core from the training loop between steps (8x slower env steps on a busy
-    # 2-core machine). Idle threads should sleep; this only takes effect if no parallel
-    # kernel ran yet in this process, and a value set by the user wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if device.type == "cpu":
         # One thread each: the matrices are small, and the env and the network take turns.
         torch.set_num_threads(CPU_THREADS)
