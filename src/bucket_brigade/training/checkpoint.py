@@ -8,19 +8,16 @@ they load with ``torch.load(path, weights_only=True)``.
 
 from __future__ import annotations
 
-import json
-import os
 import pickle
-import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
 
 from bucket_brigade.errors import UsageError
+from bucket_brigade.io import atomic_write
 
 CHECKPOINT_KEYS = ("model_state_dict", "optimizer_state_dict", "step", "episode_history",
                    "reward_normalizer", "network", "config")
@@ -57,28 +54,8 @@ class RunPaths:
         return [p for p in (self.run_dir, self.checkpoint_dir, self.model_path) if p.exists()]
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through a temporary file in the same folder, then swap it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def save_torch(path: Path, payload: Any) -> None:
     atomic_write(path, lambda file: torch.save(payload, file))
-
-
-def save_json(path: Path, payload: Any) -> None:
-    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
-    atomic_write(path, lambda file: file.write(text.encode()))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

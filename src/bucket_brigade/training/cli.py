@@ -21,8 +21,9 @@ from rich.table import Table
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
 from bucket_brigade.errors import UsageError
+from bucket_brigade.io import save_json
 from bucket_brigade.training.bench import peak_rss_mb
-from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint, save_json
+from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
 from bucket_brigade.training.ppo import LEAGUE_SIZE, TrainConfig, TrainResult, train
 
 DEFAULTS = TrainConfig()
@@ -234,9 +235,9 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
                       f"{row['work_rate']:.2f}")
     console.print(table)
     path = result.paths.run_dir / "evaluation.json"
-    save_json(path, {"games": games, "seed": seed, "scenario": config.scenario,
-                     "opponents": config.num_agents - 1,
-                     "opponent_policies": config.opponent_policies, "rows": table_rows})
+    save_json({"games": games, "seed": seed, "scenario": config.scenario,
+               "opponents": config.num_agents - 1,
+               "opponent_policies": config.opponent_policies, "rows": table_rows}, path)
     return path
 
 

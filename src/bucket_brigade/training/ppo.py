@@ -48,7 +48,8 @@ from bucket_brigade.envs.vector import (
 )
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
-from bucket_brigade.training.checkpoint import RunPaths, save_json, save_torch
+from bucket_brigade.io import save_json
+from bucket_brigade.training.checkpoint import RunPaths, save_torch
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, PolicyNetwork
 
@@ -423,7 +424,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     # The agent count is recorded, so that loaders can refuse to seat a model elsewhere.
     run_config = {**config.to_dict(), "num_agents": config.num_agents,
                   "num_learners": config.num_learners}
-    save_json(paths.config_path, {**run_config, "network": network_config(agent)})
+    save_json({**run_config, "network": network_config(agent)}, paths.config_path)
 
     def save_checkpoint(step: int) -> Path:
         path = paths.checkpoint_path(step)
