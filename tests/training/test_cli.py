@@ -112,3 +112,13 @@ def test_train_gpu_script_is_the_same_command(tmp_path) -> None:
     assert done.stderr.strip() == \
         "bucket-brigade train: error: --steps 0 must be a positive integer"
     assert not any(tmp_path.iterdir())
+
+
+def test_evolved_opponents_resolve_to_the_training_scenario(tmp_path) -> None:
+    """`evolved` inside --opponent-policies means the evolved strategy of --scenario."""
+    from bucket_brigade.training.ppo import TrainConfig
+
+    config = TrainConfig(scenario="greedy_neighbor",
+                         opponent_policies="pool:random,firefighter,free_rider,evolved",
+                         out_dir=str(tmp_path))
+    config.validate()

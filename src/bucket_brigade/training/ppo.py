@@ -164,7 +164,7 @@ class TrainConfig:
         scenario = get_scenario(self.scenario)
         scenario.check_num_agents(self.num_agents)
         if self.num_scripted:
-            opponent_seats(self.num_scripted, self.opponent_policies)
+            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
