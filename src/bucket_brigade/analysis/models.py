@@ -8,15 +8,12 @@ seed README's layout is intact (``model_{run}.pt`` next to ``runs/{run}/``).
 from __future__ import annotations
 
 import json
-import pickle
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario
+from bucket_brigade.training.checkpoint import read_torch_file
 from bucket_brigade.training.network import (
     HOUSE_STATES,
     SCENARIO_INFO,
@@ -54,14 +51,7 @@ class LoadedPolicy:
 def load_policy(path: str | Path) -> LoadedPolicy:
     """A PolicyNetwork from a training checkpoint or a final weights-only model file."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"model file {str(path)!r} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise UsageError(f"model file {str(path)!r} cannot be read: "
-                         f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
-                         ) from None
+    payload = read_torch_file(path, "model file")
     if not isinstance(payload, dict):
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)

@@ -58,16 +58,22 @@ def save_torch(path: Path, payload: Any) -> None:
     atomic_write(path, lambda file: torch.save(payload, file))
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint safely (``weights_only``); a missing or broken file is a UsageError."""
+def read_torch_file(path: str | Path, what: str) -> Any:
+    """``torch.load`` with ``weights_only``; a missing or unreadable file is a UsageError
+    that names ``what`` it should have been."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"checkpoint {str(path)!r} does not exist")
+        raise UsageError(f"{what} {str(path)!r} does not exist")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"checkpoint {str(path)!r} cannot be read: {reason}") from None
+        raise UsageError(f"{what} {str(path)!r} cannot be read: {reason}") from None
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint safely (``weights_only``); a missing or broken file is a UsageError."""
+    checkpoint = read_torch_file(path, "checkpoint")
     if not isinstance(checkpoint, dict):
         checkpoint = {}
     missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
