@@ -4,6 +4,7 @@ this module only wires them up and turns bad input into a one-line error and exi
 from __future__ import annotations
 
 import argparse
+import importlib
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -22,13 +23,6 @@ def _scenarios_command(parser: argparse.ArgumentParser) -> Command:
 
         print_scenarios(as_json=args.json)
 
-    return run
-
-
-def _bench_command(parser: argparse.ArgumentParser) -> Command:
-    from bucket_brigade.bench import add_arguments, run
-
-    add_arguments(parser)
     return run
 
 
@@ -140,51 +134,34 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
     return run
 
 
-def _nash_command(parser: argparse.ArgumentParser) -> Command:
-    from bucket_brigade.analysis.nash import add_arguments, run
+def _from_module(module: str, add: str = "add_arguments", run: str = "run"
+                 ) -> Callable[[argparse.ArgumentParser], Command]:
+    """A subcommand whose options and runner live in ``module`` (imported only when used)."""
 
-    add_arguments(parser)
-    return run
+    def factory(parser: argparse.ArgumentParser) -> Command:
+        loaded = importlib.import_module(module)
+        getattr(loaded, add)(parser)
+        return getattr(loaded, run)
 
-
-def _train_command(parser: argparse.ArgumentParser) -> Command:
-    from bucket_brigade.training.cli import add_arguments, run
-
-    add_arguments(parser)
-    return run
+    return factory
 
 
-def _sweep_command(parser: argparse.ArgumentParser) -> Command:
-    from bucket_brigade.sweep.cli import add_arguments, run
-
-    add_arguments(parser)
-    return run
-
-
-def _replay_command(parser: argparse.ArgumentParser) -> Command:
-    from bucket_brigade.viz.commands import add_replay_arguments, run_replay
-
-    add_replay_arguments(parser)
-    return run_replay
-
-
-def _plot_command(parser: argparse.ArgumentParser) -> Command:
-    from bucket_brigade.viz.commands import add_plot_arguments, run_plot
-
-    add_plot_arguments(parser)
-    return run_plot
-
-
+VIZ = "bucket_brigade.viz.commands"
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = {
     "scenarios": ("list the named scenarios", _scenarios_command),
-    "bench": ("measure engine and training speed", _bench_command),
-    "train": ("train a PPO learner (the seed's train_gpu.py)", _train_command),
-    "sweep": ("train and evaluate a grid of runs, locally or on Ray", _sweep_command),
+    "bench": ("measure engine and training speed", _from_module("bucket_brigade.bench")),
+    "train": ("train a PPO learner (the seed's train_gpu.py)",
+              _from_module("bucket_brigade.training.cli")),
+    "sweep": ("train and evaluate a grid of runs, locally or on Ray",
+              _from_module("bucket_brigade.sweep.cli")),
     "evolve": ("evolve a scripted strategy with CMA-ES", _evolve_command),
     "evaluate": ("evaluate policies and strategies in the same seat", _evaluate_command),
-    "nash": ("empirical game of strategies: payoffs, equilibria, regrets", _nash_command),
-    "replay": ("write one game as a self-contained HTML replay", _replay_command),
-    "plot": ("plot learning curves of training runs", _plot_command),
+    "nash": ("empirical game of strategies: payoffs, equilibria, regrets",
+             _from_module("bucket_brigade.analysis.nash")),
+    "replay": ("write one game as a self-contained HTML replay",
+               _from_module(VIZ, "add_replay_arguments", "run_replay")),
+    "plot": ("plot learning curves of training runs",
+             _from_module(VIZ, "add_plot_arguments", "run_plot")),
 }
 
 
