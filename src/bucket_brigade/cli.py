@@ -100,7 +100,6 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
         from pathlib import Path
 
         from bucket_brigade.agents.strategies import split_opponents, strategy_params
-        from bucket_brigade.analysis.models import load_policy
         from bucket_brigade.analysis.tournament import (
             generalization_matrix,
             parse_scenarios,
@@ -108,6 +107,7 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
             write_tables,
         )
         from bucket_brigade.reporting import print_rows
+        from bucket_brigade.training.models import load_policy
 
         scenarios = parse_scenarios(args.scenarios)
         opponents = split_opponents(args.opponents)

@@ -94,7 +94,7 @@ def test_opponent_policy_drives_the_other_seats() -> None:
 
     def work_at_home(seen: np.ndarray) -> np.ndarray:
         calls.append(seen.shape)
-        return np.tile([0, 1], (len(seen), 1))
+        return np.tile([0, 1, 0], (len(seen), 1))  # work, signal REST
 
     env = make_vec_env(3, "default", num_opponents=3, opponent_policy=work_at_home, seed=1)
     env.reset()
@@ -103,6 +103,7 @@ def test_opponent_policy_drives_the_other_seats() -> None:
     # Last actions, relative to agent 0's home: agent k worked at its own home, house k.
     last_actions = obs[:, 18:26].reshape(3, 4, 2)
     assert last_actions[:, 1:].tolist() == [[[1, 1], [2, 1], [3, 1]]] * 3
+    assert (obs[:, 11:14] == 0).all()  # their own signals, although the learner has none
 
 
 def test_concatenated_envs_merge_their_slots(fire_policy: Policy) -> None:

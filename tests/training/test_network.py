@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -109,3 +110,17 @@ def test_neighbourhood_numbers_follow_the_observation() -> None:
     assert numbers[1] == ((2 * 9 + 1 * 3 + 0) * 4 + 1) * 2 + 1
     # House 5: all safe; agent 3 worked there, I did not.
     assert numbers[5] == (0 * 4 + 1) * 2 + 0
+
+
+@pytest.mark.parametrize("action_dims", [[10, 2], [10, 2, 2]])
+def test_play_is_the_greedy_action_with_a_signal(action_dims: list[int]) -> None:
+    env = make_vec_env(64, "default", num_opponents=3, seed=2)
+    obs, _ = env.reset()
+    torch.manual_seed(0)
+    network = PolicyNetwork(obs.shape[1], action_dims, hidden_size=8)
+    played = network.play(obs)
+    greedy = network.greedy_action(torch.from_numpy(obs)).numpy()
+    assert played.shape == (64, 3)
+    np.testing.assert_array_equal(played[:, :len(action_dims)], greedy)
+    if len(action_dims) == 2:  # without cheap talk the signal is the mode
+        np.testing.assert_array_equal(played[:, 2], played[:, 1])

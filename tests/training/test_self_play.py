@@ -7,11 +7,11 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from bucket_brigade.analysis.models import load_policy
 from bucket_brigade.cli import main
 from bucket_brigade.errors import UsageError
 from bucket_brigade.training import train
 from bucket_brigade.training.checkpoint import load_checkpoint
+from bucket_brigade.training.models import load_policy
 
 SELF_PLAY_METRICS = ("selfplay/team_score", "selfplay/work_rate_agent_0",
                      "selfplay/work_rate_agent_3")

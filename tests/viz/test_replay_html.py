@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from bucket_brigade.analysis.models import LoadedPolicy
 from bucket_brigade.cli import main
 from bucket_brigade.envs.render import Replay, record_game
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate
 from bucket_brigade.game.reference import BURNING, RUINED, SAFE
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.training.models import LoadedPolicy
 from bucket_brigade.training.network import PolicyNetwork
 from bucket_brigade.viz.replay_html import embedded_data, record_replay, render_page
 

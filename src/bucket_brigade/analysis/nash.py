@@ -14,7 +14,8 @@ stable?":
 * regret against the equilibrium mix x: ``x'Mx - (M x)_s``;
 * exploitability: the gain of a best response found by CMA-ES over the scripted
   parameters against everyone else playing s (it may find deviations no listed
-  strategy makes).
+  strategy makes), and optionally that of a PPO learner trained against it (which
+  is not limited to the scripted strategies' form, and may lie).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +35,13 @@ from rich.table import Table
 
 from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
-from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 
 if TYPE_CHECKING:
     from bucket_brigade.training.network import PolicyNetwork
+    from bucket_brigade.training.ppo import TrainConfig
 
 ARCHETYPES_ALIAS = "archetypes"
 MODEL_SUFFIX = ".pt"
@@ -54,12 +56,13 @@ class Contender:
     name: str
     seat: Seat | None = None
     policy: PolicyNetwork | None = None
+    source: str | None = None  # the policy's file
 
 
 def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
     """``archetypes`` (the six archetypes), ``random``, ``evolved``, any strategy spec of
     agents.strategies, and model files (``*.pt``), as a comma list."""
-    from bucket_brigade.analysis.models import load_policy
+    from bucket_brigade.training.models import load_policy
 
     names: list[str] = []
     for token in split_opponents(text):
@@ -75,7 +78,7 @@ def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Con
         if name.endswith(MODEL_SUFFIX):
             model = load_policy(name)
             model.check_fits(scenario, num_agents)
-            contenders.append(Contender(name=model.name, policy=model.network))
+            contenders.append(Contender(name=model.name, policy=model.network, source=name))
         else:
             contenders.append(Contender(name=name, seat=make_seat(name, scenario.name)))
     return contenders
@@ -99,16 +102,12 @@ def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
 def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,
                    ) -> Callable[[np.ndarray], np.ndarray]:
     """A play_out policy: each network picks the greedy actions of its external slots."""
-    import torch
 
     def act(obs: np.ndarray) -> np.ndarray:
         actions = np.zeros((*obs.shape[:2], 3), dtype=np.int64)
         for network, slots in drivers:
-            seen = torch.from_numpy(obs[:, slots].reshape(-1, obs_dim))
-            with torch.inference_mode():
-                chosen = network.greedy_action(seen).numpy()
-            cheap_talk = len(network.action_dims) == 3
-            actions[:, slots] = full_actions(chosen, cheap_talk).reshape(len(obs), len(slots), 3)
+            chosen = network.play(obs[:, slots].reshape(-1, obs_dim))
+            actions[:, slots] = chosen.reshape(len(obs), len(slots), 3)
         return actions
 
     return act
@@ -235,6 +234,44 @@ def exploitability(contender: Contender, reference: np.ndarray, scenario: Scenar
             result.params)
 
 
+def best_response_config(contender: Contender, scenario: str, num_agents: int, steps: int,
+                         out_dir: Path, seed: int) -> TrainConfig:
+    """The PPO run that seeks a best response to ``contender``: a learner against N-1 copies
+    of it (greedy, if it is a trained policy), with cheap talk so that it may also lie."""
+    from bucket_brigade.training.ppo import TrainConfig
+
+    config = TrainConfig(
+        steps=steps, scenario=scenario, opponents=num_agents - 1,
+        opponent_policies=contender.name if contender.source is None else None,
+        opponent_model=contender.source, cheap_talk=True, seed=seed, out_dir=str(out_dir),
+        run_name="br_" + re.sub(r"[^\w.-]", "_", contender.name))
+    config.validate()
+    return config
+
+
+def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.ndarray,
+                       eval_seed: int) -> tuple[float, float, Path]:
+    """Gain of a PPO best response (trained by ``config``, from :func:`best_response_config`)
+    over ``contender`` itself, judged greedily on the empirical game's games (``reference``,
+    seed ``eval_seed``), paired. A rerun replaces the run's earlier files. Returns (gain,
+    its 95% CI half-width, the best response's model file)."""
+    import shutil
+
+    from bucket_brigade.training.checkpoint import RunPaths
+    from bucket_brigade.training.models import load_policy
+    from bucket_brigade.training.ppo import train
+
+    for path in RunPaths(Path(config.out_dir), config.run_name).existing():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    model_path = train(config).model_path
+    responder = Contender("PPO best response", policy=load_policy(model_path).network)
+    others = [contender] * (config.num_agents - 1)
+    gains = play_profile(get_scenario(config.scenario), [responder, *others], len(reference),
+                         eval_seed).scores[:, 0] - reference
+    return (float(gains.mean()), Z_95 * float(gains.std(ddof=1)) / math.sqrt(len(gains)),
+            model_path)
+
+
 def analyse(game: EmpiricalGame) -> tuple[list[np.ndarray], list[dict]]:
     """The game's symmetric equilibria (highest value first) and one row per strategy:
     self-play payoff, pure regret, weight in and regret against the first equilibrium."""
@@ -277,6 +314,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CMA-ES candidates per generation (default: 8)")
     parser.add_argument("--br-games", type=int, default=200,
                         help="games per best-response candidate (default: 200)")
+    parser.add_argument("--br-ppo-steps", type=int, default=0,
+                        help="also train a PPO best response for this many steps against each "
+                             "strategy (cheap talk on), saved under OUT_DIR/best_response; 0 "
+                             "skips it (default: 0)")
+    parser.add_argument("--br-ppo-against", default=None, metavar="LIST",
+                        help="with --br-ppo-steps: only against these of the --strategies, a "
+                             "comma list of their names (default: all)")
     parser.add_argument("--out-dir", default=None,
                         help="where results.json/.csv, heatmap.png and nash.json go "
                              "(default: experiments/nash/SCENARIO)")
@@ -290,10 +334,16 @@ def run(args: argparse.Namespace) -> None:
     scenario.check_num_agents(args.agents)
     if args.br_generations < 0:
         raise ValueError(f"--br-generations {args.br_generations} must be >= 0")
+    if args.br_ppo_steps < 0:
+        raise ValueError(f"--br-ppo-steps {args.br_ppo_steps} must be >= 0")
     contenders = parse_strategies(args.strategies, scenario, args.agents)
     if len(contenders) > MAX_STRATEGIES:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "
                          f"{MAX_STRATEGIES}")
+    out_dir = Path(args.out_dir or f"experiments/nash/{scenario.name}")
+    ppo_runs = {c.name: best_response_config(c, args.scenario, args.agents, args.br_ppo_steps,
+                                             out_dir / "best_response", args.seed + 2)
+                for c in _ppo_targets(args, contenders)}
     console = Console()
     console.print(f"[bold]{scenario.name}[/]: {len(contenders)}x{len(contenders)} cells, "
                   f"{args.games:,} games each, {args.agents} agents, seed {args.seed}",
@@ -307,9 +357,16 @@ def run(args: argparse.Namespace) -> None:
                 contender, game.scores[s, s], scenario, args.agents, args.br_generations,
                 args.br_popsize, args.br_games, args.seed + 1, args.seed)
             row.update(exploitability=gain, exploitability_ci95=ci95, best_response=params)
+    for s, (contender, row) in enumerate(zip(contenders, rows)):
+        if contender.name in ppo_runs:
+            console.print(f"PPO best response to {contender.name} ({args.br_ppo_steps:,} "
+                          "steps) ...", highlight=False)
+            gain, ci95, model = ppo_exploitability(contender, ppo_runs[contender.name],
+                                                   game.scores[s, s], args.seed)
+            row.update(ppo_exploitability=gain, ppo_exploitability_ci95=ci95,
+                       ppo_best_response=str(model))
     _print_analysis(console, game, equilibria, rows)
 
-    out_dir = Path(args.out_dir or f"experiments/nash/{scenario.name}")
     title = (f"{scenario.name}: focal agent's score, row strategy vs {args.agents - 1} x "
              f"column strategy, {args.games} games")
     cells = [{"focal": game.names[s], "others": game.names[t],
@@ -329,6 +386,26 @@ def run(args: argparse.Namespace) -> None:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
+def _ppo_targets(args: argparse.Namespace, contenders: Sequence[Contender],
+                 ) -> list[Contender]:
+    """The strategies that get a PPO best response (none without --br-ppo-steps)."""
+    if args.br_ppo_against is not None and not args.br_ppo_steps:
+        raise ValueError("--br-ppo-against needs --br-ppo-steps N > 0")
+    if not args.br_ppo_steps:
+        return []
+    if args.br_ppo_against is None:
+        return list(contenders)
+    names = [c.name for c in contenders]
+    chosen = split_opponents(args.br_ppo_against)
+    if not chosen:
+        raise ValueError(f"--br-ppo-against {args.br_ppo_against!r} names no strategy")
+    for name in chosen:
+        if name not in names:
+            raise ValueError(f"--br-ppo-against: {name!r} is not one of the strategies "
+                             f"({', '.join(names)})")
+    return [c for c in contenders if c.name in chosen]
+
+
 def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.ndarray],
                     rows: list[dict]) -> None:
     for k, mix in enumerate(equilibria):
@@ -338,16 +415,25 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
     table = Table(title=f"{game.scenario}: is everyone playing s stable? (95% CIs, paired)",
                   caption="pure regret: best listed deviation's gain when all others play s; "
                           "exploitability: CMA-ES best response's gain")
-    for column in ("strategy", "self-play score", "work", "honesty", "pure regret",
-                   "best deviation", "eq. weight", "regret vs eq.", "exploitability"):
+    columns = ["strategy", "self-play score", "work", "honesty", "pure regret",
+               "best deviation", "eq. weight", "regret vs eq.", "exploitability"]
+    with_ppo = any("ppo_exploitability" in r for r in rows)
+    if with_ppo:
+        columns.append("PPO best response")
+        table.caption += "; PPO best response: its gain"
+    for column in columns:
         table.add_column(column, justify="left" if column in ("strategy", "best deviation")
                          else "right", no_wrap=True)
     for r in rows:
-        exploit = f"{r['exploitability']:+.2f} ± {r['exploitability_ci95']:.2f}" \
-            if "exploitability" in r else "-"
-        table.add_row(r["strategy"], f"{r['self_play_score']:.2f} ± {r['self_play_ci95']:.2f}",
-                      f"{r['work_rate']:.2f}", f"{r['honesty']:.2f}",
-                      f"{r['pure_regret']:+.2f} ± {r['pure_regret_ci95']:.2f}",
-                      r["best_deviation"], f"{r['equilibrium_weight']:.3f}",
-                      f"{r['regret_vs_equilibrium']:.2f}", exploit)
-    Console(width=max(console.width, 150)).print(table)
+        cells = [r["strategy"], f"{r['self_play_score']:.2f} ± {r['self_play_ci95']:.2f}",
+                 f"{r['work_rate']:.2f}", f"{r['honesty']:.2f}",
+                 f"{r['pure_regret']:+.2f} ± {r['pure_regret_ci95']:.2f}",
+                 r["best_deviation"], f"{r['equilibrium_weight']:.3f}",
+                 f"{r['regret_vs_equilibrium']:.2f}", _gain(r, "exploitability")]
+        table.add_row(*cells, *([_gain(r, "ppo_exploitability")] if with_ppo else []))
+    wide = Console(width=1000).measure(table).maximum  # print every column whole
+    Console(width=max(console.width, wide)).print(table)
+
+
+def _gain(row: dict, key: str) -> str:
+    return f"{row[key]:+.2f} ± {row[key + '_ci95']:.2f}" if key in row else "-"

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from bucket_brigade.agents.strategies import RANDOM, evolved_scenarios
-from bucket_brigade.analysis.models import LoadedPolicy
 from bucket_brigade.evaluation import evaluate
 from bucket_brigade.game.scenarios import SCENARIOS, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.io import atomic_write_bytes, atomic_write_text, save_json
+from bucket_brigade.training.models import LoadedPolicy
 
 COMPARISON_STRATEGIES = (*ARCHETYPES, RANDOM, "evolved")
 SUMMARY_FIELDS = ("mean_score", "ci95", "houses_saved", "nights", "work_rate", "honesty")

@@ -32,8 +32,8 @@ from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 
 LEARNER = 0
-# Maps the opponent seats' observations [M, obs_dim] to their actions [M, width], in the
-# learners' action format ((house, mode) or, with cheap talk, (house, mode, signal)).
+# Maps the opponent seats' observations [M, obs_dim] to their actions [M, 3]: (house, mode,
+# signal), whether or not the learners choose their signals.
 OpponentPolicy = Callable[[np.ndarray], np.ndarray]
 
 
@@ -127,14 +127,14 @@ class BucketBrigadeVectorEnv(VectorEnv):
         if actions.shape != (self.num_envs, width):
             raise ValueError(f"actions have shape {actions.shape}, "
                              f"expected {(self.num_envs, width)}")
-        actions = actions.reshape(self.num_games, self.num_learners, width)
+        actions = full_actions(actions.reshape(self.num_games, self.num_learners, width),
+                               self.cheap_talk)
         if self.opponent_policy is not None:
             seen = self.games.observations[:, self.num_learners:]
             chosen = np.asarray(self.opponent_policy(seen.reshape(-1, seen.shape[-1])))
             actions = np.concatenate(
-                [actions, chosen.reshape(self.num_games, -1, width).astype(actions.dtype)],
-                axis=1)
-        checked = self.games.check_actions(full_actions(actions, self.cheap_talk))
+                [actions, chosen.reshape(self.num_games, -1, 3).astype(actions.dtype)], axis=1)
+        checked = self.games.check_actions(actions)
         obs, rewards, done = self.games.step(checked)
         self._played = True
         infos: dict[str, Any] = {}

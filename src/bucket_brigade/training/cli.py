@@ -28,8 +28,8 @@ from bucket_brigade.training.ppo import LEAGUE_SIZE, TrainConfig, TrainResult, t
 
 DEFAULTS = TrainConfig()
 # Settings that shape the network or the game; a resumed run must keep them.
-FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "cheap_talk", "hidden_size",
-                   "run_name", "self_play", "learners")
+FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
+                   "cheap_talk", "hidden_size", "run_name", "self_play", "learners")
 DEFAULT_EVAL_SEED = 20_240_601
 
 
@@ -87,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="opponent strategies, cycled over the seats: archetype names, "
                           "random, comma lists, or pool:a,b,c (one seat drawing per game) "
                           f"(default: {','.join(DEFAULT_OPPONENTS)})")
+    run.add_argument("--opponent-model", metavar="PATH",
+                     help="a trained policy (model_RUN.pt or a checkpoint) plays every opponent "
+                          "seat, greedily, instead of --opponent-policies")
     run.add_argument("--cheap-talk", action="store_true", default=None,
                      help="let the learner choose its signal (action (house, mode, signal))")
 
@@ -170,6 +173,10 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_games < 0:
         raise UsageError(f"--eval-games {args.eval_games} must be >= 0")
     config, checkpoint = config_from_args(args)
+    if args.eval_games and config.opponent_model is not None:
+        raise UsageError(f"--eval-games {args.eval_games} compares with scripted opponents; "
+                         "against --opponent-model use bucket-brigade nash --strategies "
+                         "MODEL,OPPONENT_MODEL")
     paths = RunPaths(Path(config.out_dir), config.run_name)
     if args.overwrite and not args.resume:
         for path in paths.existing():
@@ -193,8 +200,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _seating(config: TrainConfig) -> str:
     """Who plays: "learner vs 3 opponents (...)", "self-play, 4 learners", ..."""
-    scripted = f"{config.num_scripted} opponents " \
-        f"({config.opponent_policies or ','.join(DEFAULT_OPPONENTS)})"
+    played_by = config.opponent_model or config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
+    scripted = f"{config.num_scripted} opponents ({played_by})"
     if config.self_play:
         text = f"self-play, {config.num_learners} learners"
     elif config.num_learners > 1:

@@ -42,6 +42,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from bucket_brigade.envs.spaces import full_actions
+
 DEFAULT_HIDDEN_SIZE = 32
 HOUSE_HIDDEN_SIZE = 64
 PADDING_LOGIT = -1e9  # finite, so that 0 * log(0) terms of the entropy stay 0, not NaN
@@ -217,3 +219,17 @@ class PolicyNetwork(nn.Module):
     def greedy_action(self, obs: torch.Tensor) -> torch.Tensor:
         """The most likely value of each action dimension, [B, D] int64."""
         return self.evaluate(self.encode(obs))[0].argmax(-1)
+
+    @property
+    def cheap_talk(self) -> bool:
+        """Whether the policy chooses its signal (a third action dimension)."""
+        return len(self.action_dims) == 3
+
+    def play(self, obs: np.ndarray) -> np.ndarray:
+        """How a trained policy plays as a fixed strategy (in the empirical game, or as an
+        opponent): greedy (house, mode, signal) [B, 3] for raw observations [B, obs_dim], on
+        NumPy arrays. Without cheap talk its signal is its mode."""
+        device = next(self.parameters()).device
+        with torch.inference_mode():
+            chosen = self.greedy_action(torch.from_numpy(np.ascontiguousarray(obs)).to(device))
+        return full_actions(chosen.cpu().numpy(), self.cheap_talk)

@@ -39,6 +39,7 @@ from torch import nn
 
 from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.analysis.signals import cheap_talk_metrics
+from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.envs.vector import (
     BucketBrigadeVectorEnv,
     ConcatVectorEnv,
@@ -50,6 +51,7 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.io import save_json
 from bucket_brigade.training.checkpoint import RunPaths, save_torch
+from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, PolicyNetwork
 
@@ -65,6 +67,7 @@ class TrainConfig:
     scenario: str = "trivial_cooperation"
     opponents: int = 3
     opponent_policies: str | None = None  # None: the default opponents of agents.strategies
+    opponent_model: str | None = None  # a trained policy file that plays the opponent seats
     cheap_talk: bool = False
     run_name: str = "run"
     out_dir: str = "experiments/marl"
@@ -163,7 +166,16 @@ class TrainConfig:
                              "per game (slots = games x learners)")
         scenario = get_scenario(self.scenario)
         scenario.check_num_agents(self.num_agents)
-        if self.num_scripted:
+        if self.opponent_model is not None:
+            if self.opponent_policies is not None:
+                raise UsageError(f"--opponent-model {self.opponent_model!r} and "
+                                 f"--opponent-policies {self.opponent_policies!r} both name "
+                                 "the opponents; give one")
+            if not self.num_scripted:
+                raise UsageError(f"--opponent-model {self.opponent_model!r} plays the "
+                                 "opponent seats, but every seat learns here")
+            load_policy(self.opponent_model).check_fits(scenario, self.num_agents)
+        elif self.num_scripted:
             opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
 
     def to_dict(self) -> dict[str, Any]:
@@ -281,10 +293,14 @@ def select_device(force_cpu: bool) -> torch.device:
 def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy | None = None,
                       ) -> BucketBrigadeVectorEnv | ConcatVectorEnv:
     """The run's agent-slots: games of ``num_learners`` learners and ``num_scripted`` scripted
-    opponents, then (with --league) games of one learner whose other seats ``snapshot`` plays."""
+    opponents (or seats played greedily by ``opponent_model``), then (with --league) games of
+    one learner whose other seats ``snapshot`` plays."""
+    opponent_model = None if config.opponent_model is None \
+        else load_policy(config.opponent_model).network.play
     main = make_vec_env(config.num_envs - config.league_slots, config.scenario,
                         config.num_scripted, config.opponent_policies, config.cheap_talk,
-                        seed=seed, num_learners=config.num_learners)
+                        seed=seed, num_learners=config.num_learners,
+                        opponent_policy=opponent_model)
     if not config.league_slots:
         return main
     league = make_vec_env(config.league_slots, config.scenario, config.num_agents - 1,
@@ -314,7 +330,7 @@ class League:
         with torch.inference_mode():
             action = self.opponent.action_and_value(
                 torch.from_numpy(np.ascontiguousarray(obs)).to(device))[0]
-        return action.cpu().numpy()
+        return full_actions(action.cpu().numpy(), self.opponent.cheap_talk)
 
 
 def build_network(env: BucketBrigadeVectorEnv | ConcatVectorEnv,

@@ -44,7 +44,7 @@ def run_replay(args: argparse.Namespace) -> None:
         raise UsageError(f"--game={args.game} must be >= 0")
     model = None
     if args.model is not None:
-        from bucket_brigade.analysis.models import load_policy
+        from bucket_brigade.training.models import load_policy
 
         model = load_policy(args.model)
     labelled = record_replay(args.scenario, args.seed, model=model, strategy=args.strategy,

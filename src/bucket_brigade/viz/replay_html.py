@@ -33,7 +33,7 @@ from bucket_brigade.game.scripted import PARAM_NAMES
 from bucket_brigade.io import atomic_write_text
 
 if TYPE_CHECKING:
-    from bucket_brigade.analysis.models import LoadedPolicy
+    from bucket_brigade.training.models import LoadedPolicy
 
 DEFAULT_STRATEGY = "firefighter"
 DATA_ELEMENT_ID = "replay-data"
