@@ -12,9 +12,11 @@ import torch
 
 from bucket_brigade.analysis.nash import (
     Contender,
+    best_response_config,
     empirical_game,
     parse_strategies,
     play_profile,
+    ppo_exploitability,
     regret_against,
     symmetric_equilibria,
 )
@@ -134,6 +136,7 @@ def test_ppo_best_response_is_judged_on_the_games_of_the_empirical_game(
     s = summary["strategies"].index(target)
     assert row["ppo_exploitability"] == pytest.approx(scores.mean() - summary["payoffs"][s][s])
     assert row["ppo_exploitability_ci95"] > 0
+    assert 0 <= row["ppo_best_response_work_rate"] <= 1
 
 
 @pytest.mark.parametrize(("strategies", "message"), [
@@ -167,3 +170,16 @@ def test_bad_best_response_options_exit_2(options: list[str], message: str, tmp_
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_ppo_best_response_deserts_universal_free_riding(tmp_path: Path) -> None:
+    """Among three free-riders, fires spread; a learner soon finds that working pays."""
+    scenario = get_scenario("greedy_neighbor")
+    (free_rider,) = parse_strategies("universal_free_rider", scenario, 4)
+    reference = play_profile(scenario, [free_rider] * 4, 400, 0).scores[:, 0]
+    config = best_response_config(free_rider, "greedy_neighbor", 4, 200_000, tmp_path, seed=2)
+    found = ppo_exploitability(free_rider, config, reference, eval_seed=0)
+    # measured: +26.8 ± 4.4 on 200 games
+    assert found["ppo_exploitability"] - found["ppo_exploitability_ci95"] > 10.0
+    assert found["ppo_best_response_work_rate"] > 0.15  # the free-riders work on 8%

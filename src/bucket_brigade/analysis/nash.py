@@ -250,11 +250,12 @@ def best_response_config(contender: Contender, scenario: str, num_agents: int, s
 
 
 def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.ndarray,
-                       eval_seed: int) -> tuple[float, float, Path]:
+                       eval_seed: int) -> dict[str, float | str]:
     """Gain of a PPO best response (trained by ``config``, from :func:`best_response_config`)
     over ``contender`` itself, judged greedily on the empirical game's games (``reference``,
-    seed ``eval_seed``), paired. A rerun replaces the run's earlier files. Returns (gain,
-    its 95% CI half-width, the best response's model file)."""
+    seed ``eval_seed``), paired. A rerun replaces the run's earlier files. Returns the gain,
+    its 95% CI half-width, the best response's model file, and how often it worked and
+    signalled honestly there, as fields of a ``nash.json`` row."""
     import shutil
 
     from bucket_brigade.training.checkpoint import RunPaths
@@ -266,10 +267,14 @@ def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.
     model_path = train(config).model_path
     responder = Contender("PPO best response", policy=load_policy(model_path).network)
     others = [contender] * (config.num_agents - 1)
-    gains = play_profile(get_scenario(config.scenario), [responder, *others], len(reference),
-                         eval_seed).scores[:, 0] - reference
-    return (float(gains.mean()), Z_95 * float(gains.std(ddof=1)) / math.sqrt(len(gains)),
-            model_path)
+    finished = play_profile(get_scenario(config.scenario), [responder, *others],
+                            len(reference), eval_seed)
+    gains = finished.scores[:, 0] - reference
+    return {"ppo_exploitability": float(gains.mean()),
+            "ppo_exploitability_ci95": Z_95 * float(gains.std(ddof=1)) / math.sqrt(len(gains)),
+            "ppo_best_response": str(model_path),
+            "ppo_best_response_work_rate": float(finished.work_rate[:, 0].mean()),
+            "ppo_best_response_honesty": float(finished.honesty[:, 0].mean())}
 
 
 def analyse(game: EmpiricalGame) -> tuple[list[np.ndarray], list[dict]]:
@@ -361,10 +366,8 @@ def run(args: argparse.Namespace) -> None:
         if contender.name in ppo_runs:
             console.print(f"PPO best response to {contender.name} ({args.br_ppo_steps:,} "
                           "steps) ...", highlight=False)
-            gain, ci95, model = ppo_exploitability(contender, ppo_runs[contender.name],
-                                                   game.scores[s, s], args.seed)
-            row.update(ppo_exploitability=gain, ppo_exploitability_ci95=ci95,
-                       ppo_best_response=str(model))
+            row.update(ppo_exploitability(contender, ppo_runs[contender.name],
+                                          game.scores[s, s], args.seed))
     _print_analysis(console, game, equilibria, rows)
 
     title = (f"{scenario.name}: focal agent's score, row strategy vs {args.agents - 1} x "
@@ -420,7 +423,7 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
     with_ppo = any("ppo_exploitability" in r for r in rows)
     if with_ppo:
         columns.append("PPO best response")
-        table.caption += "; PPO best response: its gain"
+        table.caption += "; PPO best response: its gain and work rate"
     for column in columns:
         table.add_column(column, justify="left" if column in ("strategy", "best deviation")
                          else "right", no_wrap=True)
@@ -430,7 +433,10 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
                  f"{r['pure_regret']:+.2f} ± {r['pure_regret_ci95']:.2f}",
                  r["best_deviation"], f"{r['equilibrium_weight']:.3f}",
                  f"{r['regret_vs_equilibrium']:.2f}", _gain(r, "exploitability")]
-        table.add_row(*cells, *([_gain(r, "ppo_exploitability")] if with_ppo else []))
+        ppo = _gain(r, "ppo_exploitability")
+        if "ppo_best_response_work_rate" in r:
+            ppo += f" (works {r['ppo_best_response_work_rate']:.2f})"
+        table.add_row(*cells, *([ppo] if with_ppo else []))
     wide = Console(width=1000).measure(table).maximum  # print every column whole
     Console(width=max(console.width, wide)).print(table)
 
