@@ -325,7 +325,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "skips it (default: 0)")
     parser.add_argument("--br-ppo-against", default=None, metavar="LIST",
                         help="with --br-ppo-steps: only against these of the --strategies, a "
-                             "comma list of their names (default: all)")
+                             "comma list of their names; a model file's name is its stem, "
+                             "model_RUN for model_RUN.pt (default: all)")
     parser.add_argument("--out-dir", default=None,
                         help="where results.json/.csv, heatmap.png and nash.json go "
                              "(default: experiments/nash/SCENARIO)")
