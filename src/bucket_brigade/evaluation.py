@@ -116,7 +116,7 @@ def _policy_actions(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, s
     if action_dims not in (expected, [*expected, 2]):
         raise ValueError(f"policy action_dims={action_dims} do not fit this scenario; "
                          f"expected {expected} or {[*expected, 2]} (cheap talk)")
-    cheap_talk = len(action_dims) == 3
+    cheap_talk = policy.cheap_talk
     device = next(policy.parameters()).device
     generator = torch.Generator(device).manual_seed(seed)
 

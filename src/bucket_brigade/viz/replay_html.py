@@ -12,12 +12,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
@@ -74,21 +72,11 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
                              game_index=game_index)
         return LabelledReplay(replay, (strategy, *labels))
     model.check_fits(scenario, num_opponents + 1)
-    cheap_talk = len(model.network.action_dims) == 3
-    replay = record_game(scenario, [Seat(), *seats], seed, _greedy_policy(model),
-                         game_index=game_index, cheap_talk=cheap_talk)
+    # The model's greedy (house, mode, signal), as evaluation plays it.
+    replay = record_game(scenario, [Seat(), *seats], seed,
+                         lambda observation: model.network.play(observation[None])[0],
+                         game_index=game_index, cheap_talk=True)
     return LabelledReplay(replay, (model.name, *labels))
-
-
-def _greedy_policy(model: LoadedPolicy) -> Callable[[np.ndarray], np.ndarray]:
-    """The model's most likely action for one observation, as evaluation plays it."""
-    import torch
-
-    def act(observation: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return model.network.greedy_action(torch.from_numpy(observation)[None])[0].numpy()
-
-    return act
 
 
 def render_page(labelled: LabelledReplay) -> str:
