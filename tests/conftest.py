@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.rng import GOLDEN_GAMMA, MASK64
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.seat import Seat
 
 # Every draw adds GOLDEN_GAMMA to a SplitMix64 state, so the number of draws taken
 # between two states is their difference times the (odd) constant's inverse.

@@ -1,4 +1,5 @@
-"""The original README's training script; the same program as ``bucket-brigade train``.
+"""The standalone training script of the project's specification; the same program as
+``bucket-brigade train``.
 
     python experiments/marl/train_gpu.py --steps 10000000 --scenario trivial_cooperation \
         --run-name baseline_v1

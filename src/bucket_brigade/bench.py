@@ -14,8 +14,9 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.seat import Seat
 
 ACTION_BLOCK = 64  # pre-drawn random learner actions, reused cyclically
 

@@ -1,9 +1,8 @@
 """The equilibrium analysis: the solver on textbook games, the empirical game on common
-random numbers, and the ``nash`` command's files and errors."""
+random numbers, and a PPO best response's gain (the command is in test_nash_cli.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +19,7 @@ from bucket_brigade.analysis.nash import (
     regret_against,
     symmetric_equilibria,
 )
-from bucket_brigade.cli import main
 from bucket_brigade.game.scenarios import get_scenario
-from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 
 
@@ -74,102 +71,6 @@ def test_cells_share_their_games_and_models_fill_external_seats() -> None:
     model = Contender("model", policy=network)
     finished = play_profile(scenario, [contenders[0], model, model, model], 16, 5)
     assert finished.done.all() and finished.scores.shape == (16, 4)
-
-
-def test_nash_command_writes_its_files(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "nash"
-    code = main(["nash", "--scenario", "greedy_neighbor", "--strategies",
-                 "universal_free_rider,firefighter", "--games", "40", "--br-generations", "2",
-                 "--br-popsize", "4", "--br-games", "20", "--out-dir", str(out)])
-    assert code == 0
-    assert {p.name for p in out.iterdir()} == {"results.json", "results.csv", "heatmap.png",
-                                               "nash.json"}
-    summary = json.loads((out / "nash.json").read_text())
-    assert summary["strategies"] == ["universal_free_rider", "firefighter"]
-    assert np.array(summary["payoffs"]).shape == (2, 2)
-    assert summary["equilibria"] and abs(sum(summary["equilibria"][0]["mix"].values()) - 1) < 1e-9
-    row = summary["rows"][0]
-    assert {"pure_regret", "regret_vs_equilibrium", "exploitability",
-            "best_response"} <= set(row)
-    assert "symmetric equilibrium 1" in capsys.readouterr().out
-
-
-def test_nash_command_plays_a_model(tmp_path: Path) -> None:
-    scenario = get_scenario("default")
-    model_path = tmp_path / "model_tiny.pt"
-    torch.save(PolicyNetwork(scenario.obs_dim(3), [10, 2, 2], hidden_size=8).state_dict(),
-               model_path)
-    code = main(["nash", "--scenario", "default", "--agents", "3", "--strategies",
-                 f"free_rider,{model_path}", "--games", "20", "--br-generations", "0",
-                 "--out-dir", str(tmp_path / "out")])
-    assert code == 0
-    summary = json.loads((tmp_path / "out" / "nash.json").read_text())
-    assert summary["strategies"] == ["free_rider", "model_tiny"]
-
-
-@pytest.mark.parametrize("target", ["universal_free_rider", "MODEL"])
-def test_ppo_best_response_is_judged_on_the_games_of_the_empirical_game(
-        target: str, tmp_path: Path, capsys) -> None:
-    scenario = get_scenario("greedy_neighbor")
-    model_path = tmp_path / "model_tiny.pt"
-    torch.manual_seed(0)
-    torch.save(PolicyNetwork(scenario.obs_dim(4), [10, 2], hidden_size=8).state_dict(),
-               model_path)
-    out = tmp_path / "out"
-    target = target.replace("MODEL", "model_tiny")
-    code = main(["nash", "--scenario", "greedy_neighbor", "--strategies",
-                 f"universal_free_rider,{model_path}", "--games", "30", "--seed", "4",
-                 "--br-generations", "0", "--br-ppo-steps", "2048", "--br-ppo-against", target,
-                 "--out-dir", str(out)])
-    assert code == 0 and "PPO best response" in capsys.readouterr().out
-    summary = json.loads((out / "nash.json").read_text())
-    (row,) = [r for r in summary["rows"] if r["strategy"] == target]
-    assert all("ppo_exploitability" not in r for r in summary["rows"] if r is not row)
-    best_response = Path(row["ppo_best_response"])
-    assert best_response == out / "best_response" / f"model_br_{target}.pt"
-    # Its gain: its own score on the 30 games of the cell "everyone plays target", less
-    # target's there, with everyone else playing target.
-    contenders = parse_strategies(f"universal_free_rider,{model_path}", scenario, 4)
-    fixed = contenders[summary["strategies"].index(target)]
-    responder = Contender("br", policy=load_policy(best_response).network)
-    scores = play_profile(scenario, [responder, *[fixed] * 3], 30, 4).scores[:, 0]
-    s = summary["strategies"].index(target)
-    assert row["ppo_exploitability"] == pytest.approx(scores.mean() - summary["payoffs"][s][s])
-    assert row["ppo_exploitability_ci95"] > 0
-    assert 0 <= row["ppo_best_response_work_rate"] <= 1
-
-
-@pytest.mark.parametrize(("strategies", "message"), [
-    (" , ", "names no strategy"),
-    ("hero,nobody", "unknown strategy 'nobody'"),
-    ("hero,hero", "'hero' is listed twice"),
-    ("hero,MODEL", "takes observations of size 32"),
-])
-def test_bad_input_exits_2_with_one_line(strategies: str, message: str, tmp_path: Path,
-                                         capsys) -> None:
-    model_path = tmp_path / "model_three.pt"
-    torch.save(PolicyNetwork(get_scenario("default").obs_dim(3), [10, 2],
-                             hidden_size=8).state_dict(), model_path)
-    code = main(["nash", "--strategies", strategies.replace("MODEL", str(model_path)),
-                 "--games", "10", "--out-dir", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert code == 2 and message in err and err.count("\n") == 1
-
-
-@pytest.mark.parametrize(("options", "message"), [
-    (["--br-ppo-steps", "-1"], "--br-ppo-steps -1 must be >= 0"),
-    (["--br-ppo-against", "hero"], "--br-ppo-against needs --br-ppo-steps N > 0"),
-    (["--br-ppo-steps", "64", "--br-ppo-against", "hero,nobody"],
-     "--br-ppo-against: 'nobody' is not one of the strategies (hero, free_rider)"),
-    (["--br-ppo-steps", "64", "--br-ppo-against", " , "], "names no strategy"),
-])
-def test_bad_best_response_options_exit_2(options: list[str], message: str, tmp_path: Path,
-                                          capsys) -> None:
-    code = main(["nash", "--strategies", "hero,free_rider", "--games", "10",
-                 "--out-dir", str(tmp_path / "out"), *options])
-    err = capsys.readouterr().err
-    assert code == 2 and message in err and err.count("\n") == 1
-    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow

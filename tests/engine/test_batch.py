@@ -9,8 +9,8 @@ import pytest
 
 from bucket_brigade.agents.strategies import make_seat
 from bucket_brigade.engine.batch import GameBatch, check_actions
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import SCENARIOS
+from bucket_brigade.game.seat import Seat
 
 NUM_GAMES = 3
 

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from bucket_brigade.agents.strategies import make_seat
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.game.reference import RUINED, SAFE, ReferenceGame, Seat
+from bucket_brigade.game.constants import RUINED, SAFE
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
+from bucket_brigade.game.seat import Seat
 
 EXTERNAL = Seat()
 LAYOUTS: dict[str, list[Seat]] = {

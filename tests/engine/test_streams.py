@@ -11,12 +11,12 @@ import pytest
 
 from bucket_brigade.agents.strategies import make_seat
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.game.reference import Seat
+from bucket_brigade.game.constants import BURNING, RUINED, SAFE
 from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, stream_states
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.scripted import DRAWS_PER_NIGHT, NUM_PARAMS
+from bucket_brigade.game.seat import Seat
 
-SAFE, BURNING, RUINED = 0, 1, 2
 CountDraws = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 SEATS = [Seat(), make_seat("hero"), make_seat("random"), make_seat("pool:random"),

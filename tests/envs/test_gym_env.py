@@ -14,8 +14,9 @@ from gymnasium.utils.env_checker import check_env
 
 from bucket_brigade.agents.strategies import make_seat
 from bucket_brigade.envs import ENV_ID, BucketBrigadeEnv, BucketBrigadeVectorEnv, make_env
-from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.seat import Seat
 
 Policy = Callable[..., np.ndarray]
 END_KEYS = {"score", "houses_saved", "houses_ruined", "nights", "work_rate", "honesty"}

@@ -11,8 +11,9 @@ from gymnasium.error import ResetNeeded
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from bucket_brigade.envs import BucketBrigadeParallelEnv, parallel_env
-from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.seat import Seat
 
 Policy = Callable[..., np.ndarray]
 END_KEYS = {"score", "houses_saved", "houses_ruined", "nights", "work_rate", "honesty"}

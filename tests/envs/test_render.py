@@ -11,8 +11,9 @@ import pytest
 
 from bucket_brigade.agents.strategies import make_seat, opponent_seats
 from bucket_brigade.envs import Replay, Snapshot, make_env, record_game, render_text
-from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.seat import Seat
 
 Policy = Callable[..., np.ndarray]
 

@@ -9,8 +9,9 @@ import pytest
 
 from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.envs import BucketBrigadeVectorEnv, make_env, make_vec_env
-from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.seat import Seat
 
 Policy = Callable[..., np.ndarray]
 NUM_ENVS = 4

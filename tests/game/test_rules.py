@@ -18,11 +18,12 @@ from scipy import stats
 
 from bucket_brigade.engine import kernel
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.game.reference import ReferenceGame, Seat
+from bucket_brigade.game.constants import BURNING, REST, RUINED, SAFE, WORK
+from bucket_brigade.game.observation import ObservationLayout
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
+from bucket_brigade.game.seat import Seat
 
-SAFE, BURNING, RUINED = 0, 1, 2
-REST, WORK = 0, 1
 SIGMAS = 5.0
 # Isolate phases: no sparks, no spread, no initial fires, no early end.
 QUIET = {"prob_house_catches_fire": 0.0, "prob_fire_spreads_to_neighbor": 0.0,
@@ -423,7 +424,8 @@ def test_observation_literal_example() -> None:
     out = np.zeros(len(literal), dtype=np.float32)
     kernel._write_obs(0, 2, np.array([houses], dtype=np.int8), np.array([locations]),
                       np.array([modes], dtype=np.int8), np.array([signals], dtype=np.int8),
-                      np.array(info, dtype=np.float32), out)
+                      np.array(info, dtype=np.float32),
+                      ObservationLayout(5, 3).offsets, out)
     np.testing.assert_array_equal(out, np.array(literal, dtype=np.float32))
 
 

@@ -11,6 +11,7 @@ import pytest
 from bucket_brigade.agents.strategies import make_seat
 from bucket_brigade.engine import kernel
 from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.game.constants import BURNING, REST, SAFE, WORK
 from bucket_brigade.game.rng import SplitMix64
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.scripted import (
@@ -26,9 +27,6 @@ from bucket_brigade.game.scripted import (
     WORK_TENDENCY,
     scripted_action,
 )
-
-SAFE, BURNING, RUINED = 0, 1, 2
-REST, WORK = 0, 1
 
 
 class Draws:

@@ -15,7 +15,7 @@ from bucket_brigade.cli import main
 from bucket_brigade.envs.render import Replay, record_game
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate
-from bucket_brigade.game.reference import BURNING, RUINED, SAFE
+from bucket_brigade.game.constants import BURNING, RUINED, SAFE
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.training.models import LoadedPolicy
 from bucket_brigade.training.network import PolicyNetwork
@@ -59,13 +59,13 @@ def test_page_embeds_the_replay_and_seat_labels() -> None:
 
 
 def test_text_in_the_data_cannot_end_the_script_element() -> None:
-    scenario = get_scenario("default", name="__SCRIPT__",
-                            description="</script><script>alert(1)</script> __DATA__")
+    scenario = get_scenario("default", name="${script} $data",
+                            description="</script><script>alert(1)</script><!-- $$ ${data}")
     labelled = record_replay(scenario, seed=0)
     page = render_page(labelled)
     assert page.count("</script>") == 2
     assert embedded_data(page)["replay"]["scenario"] == scenario.to_dict()
-    assert "<title>Bucket Brigade replay: __SCRIPT__, seed 0</title>" in page
+    assert "<title>Bucket Brigade replay: ${script} $data, seed 0</title>" in page
 
 
 def test_game_k_is_the_game_evaluate_plays_as_game_k() -> None:

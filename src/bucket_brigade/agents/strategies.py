@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
+from bucket_brigade.game.seat import Seat
 
 DEFAULT_OPPONENTS = ("random", "random", "firefighter", "coordinator")
 EVOLVED = "evolved"

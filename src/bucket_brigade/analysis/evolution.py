@@ -16,9 +16,9 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, PARAM_NAMES
+from bucket_brigade.game.seat import Seat
 
 HELD_OUT_GAMES = 2000
 

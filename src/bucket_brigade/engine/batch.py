@@ -9,10 +9,10 @@ import numba
 import numpy as np
 
 from bucket_brigade.engine import kernel
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, stream_states
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
+from bucket_brigade.game.seat import Seat
 
 ACTION_FIELDS = ("house", "mode", "signal")
 # Below this many games one thread is faster: waking idle threads costs more than the games.
@@ -73,7 +73,8 @@ class GameBatch:
         self.num_houses = h = scenario.num_houses
         self.external_agents = np.array([i for i, s in enumerate(seats) if s.external],
                                         dtype=np.int64)
-        self.obs_dim = scenario.obs_dim(n)
+        self.observation_layout = scenario.observation_layout(n)
+        self.obs_dim = self.observation_layout.obs_dim
         self._external_slot = np.full(n, -1, dtype=np.int64)
         self._external_slot[self.external_agents] = np.arange(len(self.external_agents))
         pool_width = max([len(s.pool) for s in seats] + [1])
@@ -179,7 +180,7 @@ class GameBatch:
                 self.last_target, self.potentials, self.scores, self.work_nights,
                 self.honest_nights, self.params, self.streams,
                 self._pool_params, self._pool_random, self._pool_size,
-                self.scenario.initial_fires, self._info)
+                self.scenario.initial_fires, self._info, self.observation_layout.offsets)
 
     def check_actions(self, actions: np.ndarray) -> np.ndarray:
         """Validate external actions; returns them as int64 [E, n_external, 3].

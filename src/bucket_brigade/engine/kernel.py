@@ -14,6 +14,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from bucket_brigade.game.constants import BURNING, REST, RUINED, SAFE, WORK
 from bucket_brigade.game.scripted import (
     ALTRUISM,
     COORDINATION,
@@ -29,7 +30,6 @@ from bucket_brigade.game.scripted import (
     WORK_TENDENCY,
 )
 
-SAFE, BURNING, RUINED = 0, 1, 2
 (SC_SPREAD, SC_EXTINGUISH, SC_SPARK, SC_TEAM_REWARD, SC_TEAM_PENALTY, SC_WORK_COST,
  SC_REST_REWARD, SC_OWN_REWARD, SC_OWN_PENALTY) = range(9)
 NUM_SC = 9
@@ -73,13 +73,13 @@ def _scripted_action(e, i, houses, locations, signals, last_target, params, stre
     for j in range(i, num_houses, num_agents):
         own_fire |= houses[e, j] == BURNING
     house = i
-    mode = 0
+    mode = REST
     if num_burning > 0:
         intent = (p[WORK_TENDENCY] + p[RISK_AVERSION] * (num_burning / num_houses)
                   + 0.5 * p[OWN_PRIORITY] * own_fire) * (1.0 - p[REST_BIAS])
         intent = min(max(intent, 0.0), 1.0)
         if u_work < intent:
-            mode = 1
+            mode = WORK
             previous = last_target[e, i]
             if u_fatigue < p[FATIGUE_MEMORY] and previous >= 0 \
                     and houses[e, previous] == BURNING:
@@ -118,7 +118,7 @@ def _target_score(e, i, j, p, locations, signals, num_houses, num_agents):
     next_to_owned = 1.0 if (left % num_agents == i or right % num_agents == i) else 0.0
     crowd = 0
     for a in range(num_agents):
-        if a != i and signals[e, a] == 1 and locations[e, a] == j:
+        if a != i and signals[e, a] == WORK and locations[e, a] == j:
             crowd += 1
     d = abs(j - i)
     d = min(d, num_houses - d)
@@ -143,8 +143,8 @@ def _reset_game(e, houses, nights, locations, modes, signals, last_target, poten
                 for q in range(NUM_PARAMS):
                     params[e, i, q] = pool_params[i, k, q]
         locations[e, i] = i
-        modes[e, i] = 0
-        signals[e, i] = 0
+        modes[e, i] = REST
+        signals[e, i] = REST
         last_target[e, i] = -1
         potentials[e, i] = 0.0
         scores[e, i] = 0.0
@@ -163,27 +163,28 @@ def _reset_game(e, houses, nights, locations, modes, signals, last_target, poten
 
 
 @nb.njit(**_JIT)
-def _write_obs(e, agent, houses, locations, modes, signals, info, out):
-    """Agent ``agent``'s egocentric observation of game e (RULES.md layout) into ``out``."""
+def _write_obs(e, agent, houses, locations, modes, signals, info, obs_offsets, out):
+    """Agent ``agent``'s egocentric observation of game e into ``out``; ``obs_offsets`` are
+    the block starts of ``game.observation.ObservationLayout.offsets``."""
+    houses_at, signals_at, locations_at, actions_at, info_at = obs_offsets
     num_houses = houses.shape[1]
     num_agents = locations.shape[1]
     j = agent
     for m in range(num_houses):
-        out[m] = houses[e, j]
+        out[houses_at + m] = houses[e, j]
         j = j + 1 if j + 1 < num_houses else 0
     a = agent
     for k in range(num_agents):
         rel = locations[e, a] - agent
         if rel < 0:
             rel += num_houses
-        out[num_houses + k] = signals[e, a]
-        out[num_houses + num_agents + k] = rel
-        out[num_houses + 2 * num_agents + 2 * k] = rel
-        out[num_houses + 2 * num_agents + 2 * k + 1] = modes[e, a]
+        out[signals_at + k] = signals[e, a]
+        out[locations_at + k] = rel
+        out[actions_at + 2 * k] = rel
+        out[actions_at + 2 * k + 1] = modes[e, a]
         a = a + 1 if a + 1 < num_agents else 0
-    base = num_houses + 4 * num_agents
     for q in range(info.shape[0]):
-        out[base + q] = info[q]
+        out[info_at + q] = info[q]
 
 
 @nb.njit(inline="always", **_JIT)
@@ -204,20 +205,22 @@ def _potential(e, agent, houses, sc, num_agents, team_term):
 @nb.njit(parallel=True, **_JIT)
 def reset_games(houses, nights, locations, modes, signals, last_target, potentials, scores,
                 work_nights, honest_nights, params, streams, pool_params,
-                pool_random, pool_size, initial_fires, info, observers, obs_out, scratch):
+                pool_random, pool_size, initial_fires, info, obs_offsets, observers, obs_out,
+                scratch):
     """Reset every game of the batch and write the observers' first observations."""
     for e in nb.prange(houses.shape[0]):
         _reset_game(e, houses, nights, locations, modes, signals, last_target, potentials,
                     scores, work_nights, honest_nights, params, streams,
                     pool_params, pool_random, pool_size, initial_fires, scratch)
         for k in range(observers.shape[0]):
-            _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_out[e, k])
+            _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_offsets,
+                       obs_out[e, k])
 
 
 @nb.njit(parallel=True, **_JIT)
 def step_games(houses, nights, locations, modes, signals, last_target, potentials, scores,
                work_nights, honest_nights, params, streams, pool_params,
-               pool_random, pool_size, initial_fires, info, observers, obs_out,
+               pool_random, pool_size, initial_fires, info, obs_offsets, observers, obs_out,
                scratch, sc, min_nights, max_nights, external_slot, actions, chosen,
                score_buf, rewards_out, done_out, final_obs, final_scores, final_work,
                final_honest, final_safe, final_ruined, final_nights):
@@ -254,8 +257,8 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
             locations[e, i] = h
             modes[e, i] = m
             signals[e, i] = chosen[e, i, 2]
-            last_target[e, i] = h if m == 1 else -1
-            workers[h] += m
+            last_target[e, i] = h if m == WORK else -1
+            workers[h] += m == WORK
         # 2. Extinguish.
         for j in range(num_houses):
             if houses[e, j] == BURNING and workers[j] > 0 \
@@ -296,13 +299,13 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
         # 6. Rewards.
         for i in range(num_agents):
             m = chosen[e, i, 1]
-            effort = -sc[SC_WORK_COST] if m == 1 else sc[SC_REST_REWARD]
+            effort = -sc[SC_WORK_COST] if m == WORK else sc[SC_REST_REWARD]
             phi = _potential(e, i, houses, sc, num_agents, team_term)
             r = effort + phi - potentials[e, i]
             potentials[e, i] = phi
             scores[e, i] += r
             rewards_out[e, i] = r
-            work_nights[e, i] += m
+            work_nights[e, i] += m == WORK
             honest_nights[e, i] += chosen[e, i, 2] == m
         nights[e] += 1
         # 7. End; an ended game reports and restarts at once.
@@ -319,9 +322,10 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
                 final_honest[e, i] = honest_nights[e, i] / t
             for k in range(observers.shape[0]):
                 _write_obs(e, observers[k], houses, locations, modes, signals, info,
-                           final_obs[e, k])
+                           obs_offsets, final_obs[e, k])
             _reset_game(e, houses, nights, locations, modes, signals, last_target, potentials,
                         scores, work_nights, honest_nights, params, streams,
                         pool_params, pool_random, pool_size, initial_fires, scratch)
         for k in range(observers.shape[0]):
-            _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_out[e, k])
+            _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_offsets,
+                       obs_out[e, k])

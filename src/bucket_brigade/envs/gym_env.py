@@ -20,8 +20,8 @@ from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.envs.render import Snapshot, render_text
 from bucket_brigade.envs.spaces import action_space, check_action, observation_space
 from bucket_brigade.envs.vector import LEARNER, fresh_seed
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.seat import Seat
 
 ENV_ID = "BucketBrigade-v0"
 RENDER_MODES = ("ansi", "human")

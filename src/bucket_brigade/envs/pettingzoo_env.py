@@ -17,8 +17,8 @@ from pettingzoo import ParallelEnv
 from bucket_brigade.envs.gym_env import RENDER_MODES, SingleGame, check_render_mode, show
 from bucket_brigade.envs.render import render_text
 from bucket_brigade.envs.spaces import action_space, check_action, observation_space, state_space
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.seat import Seat
 
 AgentID = str
 

@@ -23,8 +23,11 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat
 from bucket_brigade.envs.spaces import check_action
-from bucket_brigade.game.reference import BURNING, RUINED, SAFE, WORK, ReferenceGame, Seat
+from bucket_brigade.game.constants import BURNING, RUINED, SAFE, WORK
+from bucket_brigade.game.observation import ObservationLayout
+from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.seat import Seat
 
 HOUSE_SYMBOLS = {SAFE: ".", BURNING: "F", RUINED: "x"}
 MODE_NAMES = ("REST", "WORK")
@@ -50,14 +53,14 @@ class Snapshot:
                          scores: Sequence[float]) -> Snapshot:
         """Read agent 0's observation, which lists houses and agents in absolute order
         (``scores`` holds one entry per agent, which gives the agent count)."""
-        h, n = num_houses, len(scores)
-        values = np.asarray(observation[: h + 4 * n]).astype(np.int64).tolist()
+        layout = ObservationLayout(num_houses, len(scores))
+        values = np.asarray(observation[: layout.scenario_info.start]).astype(np.int64).tolist()
         return cls(
             night=int(night),
-            houses=tuple(values[:h]),
-            signals=tuple(values[h:h + n]),
-            locations=tuple(values[h + n:h + 2 * n]),
-            modes=tuple(values[h + 2 * n + 1:h + 4 * n:2]),
+            houses=tuple(values[layout.houses]),
+            signals=tuple(values[layout.signals]),
+            locations=tuple(values[layout.locations]),
+            modes=tuple(values[layout.last_modes]),
             scores=tuple(float(s) for s in scores),
         )
 

@@ -6,6 +6,7 @@ import numpy as np
 from gymnasium import spaces
 
 from bucket_brigade.engine.batch import check_actions
+from bucket_brigade.game.constants import HOUSE_STATES, WORK
 from bucket_brigade.game.scenarios import Scenario
 
 
@@ -16,16 +17,18 @@ def observation_space(scenario: Scenario, num_agents: int) -> spaces.Box:
     [0, 1], widened where needed to hold this scenario's value (a Box whose low
     equals its high is rejected by Gymnasium's checker).
     """
-    h, n = scenario.num_houses, num_agents
-    info = np.array(scenario.info_vector(n), dtype=np.float32)
-    low = np.concatenate([np.zeros(h + 4 * n, dtype=np.float32), np.minimum(info, 0)])
-    high = np.concatenate([
-        np.full(h, 2, dtype=np.float32),  # house states
-        np.ones(n, dtype=np.float32),  # signals
-        np.full(n, h - 1, dtype=np.float32),  # relative locations
-        np.tile(np.array([h - 1, 1], dtype=np.float32), n),  # (relative house, mode)
-        np.maximum(info, 1),
-    ])
+    layout = scenario.observation_layout(num_agents)
+    info = np.array(scenario.info_vector(num_agents), dtype=np.float32)
+    last_house = scenario.num_houses - 1
+    low = np.zeros(layout.obs_dim, dtype=np.float32)
+    high = np.zeros(layout.obs_dim, dtype=np.float32)
+    high[layout.houses] = HOUSE_STATES - 1
+    high[layout.signals] = WORK
+    high[layout.locations] = last_house
+    high[layout.last_houses] = last_house
+    high[layout.last_modes] = WORK
+    low[layout.scenario_info] = np.minimum(info, 0)
+    high[layout.scenario_info] = np.maximum(info, 1)
     return spaces.Box(low=low, high=high, dtype=np.float32)
 
 

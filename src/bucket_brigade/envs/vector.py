@@ -28,8 +28,8 @@ from gymnasium.vector.utils import batch_space
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.envs.spaces import action_space, full_actions, observation_space
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.seat import Seat
 
 LEARNER = 0
 # Maps the opponent seats' observations [M, obs_dim] to their actions [M, 3]: (house, mode,

@@ -10,27 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bucket_brigade.game.constants import BURNING, REST, RUINED, SAFE, WORK
 from bucket_brigade.game.rng import WORLD_STREAM, SplitMix64, agent_stream, stream_state
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, scripted_action
-
-SAFE, BURNING, RUINED = 0, 1, 2
-REST, WORK = 0, 1
-
-
-@dataclass(frozen=True)
-class Seat:
-    """Who plays an agent: the outside world (``pool`` empty) or a scripted strategy.
-
-    A scripted seat draws one entry of ``pool`` per game; an entry is a parameter
-    vector, or ``None`` for fresh uniform parameters (the ``random`` strategy).
-    """
-
-    pool: tuple[tuple[float, ...] | None, ...] = ()
-
-    @property
-    def external(self) -> bool:
-        return not self.pool
+from bucket_brigade.game.seat import Seat
 
 
 @dataclass

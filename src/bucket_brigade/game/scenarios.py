@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from bucket_brigade.game.observation import ObservationLayout
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -93,12 +95,17 @@ class Scenario:
                 f"num_houses={self.num_houses}"
             )
 
+    def observation_layout(self, num_agents: int) -> ObservationLayout:
+        """Where each block of an agent's observation sits, with ``num_agents`` agents."""
+        return ObservationLayout(self.num_houses, num_agents)
+
     def obs_dim(self, num_agents: int) -> int:
         """Length of one agent's observation: H + N + N + 2N + 10."""
-        return self.num_houses + 4 * num_agents + 10
+        return self.observation_layout(num_agents).obs_dim
 
     def info_vector(self, num_agents: int) -> list[float]:
-        """The 10 scenario_info entries of the observation, in RULES.md order."""
+        """The scenario_info block of the observation (``SCENARIO_INFO_SIZE`` entries), in
+        RULES.md order."""
         return [
             self.prob_fire_spreads_to_neighbor,
             self.prob_solo_agent_extinguishes_fire,

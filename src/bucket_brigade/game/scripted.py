@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bucket_brigade.game.constants import BURNING, REST, WORK
 from bucket_brigade.game.rng import SplitMix64
 
 PARAM_NAMES = (
@@ -66,7 +67,7 @@ def target_score(house: int, agent: int, params: Sequence[float], num_houses: in
     crowd = sum(
         1
         for other in range(num_agents)
-        if other != agent and last_signals[other] == 1 and last_locations[other] == house
+        if other != agent and last_signals[other] == WORK and last_locations[other] == house
     )
     return (
         1.0 / (1.0 + ring_distance(house, agent, num_houses))
@@ -87,17 +88,17 @@ def scripted_action(agent: int, params: Sequence[float], houses: Sequence[int],
     num_houses, num_agents = len(houses), len(last_signals)
     (u_work, u_tie, u_fatigue, u_explore, u_house, u_mode,
      u_honest) = (rng.uniform() for _ in range(DRAWS_PER_NIGHT))
-    burning = [j for j in range(num_houses) if houses[j] == 1]
-    house, mode = agent, 0
+    burning = [j for j in range(num_houses) if houses[j] == BURNING]
+    house, mode = agent, REST
     if burning:
         fraction_burning = len(burning) / num_houses
         own_fire = any(j % num_agents == agent for j in burning)
         intent = (params[WORK_TENDENCY] + params[RISK_AVERSION] * fraction_burning
                   + 0.5 * params[OWN_PRIORITY] * own_fire) * (1.0 - params[REST_BIAS])
         if u_work < min(max(intent, 0.0), 1.0):
-            mode = 1
+            mode = WORK
             if u_fatigue < params[FATIGUE_MEMORY] and last_target >= 0 \
-                    and houses[last_target] == 1:
+                    and houses[last_target] == BURNING:
                 house = last_target
             else:
                 scores = [target_score(j, agent, params, num_houses, num_agents,
