@@ -1,13 +1,5 @@
 """Bucket Brigade: a fast multi-agent RL toolkit for a small cooperation game."""
 
-import os
-
-# PyTorch and the compiled engine share one OpenMP runtime, which reads this once, when
-# it loads. Idle OpenMP threads that spin take a core from the training loop on a small
-# machine (the trainer alternates between the engine and the network), so they sleep
-# unless the user says otherwise.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario, load_scenario
 
 __all__ = ["SCENARIOS", "Scenario", "get_scenario", "load_scenario"]

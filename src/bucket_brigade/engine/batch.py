@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 import numba
@@ -14,9 +16,30 @@ from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
 from bucket_brigade.game.seat import Seat
 
+# Numba's OpenMP threading layer reconfigures the OpenMP runtime that PyTorch shares, so
+# merely stepping a game changed torch.get_num_threads(). The workqueue layer touches
+# nothing outside Numba. A layer the user names in NUMBA_THREADING_LAYER still wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+
 ACTION_FIELDS = ("house", "mode", "signal")
 # Below this many games one thread is faster: waking idle threads costs more than the games.
 PARALLEL_MIN_GAMES = 256
+
+
+@contextmanager
+def numba_threads(count: int) -> Iterator[None]:
+    """Run the enclosed kernel calls on ``count`` Numba threads, then give the calling
+    thread back the count it had: the engine never leaves a setting changed."""
+    previous = numba.get_num_threads()
+    if count == previous:
+        yield
+        return
+    numba.set_num_threads(count)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 @dataclass
@@ -59,12 +82,21 @@ class GameBatch:
     External seats (``Seat()``) take actions from :meth:`step`; scripted seats
     play inside the kernel. Game e of a batch seeded with s is the same game
     whatever E is, and the same as ``ReferenceGame(..., seed=s, game_index=e)``.
+
+    ``num_threads`` is how many Numba threads the kernels use; by default the calling
+    thread's Numba setting (``numba.get_num_threads()`` at each call), or one thread for
+    batches under ``PARALLEL_MIN_GAMES`` games. The results do not depend on it.
     """
 
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], num_games: int,
-                 seed: int = 0) -> None:
+                 seed: int = 0, num_threads: int | None = None) -> None:
         if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
             raise ValueError(f"num_games={num_games!r} must be an integer >= 1")
+        if num_threads is not None and (isinstance(num_threads, bool)
+                                        or not isinstance(num_threads, int)
+                                        or not 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS):
+            raise ValueError(f"num_threads={num_threads!r} must be an integer in 1.."
+                             f"{numba.config.NUMBA_NUM_THREADS} (this machine's Numba threads)")
         scenario.check_num_agents(len(seats))
         self.scenario = scenario
         self.seats = tuple(seats)
@@ -117,7 +149,7 @@ class GameBatch:
         self.observations = np.zeros((e, x, self.obs_dim), dtype=np.float32)
         self.rewards = np.zeros((e, n))
         self.finished = FinishedGames.empty(e, x, self.obs_dim, n)
-        self._threads = numba.config.NUMBA_NUM_THREADS if e >= PARALLEL_MIN_GAMES else 1
+        self.num_threads = num_threads
         self.reset(seed)
 
     def reset(self, seed: int) -> np.ndarray:
@@ -131,9 +163,9 @@ class GameBatch:
 
     def restart(self) -> np.ndarray:
         """Abandon the current games and start each stream's next one, without reseeding."""
-        numba.set_num_threads(self._threads)
-        kernel.reset_games(*self._state(), self.external_agents, self.observations,
-                           self._scratch)
+        with numba_threads(self._threads()):
+            kernel.reset_games(*self._state(), self.external_agents, self.observations,
+                               self._scratch)
         return self.observations
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -145,13 +177,13 @@ class GameBatch:
         see :attr:`finished` for the games that ended. Arrays are reused between calls.
         """
         f = self.finished
-        numba.set_num_threads(self._threads)
-        kernel.step_games(*self._state(), self.external_agents, self.observations,
-                          self._scratch, self._sc, self.scenario.min_nights,
-                          self.scenario.max_nights, self._external_slot, actions,
-                          self._chosen, self._score_buf, self.rewards, f.done,
-                          f.observations, f.scores, f.work_rate, f.honesty, f.houses_saved,
-                          f.houses_ruined, f.nights)
+        with numba_threads(self._threads()):
+            kernel.step_games(*self._state(), self.external_agents, self.observations,
+                              self._scratch, self._sc, self.scenario.min_nights,
+                              self.scenario.max_nights, self._external_slot, actions,
+                              self._chosen, self._score_buf, self.rewards, f.done,
+                              f.observations, f.scores, f.work_rate, f.honesty,
+                              f.houses_saved, f.houses_ruined, f.nights)
         return self.observations, self.rewards, f.done
 
     def play_out(self, policy: Callable[[np.ndarray], np.ndarray] | None = None
@@ -174,6 +206,11 @@ class GameBatch:
             if fresh.any():
                 result.copy_rows(self.finished, fresh)
         return result
+
+    def _threads(self) -> int:
+        if self.num_threads is not None:
+            return self.num_threads
+        return numba.get_num_threads() if self.num_games >= PARALLEL_MIN_GAMES else 1
 
     def _state(self) -> tuple:
         return (self.houses, self.nights, self.locations, self.modes, self.signals,

@@ -60,7 +60,8 @@ def finished_info(finished: FinishedGames, num_learners: int = 1) -> dict[str, n
 class BucketBrigadeVectorEnv(VectorEnv):
     """``num_envs`` agent-slots: ``num_envs / num_learners`` games whose seats
     0..num_learners-1 learn, against ``num_opponents`` scripted opponents (or opponents
-    driven by ``opponent_policy``)."""
+    driven by ``opponent_policy``). ``num_threads``: the engine's Numba threads (see
+    :class:`~bucket_brigade.engine.batch.GameBatch`)."""
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}  # noqa: RUF012
 
@@ -68,7 +69,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
                  num_opponents: int = 3,
                  opponents: Sequence[StrategySpec | Seat] | str | None = None,
                  cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
-                 opponent_policy: OpponentPolicy | None = None) -> None:
+                 opponent_policy: OpponentPolicy | None = None,
+                 num_threads: int | None = None) -> None:
         self.scenario = get_scenario(scenario)
         if isinstance(num_learners, bool) or not isinstance(num_learners, int) \
                 or num_learners < 1:
@@ -88,7 +90,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         self.cheap_talk = bool(cheap_talk)
         self.num_games = num_envs // num_learners
         self.games = GameBatch(self.scenario, seats, self.num_games,
-                               seed=fresh_seed() if seed is None else int(seed))
+                               seed=fresh_seed() if seed is None else int(seed),
+                               num_threads=num_threads)
         self.num_envs = num_envs
         self.num_agents = len(seats)
         self.single_observation_space = observation_space(self.scenario, self.num_agents)
@@ -214,10 +217,11 @@ def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation"
                  num_opponents: int = 3,
                  opponents: Sequence[StrategySpec | Seat] | str | None = None,
                  cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
-                 opponent_policy: OpponentPolicy | None = None) -> BucketBrigadeVectorEnv:
+                 opponent_policy: OpponentPolicy | None = None,
+                 num_threads: int | None = None) -> BucketBrigadeVectorEnv:
     """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`)."""
     return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed,
-                                  num_learners, opponent_policy)
+                                  num_learners, opponent_policy, num_threads)
 
 
 def derived_seed(seed: int, index: int) -> int:
