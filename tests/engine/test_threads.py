@@ -13,8 +13,8 @@ import pytest
 from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.engine import batch as batch_module
 from bucket_brigade.engine.batch import PARALLEL_MIN_GAMES, GameBatch
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import SCENARIOS
+from bucket_brigade.game.seat import Seat
 
 GAMES = PARALLEL_MIN_GAMES * 2  # large enough for the engine to run in parallel by default
 
