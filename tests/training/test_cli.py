@@ -116,7 +116,7 @@ def test_train_gpu_script_is_the_same_command(tmp_path) -> None:
 
 def test_evolved_opponents_resolve_to_the_training_scenario(tmp_path) -> None:
     """`evolved` inside --opponent-policies means the evolved strategy of --scenario."""
-    from bucket_brigade.training.ppo import TrainConfig
+    from bucket_brigade.training.config import TrainConfig
 
     config = TrainConfig(scenario="greedy_neighbor",
                          opponent_policies="pool:random,firefighter,free_rider,evolved",
