@@ -113,7 +113,7 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
         opponents = split_opponents(args.opponents)
         strategies = [] if args.strategies == "none" else split_opponents(args.strategies)
         for name in {*opponents, *strategies} - {"evolved"}:
-            strategy_params(name, scenarios[0])  # unknown names fail before any game is played
+            strategy_params(name, scenarios[0].name)  # unknown names fail before any game is played
         models = [load_policy(path) for path in args.models]
         if args.matrix:
             if not models:

@@ -70,42 +70,34 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
     batch = GameBatch(scenario, [learner_seat,
                                  *opponent_seats(num_opponents, opponents, scenario.name)],
                       games, seed=seed)
-    act = _scripted_actions(games) if scripted else \
-        _policy_actions(policy_or_strategy, scenario, batch.obs_dim, sample, seed)
-
-    first = np.zeros(games, dtype=np.bool_)  # games that have reached their end once
-    scores = np.zeros(games)
-    saved = np.zeros(games)
-    nights = np.zeros(games)
-    work = np.zeros(games)
-    honest = np.zeros(games)
-    obs = batch.observations
-    while not first.all():
-        obs, _, done = batch.step(act(obs))
-        fresh = done & ~first
-        if fresh.any():
-            f = batch.finished
-            scores[fresh] = f.scores[fresh, LEARNER]
-            saved[fresh] = f.houses_saved[fresh]
-            nights[fresh] = f.nights[fresh]
-            work[fresh] = f.work_rate[fresh, LEARNER]
-            honest[fresh] = f.honesty[fresh, LEARNER]
-            first |= fresh
+    finished = batch.play_out(None if scripted else _learner_driver(
+        policy_or_strategy, scenario, batch.obs_dim, sample, seed))
+    scores = finished.scores[:, LEARNER]
     spread = float(scores.std(ddof=1)) if games > 1 else 0.0
     return EvaluationResult(
         games=games, mean_score=float(scores.mean()), ci95=Z_95 * spread / math.sqrt(games),
-        houses_saved=float(saved.mean()), nights=float(nights.mean()),
-        work_rate=float(work.mean()), honesty=float(honest.mean()), scores=scores)
+        houses_saved=float(finished.houses_saved.mean()), nights=float(finished.nights.mean()),
+        work_rate=float(finished.work_rate[:, LEARNER].mean()),
+        honesty=float(finished.honesty[:, LEARNER].mean()), scores=scores)
 
 
-def _scripted_actions(games: int) -> Callable[[np.ndarray], np.ndarray]:
-    """No external seat: the kernel plays every agent, so actions are empty."""
-    empty = np.zeros((games, 0, 3), dtype=np.int64)
-    return lambda obs: empty
+def sampled_actions(policy: torch.nn.Module, obs: np.ndarray,
+                    generator: torch.Generator | None = None) -> np.ndarray:
+    """A trained policy's sampled (house, mode, signal) [B, 3] for raw observations
+    [B, obs_dim], on NumPy arrays: the sampling counterpart of ``PolicyNetwork.play``
+    (without cheap talk its signal is its mode)."""
+    import torch
+
+    device = next(policy.parameters()).device
+    with torch.inference_mode():
+        chosen = policy.sample_action(torch.from_numpy(np.ascontiguousarray(obs)).to(device),
+                                      generator)
+    return full_actions(chosen.cpu().numpy(), policy.cheap_talk)
 
 
-def _policy_actions(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, sample: bool,
+def _learner_driver(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, sample: bool,
                     seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A play_out policy for the learner's seat, the batch's one external seat."""
     import torch
 
     if policy.obs_dim != obs_dim:
@@ -116,18 +108,10 @@ def _policy_actions(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, s
     if action_dims not in (expected, [*expected, 2]):
         raise ValueError(f"policy action_dims={action_dims} do not fit this scenario; "
                          f"expected {expected} or {[*expected, 2]} (cheap talk)")
-    cheap_talk = policy.cheap_talk
-    device = next(policy.parameters()).device
-    generator = torch.Generator(device).manual_seed(seed)
-
-    def act(obs: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            observations = torch.from_numpy(obs[:, LEARNER]).to(device)
-            chosen = policy.sample_action(observations, generator) if sample \
-                else policy.greedy_action(observations)
-        return full_actions(chosen.cpu().numpy(), cheap_talk)[:, None, :]
-
-    return act
+    if not sample:
+        return lambda obs: policy.play(obs[:, LEARNER])[:, None, :]
+    generator = torch.Generator(next(policy.parameters()).device).manual_seed(seed)
+    return lambda obs: sampled_actions(policy, obs[:, LEARNER], generator)[:, None, :]
 
 
 def paired_difference(first: EvaluationResult, second: EvaluationResult) -> tuple[float, float]:

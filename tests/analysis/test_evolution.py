@@ -39,8 +39,19 @@ def test_same_seed_same_result() -> None:
 
 
 def test_against_a_fixed_pool() -> None:
-    result = evolve("easy", generations=2, popsize=4, games=20, opponents="pool:hero,random")
+    """The candidate sits in seat 0 against the pool: its held-out fitness is its score
+    there, not the self-play team score."""
+    scenario = get_scenario("easy")
+    result = evolve(scenario, generations=2, popsize=4, games=20, seed=3,
+                    opponents="pool:hero,random")
     assert result.mode == "vs pool:hero,random"
+    held_out_seed = int(np.random.SeedSequence(3).generate_state(3, dtype=np.uint32)[2])
+    against_pool = strategy_fitness(result.params, scenario, 4, "pool:hero,random",
+                                    HELD_OUT_GAMES, held_out_seed)
+    self_play = strategy_fitness(result.params, scenario, 4, None, HELD_OUT_GAMES,
+                                 held_out_seed)
+    assert result.fitness == pytest.approx(against_pool.mean(), abs=1e-9)
+    assert result.fitness != pytest.approx(self_play.mean(), abs=1e-3)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

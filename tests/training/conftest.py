@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bucket_brigade.training.ppo import TrainConfig
+from bucket_brigade.training.config import TrainConfig
 
 
 @pytest.fixture

@@ -116,9 +116,14 @@ def test_train_gpu_script_is_the_same_command(tmp_path) -> None:
 
 def test_evolved_opponents_resolve_to_the_training_scenario(tmp_path) -> None:
     """`evolved` inside --opponent-policies means the evolved strategy of --scenario."""
-    from bucket_brigade.training.ppo import TrainConfig
+    from bucket_brigade.agents.strategies import evolved_params
+    from bucket_brigade.training.config import TrainConfig
+    from bucket_brigade.training.seating import make_training_env
 
     config = TrainConfig(scenario="greedy_neighbor",
                          opponent_policies="pool:random,firefighter,free_rider,evolved",
-                         out_dir=str(tmp_path))
+                         out_dir=str(tmp_path), num_envs=4, batch_size=8)
     config.validate()
+    pool = make_training_env(config, seed=0).games.seats[1].pool
+    assert pool[-1] == evolved_params("greedy_neighbor")
+    assert evolved_params("greedy_neighbor") != evolved_params(TrainConfig().scenario)

@@ -16,7 +16,7 @@ from bucket_brigade.training import train
 from bucket_brigade.training.checkpoint import load_checkpoint
 from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
-from bucket_brigade.training.ppo import make_training_env
+from bucket_brigade.training.seating import make_training_env
 
 
 @pytest.fixture

@@ -264,7 +264,7 @@ def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.
     model_path = train(config).model_path
     responder = Contender("PPO best response", policy=load_policy(model_path).network)
     others = [contender] * (config.num_agents - 1)
-    finished = play_profile(get_scenario(config.scenario), [responder, *others],
+    finished = play_profile(config.resolved_scenario, [responder, *others],
                             len(reference), eval_seed)
     gains = finished.scores[:, 0] - reference
     return {"ppo_exploitability": float(gains.mean()),

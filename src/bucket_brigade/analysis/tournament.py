@@ -12,7 +12,7 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import RANDOM, evolved_scenarios
 from bucket_brigade.evaluation import evaluate
-from bucket_brigade.game.scenarios import SCENARIOS, get_scenario
+from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.io import atomic_write_bytes, atomic_write_text, save_json
 from bucket_brigade.training.models import LoadedPolicy
@@ -21,24 +21,23 @@ COMPARISON_STRATEGIES = (*ARCHETYPES, RANDOM, "evolved")
 SUMMARY_FIELDS = ("mean_score", "ci95", "houses_saved", "nights", "work_rate", "honesty")
 
 
-def parse_scenarios(text: str) -> list[str]:
-    """``all`` or a comma list of scenario names (each checked)."""
+def parse_scenarios(text: str) -> list[Scenario]:
+    """``all`` or a comma list of scenario names or files, each resolved (and checked) once."""
     if text.strip() == "all":
-        return list(SCENARIOS)
+        return list(SCENARIOS.values())
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise ValueError("--scenarios names no scenario; use 'all' or a comma list")
-    return [get_scenario(n).name for n in names]
+    return [get_scenario(n) for n in names]
 
 
-def run_tournament(models: Sequence[LoadedPolicy], scenarios: Sequence[str],
+def run_tournament(models: Sequence[LoadedPolicy], scenarios: Sequence[str | Scenario],
                    opponents: Sequence[str], num_opponents: int = 3, games: int = 1000,
                    seed: int = 0, strategies: Sequence[str] = COMPARISON_STRATEGIES,
                    on_row: Callable[[dict], None] | None = None) -> list[dict]:
     """One row per (candidate, scenario, opponent strategy); every opponent seat plays it."""
     rows = []
-    for scenario_name in scenarios:
-        scenario = get_scenario(scenario_name)
+    for scenario in map(get_scenario, scenarios):
         for model in models:
             model.check_fits(scenario, num_opponents + 1)
         candidates: list[tuple[str, str, object]] = [
@@ -57,17 +56,16 @@ def run_tournament(models: Sequence[LoadedPolicy], scenarios: Sequence[str],
     return rows
 
 
-def generalization_matrix(models: Sequence[LoadedPolicy], scenarios: Sequence[str],
+def generalization_matrix(models: Sequence[LoadedPolicy], scenarios: Sequence[str | Scenario],
                           opponents: str, num_opponents: int = 3, games: int = 1000,
                           seed: int = 0) -> list[dict]:
     """Every model on every scenario: rows carry the scenario each model was trained on."""
+    resolved = [get_scenario(s) for s in scenarios]
     rows = []
     for model in models:
-        for scenario_name in scenarios:
-            scenario = get_scenario(scenario_name)
-            model.check_fits(scenario, num_opponents + 1)
-            result = evaluate(model.network, scenario, [_strategy_for(opponents, scenario.name)],
-                              num_opponents, games, seed)
+        for scenario in resolved:
+            result = model.evaluate(scenario, [_strategy_for(opponents, scenario.name)],
+                                    num_opponents, games, seed)
             rows.append({"candidate": model.name, "trained_on": model.trained_on or "?",
                          "scenario": scenario.name, "opponents": opponents, **result.summary()})
     return rows

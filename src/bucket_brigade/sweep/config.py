@@ -26,8 +26,7 @@ from typing import Any, get_args, get_type_hints
 import numpy as np
 
 from bucket_brigade.errors import UsageError
-from bucket_brigade.training.cli import DEFAULT_EVAL_SEED
-from bucket_brigade.training.ppo import TrainConfig
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
 
 if sys.version_info >= (3, 11):
     import tomllib

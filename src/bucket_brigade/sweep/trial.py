@@ -73,7 +73,7 @@ def run_trial(spec: TrialSpec, on_metrics: MetricsCallback | None = None) -> dic
 
 def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
                         started: float) -> dict[str, Any]:
-    from bucket_brigade.evaluation import evaluate
+    from bucket_brigade.training.models import evaluate_run
     from bucket_brigade.training.ppo import train
 
     config = spec.train_config()
@@ -86,9 +86,8 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
     if trained.stopped_by is not None:
         return outcome(spec, INTERRUPTED, steps=trained.step,
                        wall_seconds=time.perf_counter() - started)
-    policy = _final_policy(paths)
-    evaluation = evaluate(policy, config.scenario, config.opponent_policies, config.opponents,
-                          games=spec.eval_games, seed=spec.eval_seed)
+    evaluation = evaluate_run(trained.model_path, config, games=spec.eval_games,
+                              seed=spec.eval_seed)
     resumed_from = int(checkpoint["step"]) if checkpoint else 0
     trained_now = trained.step > resumed_from  # else the speed was measured in a past attempt
     return outcome(
@@ -100,17 +99,6 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
         train_seconds=trained.seconds,
         wall_seconds=time.perf_counter() - started, device=trained.device,
         model=str(trained.model_path), config=spec.config)
-
-
-def _final_policy(paths: RunPaths) -> Any:
-    """The run's final weights in the network its config.json describes."""
-    import torch
-
-    from bucket_brigade.training.network import PolicyNetwork
-
-    policy = PolicyNetwork(**json.loads(paths.config_path.read_text())["network"])
-    policy.load_state_dict(torch.load(paths.model_path, map_location="cpu", weights_only=True))
-    return policy.eval()
 
 
 def latest_checkpoint(paths: RunPaths) -> dict[str, Any] | None:

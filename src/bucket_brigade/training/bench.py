@@ -9,7 +9,8 @@ import tempfile
 from dataclasses import replace
 from typing import Any
 
-from bucket_brigade.training.ppo import TrainConfig, train
+from bucket_brigade.training.config import TrainConfig
+from bucket_brigade.training.ppo import train
 
 
 def peak_rss_mb() -> float:

@@ -2,13 +2,12 @@
 
 Every training option defaults to ``None`` on the command line so that a resumed run
 can tell the options given now from the ones saved in its checkpoint; the defaults
-shown in ``--help`` are those of :class:`~bucket_brigade.training.ppo.TrainConfig`.
+shown in ``--help`` are those of :class:`~bucket_brigade.training.config.TrainConfig`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import time
 from dataclasses import fields, replace
@@ -23,14 +22,16 @@ from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.bench import peak_rss_mb
+from bucket_brigade.training.bookkeeping import TrainResult
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
-from bucket_brigade.training.ppo import LEAGUE_SIZE, TrainConfig, TrainResult, train
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
+from bucket_brigade.training.league import LEAGUE_SIZE
+from bucket_brigade.training.ppo import train
 
 DEFAULTS = TrainConfig()
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "run_name", "self_play", "learners")
-DEFAULT_EVAL_SEED = 20_240_601
 
 
 def _count(text: str) -> int:
@@ -214,18 +215,11 @@ def _seating(config: TrainConfig) -> str:
 
 def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> Path:
     """Learner vs every archetype in its seat, same games; the table and evaluation.json."""
-    import torch
-
-    from bucket_brigade.evaluation import compare_with_archetypes
-    from bucket_brigade.training.network import PolicyNetwork
+    from bucket_brigade.training.models import compare_run_with_archetypes
 
     config = result.config
-    saved = json.loads(result.paths.config_path.read_text())["network"]
-    policy = PolicyNetwork(**saved)
-    policy.load_state_dict(torch.load(result.model_path, weights_only=True))
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
-    table_rows = compare_with_archetypes(policy, config.scenario, config.opponent_policies,
-                                         config.num_agents - 1, games=games, seed=seed)
+    table_rows = compare_run_with_archetypes(result.model_path, config, games=games, seed=seed)
     opponents = config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
     table = Table(box=box.SIMPLE_HEAD,
                   title=f"{config.scenario}: seat 0 vs {config.num_agents - 1} x {opponents}, "

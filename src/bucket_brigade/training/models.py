@@ -1,18 +1,24 @@
-"""Loading trained policies for evaluation: from a checkpoint or a final ``model_{run}.pt``.
+"""Trained policies from their files, and judging them: the one way a checkpoint or a final
+``model_{run}.pt`` becomes a policy, whoever plays it (the trainer's learning check,
+sweeps, ``evaluate``, ``nash``, ``replay``, ``--opponent-model``).
 
 A final model holds weights only; its network sizes are read off the weights, and
 its training scenario (for ``--matrix``) from the run's ``config.json`` when the
-seed README's layout is intact (``model_{run}.pt`` next to ``runs/{run}/``).
+run's layout is intact (``model_{run}.pt`` next to ``runs/{run}/``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
-from bucket_brigade.game.scenarios import Scenario
+from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
+from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.training.checkpoint import read_torch_file
 from bucket_brigade.training.network import (
     HOUSE_STATES,
@@ -20,6 +26,9 @@ from bucket_brigade.training.network import (
     PolicyNetwork,
     observation_codes,
 )
+
+if TYPE_CHECKING:
+    from bucket_brigade.training.config import TrainConfig
 
 MODEL_PREFIX = "model_"
 
@@ -47,6 +56,15 @@ class LoadedPolicy:
             raise UsageError(f"model {self.name!r} chooses among {houses} houses, scenario "
                              f"{scenario.name!r} has {scenario.num_houses}")
 
+    def evaluate(self, scenario: str | Scenario, opponents: Sequence[StrategySpec] | str | None,
+                 num_opponents: int = 3, games: int = 1000, seed: int = 0,
+                 sample: bool = False) -> EvaluationResult:
+        """:func:`~bucket_brigade.evaluation.evaluate` with the model in seat 0, after
+        refusing a game whose observations differ from those it was trained on."""
+        scenario = get_scenario(scenario)
+        self.check_fits(scenario, num_opponents + 1)
+        return evaluate(self.network, scenario, opponents, num_opponents, games, seed, sample)
+
 
 def load_policy(path: str | Path) -> LoadedPolicy:
     """A PolicyNetwork from a training checkpoint or a final weights-only model file."""
@@ -55,12 +73,41 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     if not isinstance(payload, dict):
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)
+    network = network_from_state(state, path)
+    network.eval()
+    config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
+    trained_on = (config or {}).get("scenario")
+    return LoadedPolicy(name=path.stem, network=network, trained_on=trained_on)
+
+
+def evaluate_run(model_path: str | Path, config: TrainConfig, games: int,
+                 seed: int) -> EvaluationResult:
+    """A finished run's model in seat 0 of the run's game, every other seat played by the
+    run's opponent strategies (the sweeps' score)."""
+    return load_policy(model_path).evaluate(config.resolved_scenario,
+                                            *config.evaluation_seating, games=games, seed=seed)
+
+
+def compare_run_with_archetypes(model_path: str | Path, config: TrainConfig, games: int,
+                                seed: int) -> list[dict[str, float | str]]:
+    """The learning check of ``train --eval-games``: :func:`evaluate_run`, then every
+    archetype and ``random`` in the same seat of the same games, paired."""
+    policy = load_policy(model_path)
+    opponents, num_opponents = config.evaluation_seating
+    policy.check_fits(config.resolved_scenario, num_opponents + 1)
+    return compare_with_archetypes(policy.network, config.resolved_scenario, opponents,
+                                   num_opponents, games=games, seed=seed)
+
+
+def network_from_state(state: Any, path: Path) -> PolicyNetwork:
+    """The network whose sizes ``state`` (a PolicyNetwork state dict) has, holding it; the
+    one place that reads network sizes off weights."""
     try:
         hidden, torso_inputs = state["torso.0.weight"].shape
         head = state["policy_head.weight"].shape[0]
         # The house scorer reads 3 x 3 house states, 0..N-1 other workers and my own work.
         agents = state["house_scorer.0.weight"].shape[1] - HOUSE_STATES**2 - 1
-    except (KeyError, AttributeError, IndexError, ValueError):
+    except (KeyError, AttributeError, IndexError, ValueError, TypeError):
         raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights") \
             from None
     # The policy head has H logits, or H + 2 with cheap talk: the torso's width tells which.
@@ -70,16 +117,13 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights")
     action_dims = fitting[0]
     obs_dim = action_dims[0] + 4 * agents + SCENARIO_INFO
-    config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
     network = PolicyNetwork(obs_dim, action_dims, hidden_size=hidden)
     try:
         network.load_state_dict(state)
     except RuntimeError as exc:
         raise UsageError(f"model file {str(path)!r} does not fit PolicyNetwork: "
                          f"{str(exc).splitlines()[0]}") from None
-    network.eval()
-    trained_on = (config or {}).get("scenario")
-    return LoadedPolicy(name=path.stem, network=network, trained_on=trained_on)
+    return network
 
 
 def _run_config(model_path: Path) -> dict | None:

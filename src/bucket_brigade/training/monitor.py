@@ -31,7 +31,7 @@ from rich.progress import (
 
 if TYPE_CHECKING:
     from bucket_brigade.training.checkpoint import RunPaths
-    from bucket_brigade.training.ppo import TrainConfig
+    from bucket_brigade.training.config import TrainConfig
 
 HISTORY_LENGTH = 1000  # episodes kept in checkpoints
 ROLLING_WINDOW = 100  # train/avg_reward_100ep

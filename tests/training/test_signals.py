@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bucket_brigade.analysis.signals import (
+from bucket_brigade.training.signals import (
     honesty,
     mutual_information_bits,
     mutual_information_from_joint,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from bucket_brigade.envs.vector import make_vec_env
 from bucket_brigade.evaluation import compare_with_archetypes, evaluate, paired_difference
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.training import PolicyNetwork
@@ -37,11 +38,35 @@ def test_common_random_numbers_make_paired_differences_tight() -> None:
     assert ci95 < 0.75 * min(hero.ci95, firefighter.ci95)
 
 
+def first_scores_in_the_env(policy: PolicyNetwork, games: int, seed: int) -> np.ndarray:
+    """Seat 0's score in each of the env's games at its first end, the policy playing the
+    learner's seat greedily: what evaluate() should find, by another road."""
+    env = make_vec_env(games, "easy", 3, "random", seed=seed)
+    obs, _ = env.reset(seed=seed)
+    scores = np.full(games, np.nan)
+    while np.isnan(scores).any():
+        obs, _, terminated, _, info = env.step(policy.play(obs)[:, :2])  # no cheap talk
+        ended = terminated & np.isnan(scores)
+        if ended.any():
+            scores[ended] = info["final_info"]["score"][ended]
+    return scores
+
+
 def test_a_policy_plays_seat_zero() -> None:
     torch.manual_seed(0)
     policy = PolicyNetwork(36, [10, 2])
     result = evaluate(policy, "easy", "random", 3, games=50, seed=2)
-    assert result.games == 50 and np.isfinite(result.scores).all()
+    np.testing.assert_allclose(result.scores, first_scores_in_the_env(policy, 50, 2),
+                               rtol=1e-6)
+    # Other weights play other games; sampling is reproducible from the seed.
+    torch.manual_seed(1)
+    other = evaluate(PolicyNetwork(36, [10, 2]), "easy", "random", 3, games=50, seed=2)
+    assert not np.array_equal(other.scores, result.scores)
+    sampled = evaluate(policy, "easy", "random", 3, games=50, seed=2, sample=True)
+    np.testing.assert_array_equal(
+        sampled.scores, evaluate(policy, "easy", "random", 3, games=50, seed=2,
+                                 sample=True).scores)
+    assert not np.array_equal(sampled.scores, result.scores)
     with pytest.raises(ValueError, match="obs_dim=36"):
         evaluate(policy, "easy", "random", 4, games=5)
 
