@@ -18,9 +18,9 @@ import numpy as np
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.envs.spaces import full_actions
-from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
+from bucket_brigade.game.seat import Seat
 
 if TYPE_CHECKING:
     import torch

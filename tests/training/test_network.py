@@ -1,4 +1,4 @@
-"""PolicyNetwork: shapes, the seed README's loading snippet, and what the house head reads."""
+"""PolicyNetwork: shapes, the documented checkpoint-loading snippet, what the house head reads."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_cheap_talk_has_a_signal_head() -> None:
 
 
 def test_seed_readme_snippet_loads_a_checkpoint(tmp_path) -> None:
-    """The "Loading a Checkpoint" snippet of the seed README, with the 4-agent obs size."""
+    """The checkpoint-loading snippet of docs/training.md, with the 4-agent obs size."""
     trained = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
     optimizer = torch.optim.Adam(trained.parameters())
     path = tmp_path / "checkpoint_step_1000000.pt"

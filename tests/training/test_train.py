@@ -1,4 +1,4 @@
-"""The training loop: it learns, writes the seed README's files and metrics, resumes,
+"""The training loop: it learns, writes train_gpu.py's files and metrics, resumes,
 stops cleanly on a signal and is reproducible."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
-from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.game.seat import Seat
 

@@ -1,4 +1,4 @@
-"""Where a run writes its files (the seed README's layout) and how they are written and read.
+"""Where a run writes its files (the layout train_gpu.py has always used), and how.
 
 Every write goes to a temporary file in the target's folder that then replaces the
 target (``os.replace``), so a crash or a kill never leaves a half-written checkpoint,

@@ -1,4 +1,4 @@
-"""``bucket-brigade train`` (and the seed README's ``experiments/marl/train_gpu.py``).
+"""``bucket-brigade train`` (also ``experiments/marl/train_gpu.py``, the same options).
 
 Every training option defaults to ``None`` on the command line so that a resumed run
 can tell the options given now from the ones saved in its checkpoint; the defaults
@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Writes under --out-dir: runs/RUN/ (TensorBoard events, config.json),\n"
         "checkpoints/RUN/checkpoint_step_N.pt and model_RUN.pt (final weights).\n"
         "Ctrl-C or SIGTERM saves a checkpoint and exits with 130 / 143.")
-    seed = parser.add_argument_group("options of the original README")
+    seed = parser.add_argument_group("options of experiments/marl/train_gpu.py")
     seed.add_argument("--steps", type=_count, metavar="N",
                       help=f"total learner steps (game-nights) to train for (default: "
                            f"{d.steps:_}; with --resume: the run's own target)")

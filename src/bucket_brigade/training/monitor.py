@@ -1,5 +1,6 @@
-"""What a run reports while it trains: TensorBoard scalars (the seed README's names plus PPO
-diagnostics), the episode history kept in checkpoints, a live progress bar and status lines.
+"""What a run reports while it trains: TensorBoard scalars (the names ``train_gpu.py``
+has always written, plus PPO diagnostics), the episode history kept in checkpoints, a
+live progress bar and status lines.
 
 Episodes finish by the dozen every step, so they are aggregated: ``episode/*`` is the
 mean over the episodes finished since the previous update, ``eval/*`` the mean over
