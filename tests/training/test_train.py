@@ -143,3 +143,28 @@ def test_console_progress_with_and_without_a_terminal(tiny_config, terminal) -> 
     text = output.getvalue()
     assert text.count("checkpoint_step_") == 2  # one status line per checkpoint
     assert ("\x1b[" in text) == terminal  # cursor control only for a terminal
+
+
+def test_the_trainers_one_thread_holds_for_the_whole_run(tiny_config, monkeypatch) -> None:
+    """The engine runs on the thread count the trainer sets (one on a CPU), in every kernel
+    call of the run, even with a batch large enough for the engine to go parallel."""
+    import numba
+
+    from bucket_brigade.engine import batch as batch_module
+
+    seen: list[int] = []
+    step = batch_module.kernel.step_games
+
+    def recording(*args):
+        seen.append(numba.get_num_threads())
+        return step(*args)
+
+    monkeypatch.setattr(batch_module.kernel, "step_games", recording)
+    before = numba.get_num_threads(), torch.get_num_threads()
+    try:
+        train(tiny_config(num_envs=512, batch_size=1024, steps=2048, minibatches=1))
+        assert numba.get_num_threads() == 1 and torch.get_num_threads() == 1
+    finally:
+        numba.set_num_threads(before[0])
+        torch.set_num_threads(before[1])
+    assert len(seen) >= 2 and set(seen) == {1}
