@@ -10,7 +10,7 @@ import numpy as np
 
 from bucket_brigade.engine import kernel
 from bucket_brigade.game.reference import Seat
-from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, stream_states
+from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, check_seed, stream_states
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
 
@@ -65,6 +65,7 @@ class GameBatch:
                  seed: int = 0) -> None:
         if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
             raise ValueError(f"num_games={num_games!r} must be an integer >= 1")
+        check_seed(seed)
         scenario.check_num_agents(len(seats))
         self.scenario = scenario
         self.seats = tuple(seats)
@@ -121,7 +122,7 @@ class GameBatch:
 
     def reset(self, seed: int) -> np.ndarray:
         """Restart every game from ``seed``; returns the external agents' observations."""
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         # Column 0 is the world's stream, column 1 + i agent i's.
         self.streams = stream_states(
             self.seed, self.num_games,
