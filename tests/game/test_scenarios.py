@@ -264,7 +264,8 @@ def test_every_field_roundtrips_through_json(tmp_path: Path) -> None:
         ("deep.json", b"[" * 100_000 + b"]" * 100_000, r"nested too deeply"),
         ("deep.toml", b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", r"nested too deeply"),
         ("latin1.toml", "name = \"caf\xe9\"\n".encode("latin-1"), r"latin1\.toml.*not UTF-8"),
-        ("houses.toml", b"base = \"easy\"\nnum_houses = 1e9\n", r"num_houses=1000000000\.0 must be an integer"),
+        ("houses.toml", b"base = \"easy\"\nnum_houses = 1e9\n",
+         r"num_houses=1000000000\.0 must be an integer"),
         ("many_houses.toml", b"base = \"easy\"\nnum_houses = 1000000000\n",
          r"num_houses=1000000000 must be <= 1000"),
         ("long.toml", f"base = \"easy\"\nmin_nights = {2**63 - 1}\nmax_nights = {2**63 - 1}\n"
