@@ -51,6 +51,27 @@ def save_json(payload: Any, path: str | Path) -> None:
     atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
 
 
+MAX_INPUT_BYTES = 1 << 20  # scenario and genome files are a few hundred bytes
+
+
+def read_input_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of a small input file; ``what`` names it in the UsageError for a file
+    that cannot be read, is not UTF-8, or is larger than MAX_INPUT_BYTES (reading stops
+    there, so a device or a huge file is not read to its end)."""
+    where = f"{what} {str(path)!r}"
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"{where} is larger than {MAX_INPUT_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+
+
 def check_writable_output(path: str | Path, *, folder: bool = False) -> Path:
     """Refuse an output path that could not be written, before any work starts: a folder (or
     a device such as /dev/null) where a file goes, a file where a folder goes, or a place

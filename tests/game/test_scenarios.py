@@ -306,3 +306,9 @@ def test_a_huge_value_is_shown_shortened(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"prob_house_catches_fire='xxx") as caught:
         load_scenario(path)
     assert len(str(caught.value)) < 300
+
+
+def test_a_scenario_file_is_read_only_up_to_a_size(tmp_path: Path) -> None:
+    (tmp_path / "endless.toml").symlink_to("/dev/zero")
+    with pytest.raises(UsageError, match=r"endless\.toml' is larger than 1024 KiB"):
+        load_scenario(tmp_path / "endless.toml")

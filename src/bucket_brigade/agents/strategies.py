@@ -21,6 +21,7 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import shown
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
+from bucket_brigade.io import read_input_text
 from bucket_brigade.names import check_path_name
 
 DEFAULT_OPPONENTS = ("random", "random", "firefighter", "coordinator")
@@ -97,14 +98,7 @@ def evolved_scenarios() -> list[str]:
 
 
 def _params_from_file(path: Path) -> tuple[float, ...]:
-    origin = f"genome file {str(path)!r}"
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {origin}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{origin} is not UTF-8 text (byte {exc.start})") from None
-    return _params_from_json(text, origin)
+    return _params_from_json(read_input_text(path, "genome file"), f"genome file {str(path)!r}")
 
 
 def _params_from_json(text: str, origin: str) -> tuple[float, ...]:

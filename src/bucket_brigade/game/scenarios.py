@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bucket_brigade.errors import UsageError
+from bucket_brigade.io import read_input_text
 from bucket_brigade.names import check_path_name
 
 if sys.version_info >= (3, 11):
@@ -99,7 +100,7 @@ class Scenario:
                 raise UsageError(f"scenario field {name}={shown(getattr(self, name))} must be "
                                  f"<= {limit}")
         if self.min_nights > self.max_nights:
-            raise ValueError(
+            raise UsageError(
                 f"scenario field min_nights={self.min_nights} must be <= "
                 f"max_nights={self.max_nights}"
             )
@@ -236,12 +237,7 @@ def _load_scenario(path: Path, loading: tuple[Path, ...]) -> Scenario:
         raise UsageError(f"{where} refers back to itself through 'base'")
     if len(loading) >= MAX_BASE_DEPTH:
         raise UsageError(f"{where}: more than {MAX_BASE_DEPTH} files chained through 'base'")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+    text = read_input_text(path, "scenario file")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
