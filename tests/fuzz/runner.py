@@ -70,6 +70,8 @@ def check_cli(argv: list[str], seconds: float = 30.0,
     assert code in (0, 2), (code, text)
     if code == 2:
         assert text.count("\n") == 1 and "error: " in text, text
+    else:
+        assert text == "", text  # no warnings either
     return code, text
 
 

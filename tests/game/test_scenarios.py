@@ -9,6 +9,7 @@ import pytest
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import (
+    MAX_AMOUNT,
     MAX_HOUSES,
     MAX_NIGHTS,
     SCENARIO_FIELDS,
@@ -294,10 +295,17 @@ def test_a_cycle_of_bases_is_refused(tmp_path: Path) -> None:
 
 
 def test_scenario_size_limits_are_inclusive() -> None:
-    big = get_scenario("easy", num_houses=MAX_HOUSES, max_nights=MAX_NIGHTS)
+    big = get_scenario("easy", num_houses=MAX_HOUSES, max_nights=MAX_NIGHTS,
+                       team_reward_house_survives=MAX_AMOUNT, reward_rest=-MAX_AMOUNT)
     assert (big.num_houses, big.max_nights) == (MAX_HOUSES, MAX_NIGHTS)
     with pytest.raises(UsageError, match=r"num_houses=1001 must be <= 1000"):
         get_scenario("easy", num_houses=MAX_HOUSES + 1)
+    with pytest.raises(UsageError, match=r"team_penalty_house_burns=1e\+300 must be a number "
+                                         r"in \[0, 1000000\]"):
+        get_scenario("easy", team_penalty_house_burns=1e300)
+    with pytest.raises(UsageError, match=r"reward_rest=-1000001 must be a number in "
+                                         r"\[-1000000, 1000000\]"):
+        get_scenario("easy", reward_rest=-MAX_AMOUNT - 1)
 
 
 def test_a_huge_value_is_shown_shortened(tmp_path: Path) -> None:

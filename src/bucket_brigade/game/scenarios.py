@@ -42,6 +42,7 @@ POSITIVE_COUNT_FIELDS = ("num_houses", "min_nights", "max_nights")
 # game count); far above every named scenario (10 houses, 100 nights).
 MAX_HOUSES = 1000
 MAX_NIGHTS = 100_000
+MAX_AMOUNT = 1_000_000  # rewards, penalties and costs: observations carry them as float32
 MAX_BASE_DEPTH = 16  # scenario files that name a base file that names a base file ...
 _shown = reprlib.Repr()
 _shown.maxstring = _shown.maxother = 60
@@ -84,11 +85,12 @@ class Scenario:
                                  "in [0, 1]")
         for name in NON_NEGATIVE_FIELDS:
             value = getattr(self, name)
-            if not _is_real(value) or value < 0:
-                raise UsageError(f"scenario field {name}={shown(value)} must be a number >= 0")
-        if not _is_real(self.reward_rest):
+            if not _is_real(value) or not 0 <= value <= MAX_AMOUNT:
+                raise UsageError(f"scenario field {name}={shown(value)} must be a number in "
+                                 f"[0, {MAX_AMOUNT}]")
+        if not _is_real(self.reward_rest) or abs(self.reward_rest) > MAX_AMOUNT:
             raise UsageError(f"scenario field reward_rest={shown(self.reward_rest)} must be a "
-                             "number")
+                             f"number in [-{MAX_AMOUNT}, {MAX_AMOUNT}]")
         for name in POSITIVE_COUNT_FIELDS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
