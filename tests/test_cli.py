@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -233,3 +235,20 @@ def test_interrupts_and_os_errors_are_one_line(raised, code: int, line: str, mon
     err = capsys.readouterr().err
     assert err.startswith(line) and err.count("\n") == 1, err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+def test_ctrl_c_twice_is_one_line_and_exit_130(tmp_path) -> None:
+    """The real command line, interrupted twice in quick succession."""
+    command = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from bucket_brigade.cli import main; "
+         "print('imported', flush=True); sys.exit(main())", "bench", "env", "--games", "64",
+         "--seconds", "60"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert command.stdout is not None
+    assert command.stdout.readline() == "imported\n"
+    time.sleep(3)  # in main(): importing the commands, or measuring
+    command.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    command.send_signal(signal.SIGINT)
+    _, err = command.communicate(timeout=60)
+    assert (command.returncode, err) == (130, "bucket-brigade bench: interrupted\n")

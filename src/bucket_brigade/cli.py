@@ -225,12 +225,13 @@ def _one_line(text: object) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Bad input: one line, exit 2. Ctrl-C: exit 130; SIGTERM: exit 143; a
     failed read or write: exit 1. Never a traceback for any of them."""
-    parser, runners = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = None if argv is None else list(argv)
-    prefix = f"bucket-brigade {args.command}"
+    prefix = "bucket-brigade"
     try:
         with _sigterm_raises():
+            parser, runners = build_parser()  # imports every command's module: it takes a while
+            args = parser.parse_args(argv)
+            args.argv = None if argv is None else list(argv)
+            prefix = f"bucket-brigade {args.command}"
             return runners[args.command](args) or 0
     except (UsageError, ValueError) as exc:
         print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
@@ -239,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the process ends: no second one
         print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
     except _Terminated:
