@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +77,178 @@ def test_bad_input_is_one_line_and_exit_2(argv: tuple[str, ...], tmp_path,
     assert code == 2
     assert err.count("\n") == 1 and err.startswith(f"bucket-brigade {argv[0]}: error: ")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- hostile input: one line on stderr, exit 2, nothing written -----------------------------
+
+def _one_line_error(err: str, command: str) -> None:
+    assert err.count("\n") == 1 and err.startswith(f"bucket-brigade {command}: error: "), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["evolve", "nash"])
+def test_a_scenario_name_cannot_escape_the_output_folder(command: str, tmp_path, monkeypatch,
+                                                         capsys) -> None:
+    work = tmp_path / "a" / "b" / "c" / "d"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    (work / "evil.toml").write_text(f'base = "easy"\nname = "../../../../{tmp_path.name}/x/T"\n')
+    extra = ("--generations", "1", "--popsize", "2") if command == "evolve" else \
+        ("--br-generations", "0", "--strategies", "hero,free_rider")
+    code, _, err = run_cli(capsys, command, "--scenario", "evil.toml", "--games", "2", *extra)
+    assert code == 2
+    _one_line_error(err, command)
+    assert "scenario name '../../../../" in err and "is not a valid name" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "c", "d", "evil.toml"]
+
+
+def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
+    (tmp_path / "good.toml").write_text('base = "easy"\nmax_nights = 30\n')
+    ten = ",".join(["0.5"] * 10)
+    code, _, err = run_cli(capsys, "evaluate", "--scenarios", str(tmp_path / "good.toml"),
+                             "--opponents", ten, "--strategies", f"hero,{ten}", "--games", "5",
+                             "--out-dir", str(tmp_path / "eval"))
+    assert code == 0, err
+    rows = json.loads((tmp_path / "eval" / "results.json").read_text())["rows"]
+    assert {(r["candidate"], r["scenario"], r["opponents"]) for r in rows} == {
+        ("hero", "good", ten), (ten, "good", ten)}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("evaluate", "--opponents", ""), "--opponents '' names no strategy"),
+    (("evaluate", "--opponents", " , "), "names no strategy"),
+    (("evaluate", "--strategies", "none"), "nothing to evaluate"),
+    (("evaluate", "--opponents", "hero,0.1,0.2"), "has 2 numbers in a row"),
+    (("evaluate", "--scenarios", "easy", "--games", "10000000000"),
+     "10,000,000,000 games of this size need about"),
+    (("evaluate", "--scenarios", "easy,nowhere.toml"), "cannot read scenario file 'nowhere.toml'"),
+    (("bench", "env", "--seconds", "nan"), "--seconds=nan must be > 0 and <= 3600"),
+    (("bench", "env", "--seconds", "inf"), "--seconds=inf must be > 0 and <= 3600"),
+    (("bench", "env", "--seconds", "-1"), "--seconds=-1.0 must be > 0"),
+    (("evolve", "--popsize", "1000000000"),
+     "popsize=1000000000 must be an integer >= 2 and <= 10000"),
+    (("evolve", "--seed", "-1", "--generations", "1", "--games", "2"),
+     "seed=-1 must be an integer in"),
+])
+def test_hostile_arguments(argv: tuple[str, ...], message: str, tmp_path, monkeypatch,
+                           capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    _one_line_error(err, argv[0])
+    assert message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [("evaluate", "--games", "1e10"), ("scenarios", "--bogus"),
+                                  ("bench", "env", "--seconds", "x"), ("nosuchcommand",)])
+def test_bad_options_are_one_line(argv: tuple[str, ...], capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1 and "error: " in err and "--help" in err, err
+
+
+def _output_cases(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("keep")
+    return [("a folder", str(folder), "is a folder"),
+            ("/dev/null", "/dev/null", "is not a regular file"),
+            ("below a file", str(a_file / "out.json"), "is a file, not a folder")]
+
+
+OUTPUT_COMMANDS = {
+    "evolve": ("evolve", "--scenario", "easy", "--generations", "1", "--popsize", "2",
+               "--games", "2", "--out"),
+    "replay": ("replay", "--out"),
+    "replay --json": ("replay", "--json"),
+    "plot": ("plot", "--out"),
+}
+
+
+@pytest.mark.parametrize("command", OUTPUT_COMMANDS)
+@pytest.mark.parametrize("case", range(3))
+def test_unwritable_output_files_are_refused_before_the_work(command: str, case: int,
+                                                             tmp_path, monkeypatch,
+                                                             capsys) -> None:
+    monkeypatch.setattr("bucket_brigade.engine.batch.GameBatch.__init__", _no_work)
+    _, path, message = _output_cases(tmp_path)[case]
+    code, _, err = run_cli(capsys, *OUTPUT_COMMANDS[command], path)
+    assert code == 2
+    _one_line_error(err, OUTPUT_COMMANDS[command][0])
+    assert f"output file {path!r} " in err and message in err
+    assert (tmp_path / "file.txt").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "folder"]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "nash"])
+def test_unwritable_output_folders_are_refused_before_the_work(command: str, tmp_path,
+                                                               monkeypatch, capsys) -> None:
+    monkeypatch.setattr("bucket_brigade.engine.batch.GameBatch.__init__", _no_work)
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("keep")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "results.csv").mkdir()  # a folder where a table file goes
+    for out_dir, message in ((a_file, "exists and is not a folder"),
+                             (tmp_path / "out", "results.csv' is a folder")):
+        code, _, err = run_cli(capsys, command, "--out-dir", str(out_dir), "--games", "2")
+        assert code == 2
+        _one_line_error(err, command)
+        assert message in err
+    assert a_file.read_text() == "keep"
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["results.csv"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_output_folder_is_refused(tmp_path, capsys) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = run_cli(capsys, "replay", "--out", str(locked / "r.html"))
+    assert code == 2 and "no write permission in" in err
+
+
+def _no_work(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the work started before the output was checked")
+
+
+@pytest.mark.parametrize(("raised", "code", "line"), [
+    (KeyboardInterrupt, 130, "bucket-brigade bench: interrupted\n"),
+    (lambda: os.kill(os.getpid(), signal.SIGTERM), 143, "bucket-brigade bench: terminated\n"),
+    (lambda: Path("/nonexistent/dir/file").write_text("x"), 1, "bucket-brigade bench: error: "),
+])
+def test_interrupts_and_os_errors_are_one_line(raised, code: int, line: str, monkeypatch,
+                                               capsys) -> None:
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("SIGTERM is handled by the test runner here")
+
+    def run(args: object) -> None:
+        if isinstance(raised, type):
+            raise raised
+        raised()
+        time.sleep(5)  # the signal arrives before this ends
+
+    monkeypatch.setattr("bucket_brigade.bench.run", run)
+    assert main(["bench", "env"]) == code
+    err = capsys.readouterr().err
+    assert err.startswith(line) and err.count("\n") == 1, err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+def test_ctrl_c_twice_is_one_line_and_exit_130(tmp_path) -> None:
+    """The real command line, interrupted twice in quick succession."""
+    command = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from bucket_brigade.cli import main; "
+         "print('imported', flush=True); sys.exit(main())", "bench", "env", "--games", "64",
+         "--seconds", "60"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert command.stdout is not None
+    assert command.stdout.readline() == "imported\n"
+    time.sleep(3)  # in main(): importing the commands, or measuring
+    command.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    command.send_signal(signal.SIGINT)
+    _, err = command.communicate(timeout=60)
+    assert (command.returncode, err) == (130, "bucket-brigade bench: interrupted\n")

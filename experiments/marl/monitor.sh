@@ -56,6 +56,22 @@ case "$local_port" in "" | *[!0-9]*) die "bad --local-port '$local_port': give a
 # The value as one single-quoted word for the remote POSIX shell.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
+# Text from HOST made safe for this terminal: escape sequences removed whole (CSI colours,
+# OSC window titles and clipboard writes, DCS/APC strings), then every other control
+# character but tab and newline, including the 8-bit C1 controls in their UTF-8 form.
+printable() {
+    local esc bel c2 c1_first c1_last
+    esc=$(printf '\033') bel=$(printf '\007') c2=$(printf '\302')
+    c1_first=$(printf '\200') c1_last=$(printf '\237')
+    LC_ALL=C sed -E \
+        -e "s/${esc}\][^${bel}${esc}]*(${bel}|${esc}\\\\)?//g" \
+        -e "s/${esc}[PX^_][^${esc}]*(${esc}\\\\)?//g" \
+        -e "s/${esc}\[[0-?]*[ -\/]*[@-~]?//g" \
+        -e "s/${esc}[ -\/]*.?//g" \
+        -e "s/${c2}[${c1_first}-${c1_last}]//g" |
+        LC_ALL=C tr -d '\000-\010\013-\037\177'
+}
+
 read -r -a extra_ssh_opts <<<"${BB_SSH_OPTS:-}"
 ssh_opts=(${extra_ssh_opts[@]+"${extra_ssh_opts[@]}"} -o ConnectTimeout=10)
 [ -z "$port" ] || ssh_opts+=(-p "$port")
@@ -157,13 +173,18 @@ EOF
 
 start_tensorboard=$forward
 status=0
-# The status goes straight to stdout; ssh's own stderr is kept for a one-line error.
-{ err=$(ssh "${ssh_opts[@]}" -- "$host" "bash -s -- $(quote "$dir") $start_tensorboard" \
-    <<<"$remote_status" 2>&1 1>&3 3>&-) || status=$?; } 3>&1
+# The status goes to stdout through printable(); ssh's own stderr is kept for a one-line error.
+err_file=$(mktemp "${TMPDIR:-/tmp}/monitor.XXXXXX")
+trap 'rm -f -- "$err_file"' EXIT
+report=$(ssh "${ssh_opts[@]}" -- "$host" "bash -s -- $(quote "$dir") $start_tensorboard" \
+    <<<"$remote_status" 2>"$err_file") || status=$?
+err=$(cat -- "$err_file")
+rm -f -- "$err_file"
+[ -z "$report" ] || printf "%s\n" "$report" | printable
 case "$status" in
     0) ;;
     255) die "cannot reach $host over SSH${port:+ (port $port)}: $(printf '%s\n' "$err" |
-        sed '/^[[:space:]]*$/d' | tail -n 1)" ;;
+        sed '/^[[:space:]]*$/d' | tail -n 1 | printable)" ;;
     3) die "no directory $dir on $host (set --dir to the project's directory there)" ;;
     *) die "status check on $host failed (exit $status)" ;;
 esac

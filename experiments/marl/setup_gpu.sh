@@ -126,5 +126,7 @@ echo "bucket-brigade train: ok"
 
 step_name="done"
 echo "setup_gpu: ready. Start a run from $root with (see experiments/marl/README.md):"
-echo "  nohup $venv/bin/bucket-brigade train --steps 1000000 --run-name NAME" \
-    "> experiments/marl/runs/NAME.log 2>&1 &"
+# Quoted for the shell, so that a venv path with spaces or quotes pastes as one word.
+printf "  nohup %q train --steps 1000000 --run-name NAME > experiments/marl/runs/NAME.log" \
+    "$venv/bin/bucket-brigade"
+echo " 2>&1 &"

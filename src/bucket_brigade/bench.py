@@ -14,11 +14,13 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.seat import Seat
 
 ACTION_BLOCK = 64  # pre-drawn random learner actions, reused cyclically
+MAX_SECONDS = 3600.0  # an hour per engine is more than any measurement needs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,8 +55,8 @@ def benchmark_engine(scenario_name: str = "trivial_cooperation", num_games: int 
     """Game-nights per second: a uniformly random learner against the default opponents."""
     if num_games < 1:
         raise ValueError(f"--games={num_games} must be >= 1")
-    if seconds <= 0:
-        raise ValueError(f"--seconds={seconds} must be > 0")
+    if not 0 < seconds <= MAX_SECONDS:  # also refuses nan, which compares False
+        raise UsageError(f"--seconds={seconds} must be > 0 and <= {MAX_SECONDS:g}")
     scenario = get_scenario(scenario_name)
     seats = [Seat(), *opponent_seats(3, DEFAULT_OPPONENTS)]
     rng = np.random.default_rng(seed)

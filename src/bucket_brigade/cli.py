@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import shlex
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import NoReturn
 
 from bucket_brigade.analysis.tournament import COMPARISON_STRATEGIES
 from bucket_brigade.errors import UsageError
@@ -49,10 +53,10 @@ def _evolve_command(parser: argparse.ArgumentParser) -> Command:
 
         from bucket_brigade.analysis.evolution import HELD_OUT_GAMES, evolve
         from bucket_brigade.game.scenarios import get_scenario
-        from bucket_brigade.io import save_json
+        from bucket_brigade.io import check_writable_output, save_json
 
         scenario = get_scenario(args.scenario)
-        out = args.out or f"experiments/evolved/{scenario.name}.json"
+        out = check_writable_output(args.out or f"experiments/evolved/{scenario.name}.json")
         with Progress(TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} best {task.fields[best]}"),
                       TimeRemainingColumn()) as progress:
@@ -99,8 +103,9 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
     def run(args: argparse.Namespace) -> None:
         from pathlib import Path
 
-        from bucket_brigade.agents.strategies import split_opponents, strategy_params
+        from bucket_brigade.agents.strategies import make_seat, split_opponents
         from bucket_brigade.analysis.tournament import (
+            check_tables_writable,
             generalization_matrix,
             parse_scenarios,
             run_tournament,
@@ -111,10 +116,16 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
 
         scenarios = parse_scenarios(args.scenarios)
         opponents = split_opponents(args.opponents)
+        if not opponents:
+            raise UsageError(f"--opponents {args.opponents!r} names no strategy; give a comma "
+                             "list such as 'random,evolved'")
         strategies = [] if args.strategies == "none" else split_opponents(args.strategies)
         for name in {*opponents, *strategies} - {"evolved"}:
-            strategy_params(name, scenarios[0].name)  # unknown names fail before any game is played
+            make_seat(name, scenarios[0].name)  # unknown names fail before any game is played
+        check_tables_writable(Path(args.out_dir))
         models = [load_policy(path) for path in args.models]
+        if not models and not strategies:
+            raise UsageError("nothing to evaluate: give MODEL files, --strategies, or both")
         if args.matrix:
             if not models:
                 raise UsageError("--matrix needs at least one MODEL")
@@ -166,7 +177,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = 
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="bucket-brigade",
         description="Bucket Brigade: fast multi-agent RL on a cooperation game.",
     )
@@ -177,15 +188,65 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     return parser, runners
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser, runners = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = None if argv is None else list(argv)
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad options are one line on stderr and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command runs so that its cleanup (``finally``) happens."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`_Terminated` while a command runs, unless someone else
+    already handles it (or this is not the main thread, where signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
-        return runners[args.command](args) or 0
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split()) or type(text).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Bad input: one line, exit 2. Ctrl-C: exit 130; SIGTERM: exit 143; a
+    failed read or write: exit 1. Never a traceback for any of them."""
+    prefix = "bucket-brigade"
+    try:
+        with _sigterm_raises():
+            parser, runners = build_parser()  # imports every command's module: it takes a while
+            args = parser.parse_args(argv)
+            args.argv = None if argv is None else list(argv)
+            prefix = f"bucket-brigade {args.command}"
+            return runners[args.command](args) or 0
     except (UsageError, ValueError) as exc:
-        print(f"bucket-brigade {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the process ends: no second one
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print(f"{prefix}: terminated", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from bucket_brigade.errors import UsageError
+
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` through a temporary sibling file, then swap it in."""
@@ -47,3 +49,49 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def save_json(payload: Any, path: str | Path) -> None:
     atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
+
+
+MAX_INPUT_BYTES = 1 << 20  # scenario and genome files are a few hundred bytes
+
+
+def read_input_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of a small input file; ``what`` names it in the UsageError for a file
+    that cannot be read, is not UTF-8, or is larger than MAX_INPUT_BYTES (reading stops
+    there, so a device or a huge file is not read to its end)."""
+    where = f"{what} {str(path)!r}"
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"{where} is larger than {MAX_INPUT_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+
+
+def check_writable_output(path: str | Path, *, folder: bool = False) -> Path:
+    """Refuse an output path that could not be written, before any work starts: a folder (or
+    a device such as /dev/null) where a file goes, a file where a folder goes, or a place
+    without write permission. Folders that do not exist yet are fine: writing makes them."""
+    path = Path(path)
+    what = f"output {'folder' if folder else 'file'} {str(path)!r}"
+    existing = path
+    if path.exists() or path.is_symlink():
+        if folder and not path.is_dir():
+            raise UsageError(f"{what} exists and is not a folder")
+        if not folder and path.is_dir():
+            raise UsageError(f"{what} is a folder; give a file path")
+        if not folder and not path.is_file():
+            raise UsageError(f"{what} is not a regular file (a device, pipe, socket or broken "
+                             "link); give a file path")
+        existing = path if folder else path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{what} cannot be made: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} cannot be written: no write permission in {str(existing)!r}")
+    return path

@@ -15,6 +15,7 @@ from bucket_brigade.agents.strategies import (
     split_opponents,
     strategy_params,
 )
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import SCENARIOS
 from bucket_brigade.game.scripted import ARCHETYPES
 
@@ -27,9 +28,9 @@ def test_archetypes_and_random() -> None:
 
 @pytest.mark.parametrize(("spec", "message"), [
     ("heroo", "unknown strategy 'heroo'; valid names: firefighter"),
-    ("0.1,0.2", "needs 10 parameters, got 2"),
+    ("0.1,0.2", "strategy '0.1,0.2' must be 10 numbers in [0, 1], got 2 numbers"),
     ("0,0,0,0,0,0,0,0,0,1.5", "parameter 1.5 is outside [0, 1]"),
-    ("a,b", "is not 10 numbers"),
+    ("a,b", "strategy 'a,b' is not 10 comma-separated numbers"),
     ("evolved:nowhere", "no evolved strategy for scenario 'nowhere'"),
     ("evolved", "needs a scenario"),
     ("pool:", "names no strategy"),
@@ -70,3 +71,47 @@ def test_pools_and_cycling() -> None:
         opponent_seats(0)
     with pytest.raises(ValueError, match="opponents is empty"):
         opponent_seats(2, [])
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"params": "other.json"}', "is not a JSON object with a 'params' list"),
+    ('{"params": "firefighter"}', "is not a JSON object with a 'params' list"),
+    ('{"params": [[0.5]] * 10}'.replace("[[0.5]] * 10", json.dumps([[0.5]] * 10)),
+     "must be 10 numbers in [0, 1], got [[0.5], [0.5], [0.5], [0.5], [0.5], [0.5], ...]"),
+    ('{"params": [0.5, 0.5]}', "must be 10 numbers in [0, 1], got 2 numbers"),
+    ('{"params": ["a", 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "must be 10 numbers in [0, 1], got"),
+    ('{"params": [{"x": 1}, 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "must be 10 numbers in [0, 1]"),
+    ('{"params": [1e999, 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "parameter inf is outside [0, 1]"),
+    ("[" * 100_000 + "]" * 100_000, "is nested too deeply to be a genome"),
+])
+def test_hostile_genome_files_name_the_file(tmp_path, content: str, message: str) -> None:
+    path = tmp_path / "genome.json"
+    path.write_text(content)
+    with pytest.raises(UsageError, match=re.escape(message)) as caught:
+        strategy_params(str(path))
+    assert str(caught.value).startswith(f"genome file {str(path)!r}")
+
+
+def test_genome_file_that_is_not_utf8(tmp_path) -> None:
+    path = tmp_path / "genome.json"
+    path.write_bytes(b'{"params": "\xff"}')
+    with pytest.raises(UsageError, match=r"genome file .*genome\.json' is not UTF-8 text"):
+        strategy_params(str(path))
+
+
+def test_evolved_scenario_must_be_a_plain_name() -> None:
+    with pytest.raises(UsageError, match=r"scenario name '\.\./\.\./x' is not a valid name"):
+        strategy_params("evolved:../../x")
+
+
+def test_ten_numbers_in_a_comma_list_are_one_strategy() -> None:
+    numbers = ",".join(["0.5"] * 10)
+    assert split_opponents(f"hero,{numbers},random") == ["hero", numbers, "random"]
+    assert split_opponents(f"{numbers},{numbers}") == [numbers, numbers]
+    assert split_opponents(f"pool:hero,{numbers}") == [f"pool:hero,{numbers}"]
+    assert make_seat(f"pool:hero,{numbers}").pool == (tuple(ARCHETYPES["hero"]), (0.5,) * 10)
+    assert [s.pool for s in opponent_seats(2, f"{numbers},hero")] == [
+        ((0.5,) * 10,), (tuple(ARCHETYPES["hero"]),)]
+    with pytest.raises(UsageError, match=r"'hero,0\.1,0\.2' has 2 numbers in a row; a strategy "
+                                         r"written as numbers takes exactly 10"):
+        split_opponents("hero,0.1,0.2")

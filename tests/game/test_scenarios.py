@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import (
+    MAX_AMOUNT,
+    MAX_HOUSES,
+    MAX_NIGHTS,
     SCENARIO_FIELDS,
     SCENARIOS,
     Scenario,
@@ -249,3 +253,70 @@ def test_every_field_roundtrips_through_json(tmp_path: Path) -> None:
     assert load_scenario(path) == scenario
     assert set(scenario.to_dict()) == set(SCENARIO_FIELDS)
     assert isinstance(load_scenario(path), Scenario)
+
+
+# -- hostile scenario files: one clear error, never a traceback or a hang ---------------
+
+@pytest.mark.parametrize(
+    ("filename", "data", "match"),
+    [
+        ("list_base.toml", b"base = [1, 2]\n", r"base = \[1, 2\] must be a scenario name"),
+        ("self.toml", b"base = \"{dir}/self.toml\"\n", r"refers back to itself"),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, r"nested too deeply"),
+        ("deep.toml", b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", r"nested too deeply"),
+        ("latin1.toml", "name = \"caf\xe9\"\n".encode("latin-1"), r"latin1\.toml.*not UTF-8"),
+        ("houses.toml", b"base = \"easy\"\nnum_houses = 1e9\n",
+         r"num_houses=1000000000\.0 must be an integer"),
+        ("many_houses.toml", b"base = \"easy\"\nnum_houses = 1000000000\n",
+         r"num_houses=1000000000 must be <= 1000"),
+        ("long.toml", f"base = \"easy\"\nmin_nights = {2**63 - 1}\nmax_nights = {2**63 - 1}\n"
+         .encode(), r"max_nights=9223372036854775807 must be <= 100000"),
+        ("traversal.toml", b"base = \"easy\"\nname = \"../../../../tmp/x/TRAVERSED\"\n",
+         r"scenario name '\.\./\.\./\.\./\.\./tmp/x/TRAVERSED' is not a valid name"),
+        ("control.json", json.dumps({"base": "easy", "name": "a\x1b]0;title\x07"}).encode(),
+         r"scenario name 'a\\x1b\]0;title\\x07' is not a valid name"),
+        ("number_name.json", json.dumps({"base": "easy", "name": 5}).encode(),
+         r"scenario name 5 must be a string"),
+    ],
+)
+def test_hostile_scenario_files(tmp_path: Path, filename: str, data: bytes, match: str) -> None:
+    path = tmp_path / filename
+    path.write_bytes(data.replace(b"{dir}", str(tmp_path).encode()))
+    with pytest.raises(UsageError, match=match) as caught:
+        get_scenario(str(path))
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 600
+
+
+def test_a_cycle_of_bases_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(f'base = "{tmp_path / "b.toml"}"\n')
+    (tmp_path / "b.toml").write_text(f'base = "{tmp_path / "a.toml"}"\n')
+    with pytest.raises(UsageError, match=r"a\.toml.*refers back to itself"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_scenario_size_limits_are_inclusive() -> None:
+    big = get_scenario("easy", num_houses=MAX_HOUSES, max_nights=MAX_NIGHTS,
+                       team_reward_house_survives=MAX_AMOUNT, reward_rest=-MAX_AMOUNT)
+    assert (big.num_houses, big.max_nights) == (MAX_HOUSES, MAX_NIGHTS)
+    with pytest.raises(UsageError, match=r"num_houses=1001 must be <= 1000"):
+        get_scenario("easy", num_houses=MAX_HOUSES + 1)
+    with pytest.raises(UsageError, match=r"team_penalty_house_burns=1e\+300 must be a number "
+                                         r"in \[0, 1000000\]"):
+        get_scenario("easy", team_penalty_house_burns=1e300)
+    with pytest.raises(UsageError, match=r"reward_rest=-1000001 must be a number in "
+                                         r"\[-1000000, 1000000\]"):
+        get_scenario("easy", reward_rest=-MAX_AMOUNT - 1)
+
+
+def test_a_huge_value_is_shown_shortened(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"base": "easy", "prob_house_catches_fire": "x" * 1_000_000}))
+    with pytest.raises(UsageError, match=r"prob_house_catches_fire='xxx") as caught:
+        load_scenario(path)
+    assert len(str(caught.value)) < 300
+
+
+def test_a_scenario_file_is_read_only_up_to_a_size(tmp_path: Path) -> None:
+    (tmp_path / "endless.toml").symlink_to("/dev/zero")
+    with pytest.raises(UsageError, match=r"endless\.toml' is larger than 1024 KiB"):
+        load_scenario(tmp_path / "endless.toml")

@@ -63,3 +63,27 @@ def test_unreachable_host_and_missing_project_are_one_line_errors(
     assert result.returncode == 1
     assert result.stderr == (f"monitor: no directory {tmp_path / 'nowhere'} on "
                              f"{ssh_server.host} (set --dir to the project's directory there)\n")
+
+
+# Escape sequences a log or a run name may carry: OSC window title and clipboard write (both
+# terminators), CSI colour and cursor moves, a DCS string, a bare ESC, BEL, backspace, a
+# carriage return and a C1 CSI (U+009B) in its UTF-8 form.
+HOSTILE_LOG = ("step 5/10 \x1b]0;owned\x07| reward \x1b]52;c;ZWNobyBoaQ==\x1b\\1.5 "
+               "\x1b[31mred\x1b[0m\x1b[2J \x1bP1$qm\x1b\\done\x1bc \x07\x08\x0b\x0c"
+               "\u009b31m ok\ttab\n")
+HOSTILE_RUN = "evil\x1b]2;title\x07run"
+
+
+def test_escape_sequences_from_the_box_never_reach_the_terminal(ssh_server: SshServer,
+                                                                 tmp_path: Path) -> None:
+    runs = tmp_path / "experiments" / "marl" / "runs"
+    (runs / HOSTILE_RUN).mkdir(parents=True)
+    (runs / HOSTILE_RUN / "train.log").write_text(HOSTILE_LOG)
+    result = ssh_server.run("monitor.sh", "--dir", str(tmp_path), "--no-forward")
+    assert result.returncode == 0, result.stderr
+    controls = [c for c in result.stdout if (ord(c) < 32 and c not in "\t\n")
+                or 0x7f <= ord(c) <= 0x9f]
+    assert controls == []
+    run_line = next(line for line in result.stdout.splitlines() if " ago]: " in line)
+    assert run_line.startswith("evilrun [")
+    assert run_line.endswith("]: step 5/10 | reward 1.5 red done 31m ok\ttab")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 
 import pytest
 
@@ -62,3 +63,18 @@ def test_setup_twice_skips_the_install() -> None:
     assert result.returncode == 0, result.stderr
     assert "already installed" in result.stdout
     assert "CUDA: " in result.stdout and "played one game" in result.stdout
+
+
+def test_setup_prints_a_start_command_that_pastes_whole(tmp_path) -> None:
+    """The suggested command quotes the venv path: spaces and quotes stay one word."""
+    venv = tmp_path / "my venv; 'x' $(y)"
+    (venv / "bin").mkdir(parents=True)
+    for tool in ("python", "bucket-brigade"):  # a venv that answers every check
+        (venv / "bin" / tool).write_text("#!/bin/sh\nexit 0\n")
+        (venv / "bin" / tool).chmod(0o755)
+    (venv / ".installed").touch()  # newer than pyproject.toml: the install is skipped
+    result = run_script("setup_gpu.sh", "--venv", str(venv))
+    assert result.returncode == 0, result.stderr
+    command = result.stdout.splitlines()[-1]
+    assert shlex.split(command)[:2] == ["nohup", f"{venv}/bin/bucket-brigade"]
+    assert command.endswith("> experiments/marl/runs/NAME.log 2>&1 &")

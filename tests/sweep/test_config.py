@@ -89,7 +89,8 @@ def test_integers_are_fine_floats_and_out_replaces_the_file_setting(tmp_path: Pa
 BAD_FILES = [
     ("[sweeps]\nname = 'x'\n", "unknown table [sweeps]; valid tables: [sweep], [fixed]"),
     ("[sweep]\nworkers = 4\n", "[sweep] unknown key 'workers'; valid keys: name, out"),
-    ("[sweep]\nname = 'a/b'\n", "[sweep] name = 'a/b' must be a plain folder name"),
+    ("[sweep]\nname = 'a/b'\n", "[sweep] name 'a/b' is not a valid name: 1 to 100 characters"),
+    ("[fixed]\nscenario = \"ev\\u001bil.toml\"\n", "trial name 'ev\\x1bil_seed1_"),
     ("[sweep]\nsteps = 0\n", "[sweep] steps = 0 must be an integer >= 1"),
     ("[sweep]\neval_games = 1.5\n", "[sweep] eval_games = 1.5 must be an integer >= 1"),
     ("[sweep]\ngpus_per_trial = -1\n", "[sweep] gpus_per_trial = -1 must be a number >= 0"),

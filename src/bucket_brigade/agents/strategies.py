@@ -4,7 +4,8 @@ A strategy is written as an archetype name (``firefighter``), ``random`` (fresh
 uniform parameters every game), ``evolved`` (the strategy evolved for the current
 scenario) or ``evolved:<scenario>``, a path to a JSON file written by
 ``bucket-brigade evolve``, or 10 comma-separated numbers in [0, 1]. A seat that
-samples a strategy per game from a pool is written ``pool:a,b,c``.
+samples a strategy per game from a pool is written ``pool:a,b,c``. In a comma list of
+strategies, every 10 numbers in a row are one strategy.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bucket_brigade.errors import UsageError
+from bucket_brigade.game.scenarios import shown
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
 from bucket_brigade.game.seat import Seat
+from bucket_brigade.io import read_input_text
+from bucket_brigade.names import check_path_name
 
 DEFAULT_OPPONENTS = ("random", "random", "firefighter", "coordinator")
 EVOLVED = "evolved"
@@ -44,33 +49,46 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
         if name.endswith(".json"):
             return _params_from_file(Path(name))
         if "," not in name:
-            raise ValueError(
-                f"unknown strategy {name!r}; valid names: {', '.join(STRATEGY_NAMES)}, "
+            raise UsageError(
+                f"unknown strategy {shown(name)}; valid names: {', '.join(STRATEGY_NAMES)}, "
                 f"evolved:<scenario>, a genome .json file, or {NUM_PARAMS} comma-separated "
                 "parameters in [0, 1]"
             )
         try:
-            spec = [float(v) for v in name.split(",")]
+            numbers = [float(v) for v in name.split(",")]
         except ValueError:
-            raise ValueError(f"strategy {name!r} is not {NUM_PARAMS} numbers") from None
-    values = np.asarray(spec, dtype=np.float64)
-    if values.shape != (NUM_PARAMS,):
-        raise ValueError(f"a strategy needs {NUM_PARAMS} parameters, got {values.size}")
-    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+            raise UsageError(f"strategy {shown(name)} is not {NUM_PARAMS} comma-separated "
+                             "numbers") from None
+        return _checked_params(numbers, f"strategy {shown(name)}")
+    return _checked_params(spec, "a strategy")
+
+
+def _checked_params(values: object, origin: str) -> tuple[float, ...]:
+    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from."""
+    try:
+        array = None if isinstance(values, (str, bytes, dict)) else \
+            np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # not numbers, or a ragged nesting
+        array = None
+    if array is None or array.shape != (NUM_PARAMS,):
+        got = f"{array.size} numbers" if array is not None and array.ndim == 1 else shown(values)
+        raise UsageError(f"{origin} must be {NUM_PARAMS} numbers in [0, 1], got {got}")
+    bad = ~np.isfinite(array) | (array < 0) | (array > 1)
     if bad.any():
-        raise ValueError(f"strategy parameter {float(values[bad][0])!r} is outside [0, 1]")
-    return tuple(float(v) for v in values)
+        raise UsageError(f"{origin}: parameter {float(array[bad][0])!r} is outside [0, 1]")
+    return tuple(float(v) for v in array)
 
 
 def evolved_params(scenario: str | None) -> tuple[float, ...]:
     """The strategy shipped as ``evolved`` for a named scenario."""
     if scenario is None:
-        raise ValueError("strategy 'evolved' needs a scenario; write evolved:<scenario>")
+        raise UsageError("strategy 'evolved' needs a scenario; write evolved:<scenario>")
+    check_path_name("scenario name", scenario)  # it names a file of the package
     resource = resources.files("bucket_brigade") / "data" / "evolved" / f"{scenario}.json"
     if not resource.is_file():
-        raise ValueError(f"no evolved strategy for scenario {scenario!r}; evolved strategies "
+        raise UsageError(f"no evolved strategy for scenario {scenario!r}; evolved strategies "
                          f"exist for: {', '.join(evolved_scenarios())}")
-    return _params_from_json(resource.read_text(), f"evolved:{scenario}")
+    return _params_from_json(resource.read_text(), f"genome evolved:{scenario}")
 
 
 def evolved_scenarios() -> list[str]:
@@ -80,22 +98,21 @@ def evolved_scenarios() -> list[str]:
 
 
 def _params_from_file(path: Path) -> tuple[float, ...]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ValueError(f"cannot read genome file {str(path)!r}: {exc.strerror}") from None
-    return _params_from_json(text, str(path))
+    return _params_from_json(read_input_text(path, "genome file"), f"genome file {str(path)!r}")
 
 
 def _params_from_json(text: str, origin: str) -> tuple[float, ...]:
+    """The ``params`` list of a genome (a file written by ``evolve``): numbers only, never
+    the name of another strategy or file."""
     try:
-        params = json.loads(text)["params"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise ValueError(f"genome {origin!r} is not a JSON object with a 'params' list") \
-            from None
-    params = strategy_params(params)
-    assert params is not None
-    return params
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = None
+    except RecursionError:
+        raise UsageError(f"{origin} is nested too deeply to be a genome") from None
+    if not isinstance(data, dict) or not isinstance(data.get("params"), list):
+        raise UsageError(f"{origin} is not a JSON object with a 'params' list")
+    return _checked_params(data["params"], origin)
 
 
 def make_seat(spec: StrategySpec | Seat, scenario: str | None = None) -> Seat:
@@ -103,9 +120,10 @@ def make_seat(spec: StrategySpec | Seat, scenario: str | None = None) -> Seat:
     if isinstance(spec, Seat):
         return spec
     if isinstance(spec, str) and spec.startswith(POOL_PREFIX):
-        names = [n for n in spec[len(POOL_PREFIX):].split(",") if n.strip()]
+        names = _joined_numbers([n.strip() for n in spec[len(POOL_PREFIX):].split(",")
+                                 if n.strip()], spec)
         if not names:
-            raise ValueError(f"opponent pool {spec!r} names no strategy")
+            raise UsageError(f"opponent pool {shown(spec)} names no strategy")
         return Seat(tuple(strategy_params(n, scenario) for n in names))
     return Seat((strategy_params(spec, scenario),))
 
@@ -117,7 +135,34 @@ def split_opponents(text: str) -> list[str]:
         head, _, pool = text.partition(POOL_PREFIX)
         return [*split_opponents(head), POOL_PREFIX + pool] if head.strip(" ,") else \
             [POOL_PREFIX + pool]
-    return [n.strip() for n in text.split(",") if n.strip()]
+    return _joined_numbers([n.strip() for n in text.split(",") if n.strip()], text)
+
+
+def _joined_numbers(tokens: list[str], text: str) -> list[str]:
+    """Rejoin the numbers of a comma list: every NUM_PARAMS numbers in a row are one strategy."""
+    joined: list[str] = []
+    numbers: list[str] = []
+    for token in [*tokens, None]:
+        if token is not None and _is_number(token):
+            numbers.append(token)
+            continue
+        if len(numbers) % NUM_PARAMS:
+            raise UsageError(f"{shown(text)} has {len(numbers)} numbers in a row; a strategy "
+                             f"written as numbers takes exactly {NUM_PARAMS}")
+        joined += [",".join(numbers[k:k + NUM_PARAMS])
+                   for k in range(0, len(numbers), NUM_PARAMS)]
+        numbers = []
+        if token is not None:
+            joined.append(token)
+    return joined
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def opponent_seats(num_opponents: int,
@@ -126,12 +171,12 @@ def opponent_seats(num_opponents: int,
     """Seats for agents 1..num_opponents: the given list (or the default pool), cycled."""
     if isinstance(num_opponents, bool) or not isinstance(num_opponents, int) \
             or num_opponents < 1:
-        raise ValueError(f"num_opponents={num_opponents!r} must be an integer >= 1")
+        raise UsageError(f"num_opponents={num_opponents!r} must be an integer >= 1")
     if opponents is None:
         opponents = DEFAULT_OPPONENTS
     elif isinstance(opponents, str):
         opponents = split_opponents(opponents)
     if len(opponents) == 0:
-        raise ValueError("opponents is empty; name at least one strategy")
+        raise UsageError("opponents is empty; name at least one strategy")
     seats = [make_seat(spec, scenario) for spec in opponents]
     return [seats[k % len(seats)] for k in range(num_opponents)]

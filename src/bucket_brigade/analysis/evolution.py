@@ -16,11 +16,14 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.errors import UsageError
+from bucket_brigade.game.rng import check_seed
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, PARAM_NAMES
 from bucket_brigade.game.seat import Seat
 
 HELD_OUT_GAMES = 2000
+MAX_POPSIZE = 10_000  # candidates are drawn and scored one generation at a time
 
 
 @dataclass
@@ -71,10 +74,13 @@ def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
     ``fitness(params, games, seed)`` (per-game scores) replaces :func:`strategy_fitness`
     where the candidate meets players the engine cannot script, such as trained policies.
     """
-    for name, value, low in (("generations", generations, 1), ("popsize", popsize, 2),
-                             ("games", games, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+    for name, value, low, high in (("generations", generations, 1, None),
+                                   ("popsize", popsize, 2, MAX_POPSIZE), ("games", games, 1, None)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low \
+                or (high is not None and value > high):
+            raise UsageError(f"{name}={value!r} must be an integer >= {low}"
+                             + (f" and <= {high}" if high is not None else ""))
+    check_seed(seed)
     scenario = get_scenario(scenario)
     scenario.check_num_agents(num_agents)
     if fitness is None:

@@ -62,8 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from bucket_brigade.analysis.tournament import write_tables
-    from bucket_brigade.io import save_json
+    from bucket_brigade.analysis.tournament import check_tables_writable, write_tables
+    from bucket_brigade.io import check_writable_output, save_json
 
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> None:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "
                          f"{MAX_STRATEGIES}")
     out_dir = Path(args.out_dir or f"experiments/nash/{scenario.name}")
+    check_tables_writable(out_dir)
+    check_writable_output(out_dir / "nash.json")
     ppo_runs = {c.name: best_response_config(c, args.scenario, args.agents, args.br_ppo_steps,
                                              out_dir / "best_response", args.seed + 2)
                 for c in _ppo_targets(args, contenders)}

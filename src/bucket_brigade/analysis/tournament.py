@@ -11,14 +11,21 @@ from pathlib import Path
 import numpy as np
 
 from bucket_brigade.agents.strategies import RANDOM, evolved_scenarios
+from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
-from bucket_brigade.io import atomic_write_bytes, atomic_write_text, save_json
+from bucket_brigade.io import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_writable_output,
+    save_json,
+)
 from bucket_brigade.training.models import LoadedPolicy
 
 COMPARISON_STRATEGIES = (*ARCHETYPES, RANDOM, "evolved")
 SUMMARY_FIELDS = ("mean_score", "ci95", "houses_saved", "nights", "work_rate", "honesty")
+TABLE_FILES = ("results.json", "results.csv", "heatmap.png")
 
 
 def parse_scenarios(text: str) -> list[Scenario]:
@@ -27,7 +34,7 @@ def parse_scenarios(text: str) -> list[Scenario]:
         return list(SCENARIOS.values())
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise ValueError("--scenarios names no scenario; use 'all' or a comma list")
+        raise UsageError("--scenarios names no scenario; use 'all' or a comma list")
     return [get_scenario(n) for n in names]
 
 
@@ -36,8 +43,12 @@ def run_tournament(models: Sequence[LoadedPolicy], scenarios: Sequence[str | Sce
                    seed: int = 0, strategies: Sequence[str] = COMPARISON_STRATEGIES,
                    on_row: Callable[[dict], None] | None = None) -> list[dict]:
     """One row per (candidate, scenario, opponent strategy); every opponent seat plays it."""
+    scenarios = [get_scenario(s) for s in scenarios]
+    if not models and not any(_available(s, sc.name) for s in strategies for sc in scenarios):
+        raise UsageError("nothing to evaluate: no MODEL, and no strategy of --strategies "
+                         "exists for these scenarios")
     rows = []
-    for scenario in map(get_scenario, scenarios):
+    for scenario in scenarios:
         for model in models:
             model.check_fits(scenario, num_opponents + 1)
         candidates: list[tuple[str, str, object]] = [
@@ -80,12 +91,18 @@ def _available(name: str, scenario: str) -> bool:
     return name != "evolved" or scenario in evolved_scenarios()
 
 
+def check_tables_writable(out_dir: Path) -> None:
+    """Refuse, before any game, a folder where :func:`write_tables` could not write."""
+    check_writable_output(out_dir, folder=True)
+    for name in TABLE_FILES:
+        check_writable_output(out_dir / name)
+
+
 def write_tables(rows: list[dict], out_dir: Path, row_key: str, column_keys: Sequence[str],
                  title: str) -> list[Path]:
     """results.json, results.csv and heatmap.png (mean score, coloured within each column)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, csv_path, png_path = (out_dir / "results.json", out_dir / "results.csv",
-                                     out_dir / "heatmap.png")
+    json_path, csv_path, png_path = (out_dir / name for name in TABLE_FILES)
     save_json({"title": title, "rows": rows}, json_path)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))

@@ -20,6 +20,7 @@ from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.envs.render import Snapshot, render_text
 from bucket_brigade.envs.spaces import action_space, check_action, observation_space
 from bucket_brigade.envs.vector import LEARNER, fresh_seed
+from bucket_brigade.game.rng import check_seed
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
 
@@ -41,13 +42,13 @@ class SingleGame:
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], seed: int | None) -> None:
         if not seats[0].external:
             raise ValueError("agent 0 must be an external seat")
-        self.batch = GameBatch(scenario, seats, 1, seed=fresh_seed() if seed is None else int(seed))
+        self.batch = GameBatch(scenario, seats, 1, seed=fresh_seed() if seed is None else seed)
         self.phase: Phase = "unreset"
 
     def reset(self, seed: int | None) -> np.ndarray:
         """Observations [n_external, obs_dim] of a fresh game."""
         if seed is not None:
-            self.batch.reset(int(seed))
+            self.batch.reset(seed)
         elif self.phase == "playing":
             self.batch.restart()
         self.phase = "fresh"
@@ -129,6 +130,8 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """``seed`` restarts the random stream; without it the next game of the stream starts."""
+        if seed is not None:
+            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
         super().reset(seed=seed)
         obs = self.game.reset(seed)[LEARNER]
         if self.render_mode == "human":

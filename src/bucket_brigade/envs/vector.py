@@ -22,12 +22,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.envs.spaces import action_space, full_actions, observation_space
+from bucket_brigade.game.rng import check_seed
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
 
@@ -90,7 +92,7 @@ class BucketBrigadeVectorEnv(VectorEnv):
         self.cheap_talk = bool(cheap_talk)
         self.num_games = num_envs // num_learners
         self.games = GameBatch(self.scenario, seats, self.num_games,
-                               seed=fresh_seed() if seed is None else int(seed),
+                               seed=fresh_seed() if seed is None else seed,
                                num_threads=num_threads)
         self.num_envs = num_envs
         self.num_agents = len(seats)
@@ -100,6 +102,7 @@ class BucketBrigadeVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._truncations = np.zeros(num_envs, dtype=np.bool_)
         self._played = False
+        self._was_reset = False  # Gymnasium's rule: reset() comes before the first step()
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -108,15 +111,18 @@ class BucketBrigadeVectorEnv(VectorEnv):
         Games not played yet are kept, so ``make_vec_env(seed=s).reset()`` equals
         ``reset(seed=s)`` and game e then follows ``ReferenceGame(seed=s, game_index=e)``.
         """
+        if seed is not None:
+            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
         super().reset(seed=seed)
         if seed is not None:
             self.action_space.seed(seed)
-            obs = self.games.reset(int(seed))
+            obs = self.games.reset(seed)
         elif self._played:
             obs = self.games.restart()
         else:
             obs = self.games.observations
         self._played = False
+        self._was_reset = True
         return self._slots(obs).copy(), {}
 
     def _slots(self, per_seat: np.ndarray) -> np.ndarray:
@@ -125,6 +131,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                  np.ndarray, dict[str, Any]]:
+        if not self._was_reset:
+            raise ResetNeeded("call reset() before step()")
         width = 3 if self.cheap_talk else 2
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs, width):
@@ -181,6 +189,8 @@ class ConcatVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every part; with ``seed``, the first part gets it and the others seeds
         derived from it, so that no two parts play the same worlds."""
+        if seed is not None:
+            check_seed(seed)
         super().reset(seed=seed)
         parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))[0]
                  for i, env in enumerate(self.envs)]

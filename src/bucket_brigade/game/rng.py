@@ -11,6 +11,8 @@ of the engine contract and is documented in ``docs/engine.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 MASK64 = (1 << 64) - 1
@@ -20,6 +22,16 @@ MIX_2 = 0x94D049BB133111EB
 UNIT = 1.0 / (1 << 53)
 
 WORLD_STREAM = 1
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int; a seed is the start of 64-bit streams, so it must be an integer in
+    [0, 2**64) (a TypeError or ValueError names anything else, never rounds or wraps it)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed={seed!r} must be an integer in [0, 2**64)")
+    if not 0 <= seed <= MASK64:
+        raise ValueError(f"seed={seed} must be an integer in [0, 2**64)")
+    return int(seed)
 
 
 def agent_stream(agent: int) -> int:

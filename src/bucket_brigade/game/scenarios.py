@@ -9,12 +9,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import reprlib
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.observation import ObservationLayout
+from bucket_brigade.io import read_input_text
+from bucket_brigade.names import check_path_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,6 +39,19 @@ NON_NEGATIVE_FIELDS = (
     "penalty_own_house_burns",
 )
 POSITIVE_COUNT_FIELDS = ("num_houses", "min_nights", "max_nights")
+# Upper bounds that keep one game's memory and time sane (a batch multiplies them by its
+# game count); far above every named scenario (10 houses, 100 nights).
+MAX_HOUSES = 1000
+MAX_NIGHTS = 100_000
+MAX_AMOUNT = 1_000_000  # rewards, penalties and costs: observations carry them as float32
+MAX_BASE_DEPTH = 16  # scenario files that name a base file that names a base file ...
+_shown = reprlib.Repr()
+_shown.maxstring = _shown.maxother = 60
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, shortened: error messages quote values from files of any size."""
+    return _shown.repr(value)
 
 
 @dataclass(frozen=True)
@@ -58,24 +75,35 @@ class Scenario:
     description: str = ""
 
     def __post_init__(self) -> None:
+        check_path_name("scenario name", self.name)  # it names output files and folders
+        if not isinstance(self.description, str):
+            raise UsageError(f"scenario field description={shown(self.description)} must be "
+                             "a string")
         for name in PROBABILITY_FIELDS:
             value = getattr(self, name)
             if not _is_real(value) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"scenario field {name}={value!r} must be a probability in [0, 1]")
+                raise UsageError(f"scenario field {name}={shown(value)} must be a probability "
+                                 "in [0, 1]")
         for name in NON_NEGATIVE_FIELDS:
             value = getattr(self, name)
-            if not _is_real(value) or value < 0:
-                raise ValueError(f"scenario field {name}={value!r} must be a number >= 0")
-        if not _is_real(self.reward_rest):
-            raise ValueError(f"scenario field reward_rest={self.reward_rest!r} must be a number")
+            if not _is_real(value) or not 0 <= value <= MAX_AMOUNT:
+                raise UsageError(f"scenario field {name}={shown(value)} must be a number in "
+                                 f"[0, {MAX_AMOUNT}]")
+        if not _is_real(self.reward_rest) or abs(self.reward_rest) > MAX_AMOUNT:
+            raise UsageError(f"scenario field reward_rest={shown(self.reward_rest)} must be a "
+                             f"number in [-{MAX_AMOUNT}, {MAX_AMOUNT}]")
         for name in POSITIVE_COUNT_FIELDS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"scenario field {name}={value!r} must be an integer >= 1")
+                raise UsageError(f"scenario field {name}={shown(value)} must be an integer >= 1")
         if self.num_houses < 2:
-            raise ValueError(f"scenario field num_houses={self.num_houses} must be >= 2")
+            raise UsageError(f"scenario field num_houses={self.num_houses} must be >= 2")
+        for name, limit in (("num_houses", MAX_HOUSES), ("max_nights", MAX_NIGHTS)):
+            if getattr(self, name) > limit:
+                raise UsageError(f"scenario field {name}={shown(getattr(self, name))} must be "
+                                 f"<= {limit}")
         if self.min_nights > self.max_nights:
-            raise ValueError(
+            raise UsageError(
                 f"scenario field min_nights={self.min_nights} must be <= "
                 f"max_nights={self.max_nights}"
             )
@@ -175,54 +203,73 @@ SCENARIO_FIELDS = tuple(f.name for f in fields(Scenario))
 
 def get_scenario(name: str | Scenario, /, **overrides: Any) -> Scenario:
     """A named scenario (or a TOML/JSON file path), with optional field overrides."""
+    return _get_scenario(name, overrides, ())
+
+
+def _get_scenario(name: Any, overrides: dict[str, Any], loading: tuple[Path, ...]) -> Scenario:
+    """:func:`get_scenario`; ``loading`` holds the files whose ``base`` led here."""
     if isinstance(name, Scenario):
         base = name
-    elif name in SCENARIOS:
+    elif isinstance(name, str) and name in SCENARIOS:
         base = SCENARIOS[name]
-    elif str(name).endswith((".toml", ".json")):
-        base = load_scenario(name)
+    elif isinstance(name, str) and name.endswith((".toml", ".json")):
+        base = _load_scenario(Path(name), loading)
     else:
-        raise ValueError(
-            f"unknown scenario {name!r}; valid names: {', '.join(SCENARIOS)} "
+        raise UsageError(
+            f"unknown scenario {shown(name)}; valid names: {', '.join(SCENARIOS)} "
             "(or a .toml/.json file)"
         )
     if not overrides:
         return base
     unknown = sorted(set(overrides) - set(SCENARIO_FIELDS))
     if unknown:
-        raise ValueError(
-            f"unknown scenario field {unknown[0]!r}; valid fields: {', '.join(SCENARIO_FIELDS)}"
+        raise UsageError(
+            f"unknown scenario field {shown(unknown[0])}; valid fields: "
+            f"{', '.join(SCENARIO_FIELDS)}"
         )
     return dataclasses.replace(base, **overrides)
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario file: either all fields, or ``base = "<name>"`` plus overrides."""
-    path = Path(path)
+    """Load a scenario file: either all fields, or ``base = "<name or file>"`` plus overrides."""
+    return _load_scenario(Path(path), ())
+
+
+def _load_scenario(path: Path, loading: tuple[Path, ...]) -> Scenario:
+    where = f"scenario file {str(path)!r}"
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ValueError(f"cannot read scenario file {str(path)!r}: {exc.strerror}") from None
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python < 3.13
+        raise UsageError(f"cannot read {where}: {exc}") from None
+    if resolved in loading:
+        raise UsageError(f"{where} refers back to itself through 'base'")
+    if len(loading) >= MAX_BASE_DEPTH:
+        raise UsageError(f"{where}: more than {MAX_BASE_DEPTH} files chained through 'base'")
+    text = read_input_text(path, "scenario file")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(
-            f"scenario file {str(path)!r} is not valid {path.suffix[1:]}: {exc}"
-        ) from None
+        raise UsageError(f"{where} is not valid {path.suffix[1:]}: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{where} is nested too deeply to be a scenario") from None
     if not isinstance(data, dict):
-        raise ValueError(f"scenario file {str(path)!r} must hold a table of fields")
+        raise UsageError(f"{where} must hold a table of fields")
     data = dict(data)
     base_name = data.pop("base", None)
     data.setdefault("name", path.stem)
-    if base_name is not None:
-        return get_scenario(base_name, **data)
-    unknown = sorted(set(data) - set(SCENARIO_FIELDS))
-    if unknown:
-        raise ValueError(
-            f"unknown scenario field {unknown[0]!r} in {str(path)!r}; "
-            f"valid fields: {', '.join(SCENARIO_FIELDS)}"
-        )
     try:
+        if base_name is not None:
+            if not isinstance(base_name, str):
+                raise UsageError(f"base = {shown(base_name)} must be a scenario name or file")
+            return _get_scenario(base_name, data, (*loading, resolved))
+        unknown = sorted(set(data) - set(SCENARIO_FIELDS))
+        if unknown:
+            raise UsageError(f"unknown scenario field {shown(unknown[0])}; valid fields: "
+                             f"{', '.join(SCENARIO_FIELDS)}")
         return Scenario(**data)
-    except TypeError as exc:
-        raise ValueError(f"scenario file {str(path)!r}: {exc}") from None
+    except TypeError as exc:  # a required field is missing
+        raise UsageError(f"{where}: {exc}") from None
+    except UsageError as exc:
+        message = str(exc)
+        raise UsageError(message if message.startswith(where) else f"{where}: {message}") \
+            from None

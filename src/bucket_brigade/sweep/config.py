@@ -26,6 +26,7 @@ from typing import Any, get_args, get_type_hints
 import numpy as np
 
 from bucket_brigade.errors import UsageError
+from bucket_brigade.names import check_path_name
 from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
 
 if sys.version_info >= (3, 11):
@@ -173,9 +174,7 @@ def _sweep_settings(table: dict[str, Any], default_name: str, out: str | None,
     for key in ("name", "out"):
         if not isinstance(settings[key], str) or not settings[key]:
             raise UsageError(f"[sweep] {key} = {settings[key]!r} must be a non-empty string")
-    name = settings["name"]
-    if any(c in name for c in "/\\") or name in (".", ".."):
-        raise UsageError(f"[sweep] name = {name!r} must be a plain folder name")
+    check_path_name("[sweep] name", settings["name"])
     for key, least in (("steps", 1), ("eval_games", 1), ("eval_seed", 0), ("sample_seed", 0)):
         value = settings.get(key, least)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -282,7 +281,7 @@ def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
     identity = {key: value for key, value in config.to_dict().items() if key not in SWEEP_OWNED}
     identity.update(eval_games=settings["eval_games"], eval_seed=settings["eval_seed"])
     digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
-    name = f"{Path(config.scenario).stem}_seed{config.seed}_{digest}"
+    name = check_path_name("trial name", f"{Path(config.scenario).stem}_seed{config.seed}_{digest}")
     config = replace(config, run_name=name, out_dir=str(sweep_dir))
     try:
         config.validate()

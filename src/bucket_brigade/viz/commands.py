@@ -36,12 +36,16 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_replay(args: argparse.Namespace) -> None:
+    from bucket_brigade.io import check_writable_output
     from bucket_brigade.viz.replay_html import record_replay, write_page
 
     if args.model is not None and args.strategy is not None:
         raise UsageError("give --model or --strategy for seat 0, not both")
     if args.game < 0:
         raise UsageError(f"--game={args.game} must be >= 0")
+    for path in (args.out, args.json):
+        if path is not None:
+            check_writable_output(path)
     model = None
     if args.model is not None:
         from bucket_brigade.training.models import load_policy
@@ -74,10 +78,12 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_plot(args: argparse.Namespace) -> None:
+    from bucket_brigade.io import check_writable_output
     from bucket_brigade.viz.plots import load_runs, plot_runs
 
     if not 0 <= args.smoothing < 1:
         raise UsageError(f"--smoothing={args.smoothing} must be in [0, 1)")
+    check_writable_output(args.out)
     tags = None if args.tags is None else [t.strip() for t in args.tags.split(",") if t.strip()]
     runs = load_runs(args.run_dirs)
     drawn = plot_runs(runs, args.out, smoothing=args.smoothing, tags=tags)

@@ -1,0 +1,57 @@
+"""One seed rule for every environment, at construction and at reset: an integer in
+[0, 2**64), else a TypeError or ValueError that names the value. Never a silent rounding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from gymnasium.error import ResetNeeded
+
+from bucket_brigade.envs import make_env, make_vec_env, parallel_env
+from bucket_brigade.envs.vector import ConcatVectorEnv
+
+MAKERS: dict[str, Callable[..., Any]] = {
+    "gym": lambda **kw: make_env("default", **kw),
+    "vector": lambda **kw: make_vec_env(2, "default", **kw),
+    "concat": lambda **kw: ConcatVectorEnv([make_vec_env(2, "default", **kw)]),
+    "pettingzoo": lambda **kw: parallel_env("default", **kw),
+}
+BAD_SEEDS = [(1.5, TypeError, r"seed=1\.5"), (-1, ValueError, r"seed=-1"),
+             (2**64, ValueError, r"seed=18446744073709551616"), (True, TypeError, r"seed=True"),
+             ("3", TypeError, r"seed='3'")]
+
+
+@pytest.mark.parametrize("kind", [k for k in MAKERS if k != "concat"])
+@pytest.mark.parametrize(("seed", "error", "match"), BAD_SEEDS)
+def test_bad_seed_at_construction(kind: str, seed: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        MAKERS[kind](seed=seed)
+
+
+@pytest.mark.parametrize("kind", MAKERS)
+@pytest.mark.parametrize(("seed", "error", "match"), BAD_SEEDS)
+def test_bad_seed_at_reset(kind: str, seed: object, error: type, match: str) -> None:
+    env = MAKERS[kind]()
+    with pytest.raises(error, match=match):
+        env.reset(seed=seed)
+
+
+@pytest.mark.parametrize("kind", MAKERS)
+def test_the_largest_seed_and_numpy_integers_are_seeds(kind: str) -> None:
+    first = MAKERS[kind]().reset(seed=2**64 - 1)[0]
+    second = MAKERS[kind](seed=np.uint64(2**64 - 1)).reset()[0]
+    if isinstance(first, dict):
+        first, second = first["agent_0"], second["agent_0"]
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("kind", ["vector", "concat"])
+def test_vector_env_step_before_reset_is_refused(kind: str) -> None:
+    env = MAKERS[kind](seed=0)
+    with pytest.raises(ResetNeeded, match=r"call reset\(\) before step\(\)"):
+        env.step(env.action_space.sample())
+    env.reset()
+    env.step(env.action_space.sample())  # and after a reset it plays
