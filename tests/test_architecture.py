@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # Lowest first. A unit (subpackage or top-level module) may import its own modules and
 # any unit of a lower layer, never one of its own layer or above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "io"),
+    ("errors",),
+    ("io", "names"),
     ("game",),
     ("engine", "agents"),
     ("envs",),
