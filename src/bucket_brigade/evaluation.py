@@ -8,7 +8,6 @@ numbers, which makes their differences far less noisy than their scores.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,12 +20,12 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
+from bucket_brigade.reporting import ci95_half_width
 
 if TYPE_CHECKING:
     import torch
 
 LEARNER = 0
-Z_95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -91,9 +90,8 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
             work[fresh] = f.work_rate[fresh, LEARNER]
             honest[fresh] = f.honesty[fresh, LEARNER]
             first |= fresh
-    spread = float(scores.std(ddof=1)) if games > 1 else 0.0
     return EvaluationResult(
-        games=games, mean_score=float(scores.mean()), ci95=Z_95 * spread / math.sqrt(games),
+        games=games, mean_score=float(scores.mean()), ci95=ci95_half_width(scores),
         houses_saved=float(saved.mean()), nights=float(nights.mean()),
         work_rate=float(work.mean()), honesty=float(honest.mean()), scores=scores)
 
@@ -136,8 +134,7 @@ def paired_difference(first: EvaluationResult, second: EvaluationResult) -> tupl
     if first.games != second.games:
         raise ValueError(f"cannot pair {first.games} games with {second.games}")
     diff = first.scores - second.scores
-    spread = float(diff.std(ddof=1)) if diff.size > 1 else 0.0
-    return float(diff.mean()), Z_95 * spread / math.sqrt(diff.size)
+    return float(diff.mean()), ci95_half_width(diff)
 
 
 def compare_with_archetypes(policy: torch.nn.Module, scenario: str | Scenario,

@@ -1,13 +1,28 @@
-"""Console tables shared by the commands (rich)."""
+"""Console tables shared by the commands (rich), and the confidence interval they print."""
 
 from __future__ import annotations
 
 import json
+import math
+from statistics import NormalDist
 
+import numpy as np
+from numpy.typing import ArrayLike
 from rich.console import Console
 from rich.table import Table
 
 from bucket_brigade.game.scenarios import SCENARIOS
+
+Z_95 = NormalDist().inv_cdf(0.975)  # 1.95996...: the two-sided 95% normal quantile
+
+
+def ci95_half_width(values: ArrayLike) -> float:
+    """Half-width of the 95% confidence interval of the mean of ``values`` (normal
+    approximation, sample standard deviation); 0 for fewer than two values."""
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return 0.0
+    return Z_95 * float(values.std(ddof=1)) / math.sqrt(values.size)
 
 
 def print_scenarios(as_json: bool = False) -> None:

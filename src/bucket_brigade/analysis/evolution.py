@@ -19,6 +19,7 @@ from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.game.reference import Seat
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, PARAM_NAMES
+from bucket_brigade.reporting import ci95_half_width
 
 HELD_OUT_GAMES = 2000
 
@@ -101,7 +102,7 @@ def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
         scenario=scenario.name,
         params=[round(float(v), 6) for v in best],
         fitness=float(held_out.mean()),
-        fitness_ci95=float(1.959964 * held_out.std(ddof=1) / np.sqrt(len(held_out))),
+        fitness_ci95=ci95_half_width(held_out),
         history=history,
         mode="self-play" if opponents is None else f"vs {opponents}",
         num_agents=num_agents,
