@@ -151,8 +151,8 @@ def _record(spec: TrialSpec, last: dict[str, Any], error: Any,
     if settings.metric in last and settings.scheduler != "fifo":  # the scheduler ended it
         step = int(last.get("step", 0))
         record = outcome(spec, STOPPED, steps=step,
-                         error=f"stopped early by {settings.scheduler.upper()} at step "
-                               f"{step:,} ({settings.metric} {last[settings.metric]:.4g})")
+                         error=f"by {settings.scheduler.upper()} at step {step:,} "
+                               f"({settings.metric} {last[settings.metric]:.4g})")
         save_json(record, result_path(spec))  # a rerun leaves it stopped
         return record
     return outcome(spec, INTERRUPTED)  # stopped before its final report
@@ -196,9 +196,10 @@ def _scheduler(plan: SweepPlan, specs: Sequence[TrialSpec]) -> Any:
 
     steps = [spec.config["steps"] for spec in specs] or \
         [dict(plan.fixed).get("steps", TrainConfig().steps)]
+    # stop_last_trials=False: a trial that reaches max_t still makes its final evaluation.
     return ASHAScheduler(time_attr="step", metric=plan.ray.metric, mode=plan.ray.mode,
                          max_t=max(steps), grace_period=plan.ray.grace_period,
-                         reduction_factor=plan.ray.reduction_factor)
+                         reduction_factor=plan.ray.reduction_factor, stop_last_trials=False)
 
 
 def _make_callback_class() -> type:
@@ -252,7 +253,10 @@ def _tune_trial(config: dict[str, Any], plan: SweepPlan, specs: dict[str, TrialS
 
     def report(step: int, scalars: dict[str, float]) -> None:
         last.update(scalars)
-        tune.report({**scalars, "step": step})
+        # The last update's scalars go with the final report: a scheduler that stopped the
+        # trial there would save no training, only lose the final evaluation.
+        if step < spec.config["steps"]:
+            tune.report({**scalars, "step": step})
 
     finished = load_result(spec)
     result = finished if finished and finished["status"] in (OK, STOPPED) \
