@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bucket_brigade.sweep.trial import OK, STOPPED, load_result, run_paths
+from bucket_brigade.sweep.config import RaySettings
+from bucket_brigade.sweep.ray_backend import _record
+from bucket_brigade.sweep.trial import (
+    INTERRUPTED,
+    OK,
+    STOPPED,
+    is_finished,
+    load_result,
+    run_paths,
+)
 
 from .helpers import SMALL_SWEEP, TINY_TRAINING, plan_for, read_csv, run_sweep
 
@@ -88,3 +97,18 @@ def test_optuna_proposes_asha_may_stop_and_progress_shows_while_trials_run(
         ended = next(k for k, line in enumerate(lines) if f"] {row['trial']}: " in line)
         assert progress and progress[0] < ended, output
     assert sum(line.startswith("[") and "/2] " in line for line in lines) == 2
+
+
+def test_a_trial_the_scheduler_stopped_stays_stopped_an_interrupted_one_resumes(
+        tmp_path: Path) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_SWEEP)
+    first, second = plan_for(path).trials[:2]
+    last = {"step": 512, "eval/mean_score": 50.25}
+    asha = RaySettings(scheduler="asha")
+    stopped = _record(first, last, None, asha, stopped=True)
+    assert stopped["status"] == STOPPED and stopped["steps"] == 512
+    assert stopped["error"] == "by ASHA at step 512 (eval/mean_score 50.25)"
+    assert load_result(first) == stopped and is_finished(first)  # a rerun leaves it be
+    interrupted = _record(second, last, None, asha, stopped=False)
+    assert interrupted["status"] == INTERRUPTED and not is_finished(second)

@@ -14,9 +14,15 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
 from bucket_brigade.sweep.local import ResultHandler, default_workers, run_local
-from bucket_brigade.sweep.ray_backend import PROGRESS_KEY, ProgressHandler
+from bucket_brigade.sweep.ray_backend import (
+    PROGRESS_KEY,
+    ProgressHandler,
+    check_ray_settings,
+    import_ray,
+    run_ray,
+)
 from bucket_brigade.sweep.report import trial_rows, write_report
-from bucket_brigade.sweep.trial import FAILED, INTERRUPTED, OK, PENDING, STOPPED, is_finished
+from bucket_brigade.sweep.trial import FAILED, INTERRUPTED, OK, PENDING, is_finished
 
 BACKENDS = ("local", "ray")
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
@@ -55,8 +61,6 @@ def run(args: argparse.Namespace) -> int:
     if search and args.backend != "ray":
         raise UsageError(f"[ray] search = {plan.ray.search!r} needs --backend ray")
     if args.backend == "ray":
-        from bucket_brigade.sweep.ray_backend import check_ray_settings, import_ray
-
         import_ray()  # before anything is written
         check_ray_settings(plan.ray)
     todo = [spec for spec in plan.trials if not is_finished(spec)]
@@ -118,8 +122,6 @@ def _detail(result: dict[str, Any]) -> str:
         return f"{result['mean_score']:.2f} ± {result['ci95']:.2f}"
     if result["status"] == INTERRUPTED:
         return f"at step {result.get('steps', 0):,}, checkpoint kept"
-    if result["status"] == STOPPED:
-        return result["error"]
     return result.get("error", "")
 
 
@@ -129,8 +131,6 @@ def _run_backend(args: argparse.Namespace, plan: SweepPlan, todo: list[TrialSpec
     """Run ``todo`` on the chosen backend: whether it was interrupted, and the trials run
     (with a Ray search algorithm, those it proposed)."""
     if args.backend == "ray":
-        from bucket_brigade.sweep.ray_backend import run_ray
-
         return run_ray(plan, todo, name=time.strftime("tune_%Y%m%d-%H%M%S"),
                        storage_path=str(plan.sweep_dir / "ray"),
                        address=args.address, max_parallel=parallel,

@@ -46,6 +46,7 @@ ProgressHandler = Callable[[str, int, dict[str, float]], None]
 # callbacks with the experiment's state, so the callback keeps only the key to these.
 _listeners: dict[str, tuple[Callable[[dict[str, Any]], TrialSpec], ResultHandler,
                             ProgressHandler]] = {}
+_scheduler_stops: dict[str, set[str]] = {}  # experiment -> ids of trials its scheduler stopped
 
 
 def import_ray() -> Any:
@@ -93,6 +94,7 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
     # "local" starts a new instance even where a Ray cluster was started (or left) before.
     ray.init(address=address or "local", include_dashboard=False, configure_logging=False)
     _listeners[name] = (spec_for, report, on_progress)
+    _scheduler_stops[name] = set()
     # The metric arrives with the trainer's evaluations, not with every update's report.
     strict = os.environ.get("TUNE_DISABLE_STRICT_METRIC_CHECKING")
     os.environ["TUNE_DISABLE_STRICT_METRIC_CHECKING"] = "1"
@@ -109,7 +111,7 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
                 max_concurrent_trials=max_parallel,
                 num_samples=plan.samples if search else 1,
                 search_alg=_search_algorithm(plan) if search else None,
-                scheduler=_scheduler(plan, specs),
+                scheduler=_scheduler(plan, specs, name),
                 trial_name_creator=lambda trial: spec_for(trial.config).name,
                 trial_dirname_creator=lambda trial: spec_for(trial.config).name),
             run_config=tune.RunConfig(
@@ -121,7 +123,8 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
                 continue
             spec = spec_for(result.config)
             if spec.name not in records:  # ended without the callback hearing of it
-                report(_record(spec, result.metrics or {}, result.error, settings))
+                report(_record(spec, result.metrics or {}, result.error, settings,
+                               stopped=False))
         for spec in specs:
             if spec.name not in records:
                 report(outcome(spec, PENDING))
@@ -130,6 +133,7 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
         return interrupted, list(ran.values())
     finally:
         _listeners.pop(name, None)
+        _scheduler_stops.pop(name, None)
         if strict is None:
             os.environ.pop("TUNE_DISABLE_STRICT_METRIC_CHECKING", None)
         else:
@@ -137,9 +141,10 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
         ray.shutdown()
 
 
-def _record(spec: TrialSpec, last: dict[str, Any], error: Any,
-            settings: RaySettings) -> dict[str, Any]:
-    """A trial's result record from its last report to Tune."""
+def _record(spec: TrialSpec, last: dict[str, Any], error: Any, settings: RaySettings,
+            stopped: bool) -> dict[str, Any]:
+    """A trial's result record from its last report to Tune; ``stopped``: by the
+    scheduler (rather than by Ctrl-C)."""
     record = last.get(RESULT_KEY)
     if record is not None:
         if not result_path(spec).exists():
@@ -148,7 +153,7 @@ def _record(spec: TrialSpec, last: dict[str, Any], error: Any,
     if error is not None:  # e.g. its worker died
         lines = str(error).strip().splitlines()
         return outcome(spec, FAILED, error=lines[0] if lines else "Ray trial error")
-    if settings.metric in last and settings.scheduler != "fifo":  # the scheduler ended it
+    if stopped:
         step = int(last.get("step", 0))
         record = outcome(spec, STOPPED, steps=step,
                          error=f"by {settings.scheduler.upper()} at step {step:,} "
@@ -189,17 +194,32 @@ def _search_algorithm(plan: SweepPlan) -> Any:
                                   seed=dict(plan.settings)["sample_seed"])
 
 
-def _scheduler(plan: SweepPlan, specs: Sequence[TrialSpec]) -> Any:
+def _scheduler(plan: SweepPlan, specs: Sequence[TrialSpec], key: str) -> Any:
     if plan.ray.scheduler == "fifo":
         return None
     from ray.tune.schedulers import ASHAScheduler
 
+    class NotingASHAScheduler(ASHAScheduler):
+        """ASHA that notes the trials it stops, so they are told from interrupted ones."""
+
+        def on_trial_result(self, tune_controller: Any, trial: Any,
+                            result: dict[str, Any]) -> str:
+            decision = super().on_trial_result(tune_controller, trial, result)
+            if decision == self.STOP:
+                _note_scheduler_stop(key, trial.trial_id)
+            return decision
+
     steps = [spec.config["steps"] for spec in specs] or \
         [dict(plan.fixed).get("steps", TrainConfig().steps)]
     # stop_last_trials=False: a trial that reaches max_t still makes its final evaluation.
-    return ASHAScheduler(time_attr="step", metric=plan.ray.metric, mode=plan.ray.mode,
-                         max_t=max(steps), grace_period=plan.ray.grace_period,
-                         reduction_factor=plan.ray.reduction_factor, stop_last_trials=False)
+    return NotingASHAScheduler(
+        time_attr="step", metric=plan.ray.metric, mode=plan.ray.mode, max_t=max(steps),
+        grace_period=plan.ray.grace_period, reduction_factor=plan.ray.reduction_factor,
+        stop_last_trials=False)
+
+
+def _note_scheduler_stop(key: str, trial_id: str) -> None:
+    _scheduler_stops[key].add(trial_id)
 
 
 def _make_callback_class() -> type:
@@ -241,7 +261,8 @@ def _on_trial_event(key: str, settings: RaySettings, trial: Any,
     last = trial.last_result or {}
     error = (trial.get_pickled_error() or "Ray trial error") \
         if failed and RESULT_KEY not in last else None
-    report(_record(spec, last, error, settings))
+    report(_record(spec, last, error, settings,
+                   stopped=trial.trial_id in _scheduler_stops[key]))
 
 
 def _tune_trial(config: dict[str, Any], plan: SweepPlan, specs: dict[str, TrialSpec]) -> None:
