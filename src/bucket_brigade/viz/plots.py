@@ -3,7 +3,9 @@
 TensorBoard itself needs a server and a browser; a PNG (or SVG/PDF) grid is what goes
 into a report or a chat message, and compares runs on one page. Each panel is one
 scalar tag; every run is one colour throughout, drawn faintly as logged and boldly
-after TensorBoard's debiased exponential smoothing.
+after TensorBoard's debiased exponential smoothing, with a legend and axis names.
+
+Also the evaluation heatmap that ``bucket-brigade evaluate`` (and ``nash``) write.
 """
 
 from __future__ import annotations
