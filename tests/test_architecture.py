@@ -15,13 +15,14 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # any unit of a lower layer, never one of its own layer or above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
-    ("io", "names"),
+    ("io", "names", "confidence", "_numba_cache"),
     ("game",),
     ("engine", "agents"),
     ("envs",),
     ("evaluation",),
     ("training",),
-    ("analysis", "sweep", "viz", "bench", "reporting"),
+    ("viz",),
+    ("analysis", "sweep", "bench", "reporting"),
     ("cli", "__init__"),
 )
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}

@@ -8,7 +8,6 @@ numbers, which makes their differences far less noisy than their scores.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
+from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.scenarios import Scenario, get_scenario
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     import torch
 
 LEARNER = 0
-Z_95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -73,9 +72,8 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
     finished = batch.play_out(None if scripted else _learner_driver(
         policy_or_strategy, scenario, batch.obs_dim, sample, seed))
     scores = finished.scores[:, LEARNER]
-    spread = float(scores.std(ddof=1)) if games > 1 else 0.0
     return EvaluationResult(
-        games=games, mean_score=float(scores.mean()), ci95=Z_95 * spread / math.sqrt(games),
+        games=games, mean_score=float(scores.mean()), ci95=ci95_half_width(scores),
         houses_saved=float(finished.houses_saved.mean()), nights=float(finished.nights.mean()),
         work_rate=float(finished.work_rate[:, LEARNER].mean()),
         honesty=float(finished.honesty[:, LEARNER].mean()), scores=scores)
@@ -120,8 +118,7 @@ def paired_difference(first: EvaluationResult, second: EvaluationResult) -> tupl
     if first.games != second.games:
         raise ValueError(f"cannot pair {first.games} games with {second.games}")
     diff = first.scores - second.scores
-    spread = float(diff.std(ddof=1)) if diff.size > 1 else 0.0
-    return float(diff.mean()), Z_95 * spread / math.sqrt(diff.size)
+    return float(diff.mean()), ci95_half_width(diff)
 
 
 def compare_with_archetypes(policy: torch.nn.Module, scenario: str | Scenario,

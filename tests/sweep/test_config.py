@@ -126,6 +126,17 @@ BAD_FILES = [
     ("[random]\ncpu = {low = 0, high = 1}\n", "[random] cpu is true or false: give {choices"),
     ("[random]\nseed = {choices = [1, 'x']}\n", "[random] seed.choices = 'x' must be an integer"),
     ("[random]\nseed = {choices = [1], low = 0}\n", "gives both choices and a range"),
+    ("[ray]\nsampler = 'tpe'\n", "[ray] unknown key 'sampler'; valid keys: scheduler, search"),
+    ("[ray]\nscheduler = 'pbt'\n", "[ray] scheduler = 'pbt'; valid choices: fifo, asha"),
+    ("[ray]\nsearch = 'hyperopt'\n", "[ray] search = 'hyperopt'; valid choices: grid, optuna"),
+    ("[ray]\nmode = 'up'\n", "[ray] mode = 'up'; valid choices: max, min"),
+    ("[ray]\nmetric = ''\n", "[ray] metric = '' must be the name of a reported scalar"),
+    ("[ray]\nreduction_factor = 1\n", "[ray] reduction_factor = 1 must be an integer >= 2"),
+    ("[ray]\nsearch = 'optuna'\n", "[ray] search = 'optuna' needs [random] ranges to search"),
+    ("[grid]\nseed = [1, 2]\n[random]\nlr = {low = 0.1, high = 0.2}\n[ray]\nsearch = 'optuna'\n",
+     "[grid] seed cannot be used with [ray] search = 'optuna'"),
+    ("[random]\nlr = {low = 0.1, high = 0.2}\n[ray]\nsearch = 'optuna'\n",
+     "[ray] search = 'optuna' needs --backend ray"),
     ("grid = 3\n", "grid = 3 must be a table: write it as [grid]"),
     ("[grid\n", "is not valid TOML"),
 ]
@@ -152,6 +163,18 @@ def test_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: l
     path.write_text("[grid]\nseed = [1]\n")
     assert main(["sweep", str(path), *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_search_algorithm_proposes_the_trials_and_asha_gets_a_grace_period(
+        tmp_path: Path) -> None:
+    plan = plan_of({"sweep": {"steps": 1600}, "fixed": {"seed": 3},
+                    "random": {"samples": 5, "lr": {"low": 1e-4, "high": 1e-2, "log": True}},
+                    "ray": {"search": "optuna", "scheduler": "asha"}}, tmp_path)
+    assert plan.trials == () and plan.samples == 5 and plan.swept == ("lr",)
+    assert plan.ray.grace_period == 1600 // 4 ** 2 and plan.ray.metric == "eval/mean_score"
+    trial = plan.make_trial({"lr": 0.003})
+    assert trial.config["lr"] == 0.003 and trial.seed == 3 and trial.config["steps"] == 1600
+    assert trial.name == plan.make_trial({"lr": 0.003}).name != plan.make_trial({"lr": 0.002}).name
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

@@ -7,16 +7,20 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch.utils.tensorboard import SummaryWriter
 
 from bucket_brigade.cli import main
 from bucket_brigade.viz.plots import (
     TAG_ORDER,
     choose_tags,
+    curves_figure,
     find_run_dirs,
+    heatmap_figure,
     load_runs,
     plot_runs,
     run_labels,
+    save_heatmap,
     smooth,
 )
 
@@ -144,3 +148,51 @@ def test_find_run_dirs_lists_each_run_once(tmp_path: Path) -> None:
     write_run(tmp_path / "runs" / "r2", 0.0, tags=("episode/reward",))
     found = find_run_dirs([tmp_path / "runs", tmp_path / "runs" / "r1"])
     assert [p.name for p in found] == ["r1", "r2"]
+
+
+def test_every_panel_has_a_legend_and_axis_names(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs" / "baseline", 0.0)
+    write_run(tmp_path / "runs" / "fast_lr", 5.0, tags=TAG_ORDER[:3])
+    runs = load_runs([tmp_path / "runs"])
+    figure = curves_figure(runs, TAG_ORDER[:8], smoothing=0.6)
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(panels) == 8
+    for ax in panels:
+        assert ax.get_xlabel() == "environment steps" and ax.get_ylabel()
+        assert ax.get_legend() is not None
+    shown = [text.get_text() for text in panels[0].get_legend().get_texts()]
+    assert shown == ["baseline", "fast_lr"]
+    assert [t.get_text() for t in panels[5].get_legend().get_texts()] == ["baseline"]
+
+
+def heatmap_rows(scenarios: list[str]) -> list[dict]:
+    candidates = ("model_gn", "firefighter", "free_rider", "evolved")
+    return [{"candidate": c, "scenario": s, "opponents": "free_rider", "mean_score": 10.0 * k + j}
+            for j, s in enumerate(scenarios) for k, c in enumerate(candidates)]
+
+
+@pytest.mark.parametrize("columns", [1, 2, 12])
+def test_heatmap_has_a_colour_bar_axis_names_and_a_title_that_fits(columns: int,
+                                                                    tmp_path: Path) -> None:
+    scenarios = [f"scenario_number_{j}" for j in range(columns)]
+    title = "Evaluation over 1000 games per cell, seed 0"
+    figure = heatmap_figure(heatmap_rows(scenarios), "candidate", ("scenario", "opponents"),
+                            title)
+    heatmap, colour_bar = figure.axes
+    assert heatmap.get_xlabel() == "scenario / opponents" and heatmap.get_ylabel() == "candidate"
+    assert "column" in colour_bar.get_ylabel()
+    assert [t.get_text() for t in heatmap.get_xticklabels()] == [
+        f"{s} / free_rider" for s in scenarios]
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays the figure out
+    renderer, frame = canvas.get_renderer(), figure.bbox
+    suptitle = next(t for t in figure.texts if t.get_text() == figure.get_suptitle())
+    assert " ".join(suptitle.get_text().split()).startswith(title)
+    for artist in (suptitle, heatmap.xaxis.label, heatmap.yaxis.label,
+                   colour_bar.yaxis.label, *heatmap.get_xticklabels()):
+        box = artist.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, artist
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, artist
+    out = tmp_path / "heatmap.png"
+    save_heatmap(heatmap_rows(scenarios), out, "candidate", ("scenario", "opponents"), title)
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -15,6 +15,7 @@ import cma
 import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
+from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.rng import check_seed
@@ -107,7 +108,7 @@ def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
         scenario=scenario.name,
         params=[round(float(v), 6) for v in best],
         fitness=float(held_out.mean()),
-        fitness_ci95=float(1.959964 * held_out.std(ddof=1) / np.sqrt(len(held_out))),
+        fitness_ci95=ci95_half_width(held_out),
         history=history,
         mode="self-play" if opponents is None else f"vs {opponents}",
         num_agents=num_agents,

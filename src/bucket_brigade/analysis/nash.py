@@ -21,7 +21,6 @@ stable?":
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket_brigade.agents.strategies import make_seat, split_opponents
+from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import ARCHETYPES
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 ARCHETYPES_ALIAS = "archetypes"
 MODEL_SUFFIX = ".pt"
-Z_95 = 1.959963984540054
 MAX_STRATEGIES = 16  # support enumeration visits 2^S - 1 supports
 
 
@@ -133,7 +132,7 @@ class EmpiricalGame:
 
     @property
     def ci95(self) -> np.ndarray:
-        return Z_95 * self.scores.std(axis=-1, ddof=1) / math.sqrt(self.games)
+        return ci95_half_width(self.scores, axis=-1)
 
     def pure_regret(self, s: int) -> tuple[float, float, str]:
         """Gain of the best listed deviation from everyone playing s, its paired 95% CI
@@ -141,8 +140,7 @@ class EmpiricalGame:
         gains = self.scores[:, s, :] - self.scores[s, s, :]
         means = gains.mean(axis=-1)
         best = int(np.argmax(means))
-        spread = float(gains[best].std(ddof=1)) if self.games > 1 else 0.0
-        return float(means[best]), Z_95 * spread / math.sqrt(self.games), self.names[best]
+        return float(means[best]), ci95_half_width(gains[best]), self.names[best]
 
 
 def empirical_game(contenders: Sequence[Contender], scenario: Scenario, num_agents: int,
@@ -227,7 +225,7 @@ def exploitability(contender: Contender, reference: np.ndarray, scenario: Scenar
 
     result = evolve(scenario, generations, popsize, games, seed, num_agents, fitness=fitness)
     gains = fitness(np.array(result.params), len(reference), eval_seed) - reference
-    return (float(gains.mean()), Z_95 * float(gains.std(ddof=1)) / math.sqrt(len(gains)),
+    return (float(gains.mean()), ci95_half_width(gains),
             result.params)
 
 
@@ -268,7 +266,7 @@ def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.
                             len(reference), eval_seed)
     gains = finished.scores[:, 0] - reference
     return {"ppo_exploitability": float(gains.mean()),
-            "ppo_exploitability_ci95": Z_95 * float(gains.std(ddof=1)) / math.sqrt(len(gains)),
+            "ppo_exploitability_ci95": ci95_half_width(gains),
             "ppo_best_response": str(model_path),
             "ppo_best_response_work_rate": float(finished.work_rate[:, 0].mean()),
             "ppo_best_response_honesty": float(finished.honesty[:, 0].mean())}

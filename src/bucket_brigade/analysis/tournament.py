@@ -8,20 +8,18 @@ import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from bucket_brigade.agents.strategies import RANDOM, evolved_scenarios
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate
 from bucket_brigade.game.scenarios import SCENARIOS, Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.io import (
-    atomic_write_bytes,
     atomic_write_text,
     check_writable_output,
     save_json,
 )
 from bucket_brigade.training.models import LoadedPolicy
+from bucket_brigade.viz.plots import save_heatmap
 
 COMPARISON_STRATEGIES = (*ARCHETYPES, RANDOM, "evolved")
 SUMMARY_FIELDS = ("mean_score", "ci95", "houses_saved", "nights", "work_rate", "honesty")
@@ -111,36 +109,3 @@ def write_tables(rows: list[dict], out_dir: Path, row_key: str, column_keys: Seq
     atomic_write_text(csv_path, buffer.getvalue())
     save_heatmap(rows, png_path, row_key, column_keys, title)
     return [json_path, csv_path, png_path]
-
-
-def save_heatmap(rows: list[dict], path: Path, row_key: str, column_keys: Sequence[str],
-                 title: str) -> None:
-    """Mean scores annotated; colour = score relative to the column (scales differ by scenario)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    row_names = list(dict.fromkeys(r[row_key] for r in rows))
-    columns = list(dict.fromkeys(" / ".join(str(r[k]) for k in column_keys) for r in rows))
-    values = np.full((len(row_names), len(columns)), np.nan)
-    for r in rows:
-        column = " / ".join(str(r[k]) for k in column_keys)
-        values[row_names.index(r[row_key]), columns.index(column)] = r["mean_score"]
-    centred = values - np.nanmean(values, axis=0)
-    spread = np.nanstd(values, axis=0)
-    colours = centred / np.where(spread > 0, spread, 1.0)
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(columns), 1.0 + 0.45 * len(row_names)))
-    ax.imshow(colours, cmap="RdYlGn", vmin=-2, vmax=2, aspect="auto")
-    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(row_names)), row_names, fontsize=8)
-    for i in range(len(row_names)):
-        for j in range(len(columns)):
-            if np.isfinite(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=7)
-    ax.set_title(title + "\n(mean score; colour: relative to the column)", fontsize=9)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +14,13 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
 from bucket_brigade.sweep.local import ResultHandler, default_workers, run_local
+from bucket_brigade.sweep.ray_backend import (
+    PROGRESS_KEY,
+    ProgressHandler,
+    check_ray_settings,
+    import_ray,
+    run_ray,
+)
 from bucket_brigade.sweep.report import trial_rows, write_report
 from bucket_brigade.sweep.trial import FAILED, INTERRUPTED, OK, PENDING, is_finished
 
@@ -48,11 +56,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--address {args.address!r} needs --backend ray")
     if args.max_parallel is not None and args.max_parallel < 1:
         raise UsageError(f"--max-parallel {args.max_parallel} must be >= 1")
-    if args.backend == "ray":
-        from bucket_brigade.sweep.ray_backend import import_ray
-
-        import_ray()  # before anything is written
     plan = load_sweep(args.config, out=args.out)
+    search = plan.ray.search != "grid"
+    if search and args.backend != "ray":
+        raise UsageError(f"[ray] search = {plan.ray.search!r} needs --backend ray")
+    if args.backend == "ray":
+        import_ray()  # before anything is written
+        check_ray_settings(plan.ray)
     todo = [spec for spec in plan.trials if not is_finished(spec)]
     save_json({"name": plan.name, "source": str(args.config), "swept": list(plan.swept),
                "trials": [{"name": s.name, "params": s.params, "config": s.config}
@@ -61,11 +71,16 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     parallel = args.max_parallel or (default_workers() if args.backend == "local" else None)
     dropped = f", {plan.duplicates} repeated random draws dropped" if plan.duplicates else ""
+    planned = (f"{plan.samples} trials proposed by {plan.ray.search}" if search else
+               f"{len(plan.trials)} trials{dropped}; {len(plan.trials) - len(todo)} already "
+               f"finished, {len(todo)} to run")
+    scheduler = f", {plan.ray.scheduler.upper()} on {plan.ray.metric}" \
+        if args.backend == "ray" and plan.ray.scheduler != "fifo" else ""
     console.print(
-        f"[bold]Sweep {plan.name}[/]: {len(plan.trials)} trials{dropped}; "
-        f"{len(plan.trials) - len(todo)} already finished, {len(todo)} to run on "
-        f"{args.backend} ({parallel or 'as resources allow'} at a time) -> {plan.sweep_dir}",
+        f"[bold]Sweep {plan.name}[/]: {planned} on {args.backend}{scheduler} "
+        f"({parallel or 'as resources allow'} at a time) -> {plan.sweep_dir}",
         highlight=False)
+    expected = plan.samples if search else len(todo)
 
     session: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
@@ -74,14 +89,21 @@ def run(args: argparse.Namespace) -> int:
         if result["status"] == PENDING:
             return
         session[result["trial"]] = result
-        console.print(f"[{len(session)}/{len(todo)}] {result['trial']}: {result['status']} "
+        console.print(f"[{len(session)}/{expected}] {result['trial']}: {result['status']} "
                       f"{_detail(result)} ({time.perf_counter() - started:,.0f} s)",
                       highlight=False)
 
+    def on_progress(trial: str, step: int, scalars: dict[str, float]) -> None:
+        shown = dict.fromkeys((PROGRESS_KEY, plan.ray.metric))
+        values = ", ".join(f"{key} {scalars[key]:.2f}" for key in shown if key in scalars)
+        console.print(f"  {trial} at step {step:,}: {values} "
+                      f"({time.perf_counter() - started:,.0f} s)", highlight=False)
+
     interrupted = False
     try:
-        if todo:
-            interrupted = _run_backend(args, plan, todo, parallel, on_result)
+        if todo or search:
+            interrupted, ran = _run_backend(args, plan, todo, parallel, on_result, on_progress)
+            plan = replace(plan, trials=tuple(ran)) if search else plan
     except KeyboardInterrupt:
         interrupted = True
     rows = trial_rows(plan, session)
@@ -104,13 +126,13 @@ def _detail(result: dict[str, Any]) -> str:
 
 
 def _run_backend(args: argparse.Namespace, plan: SweepPlan, todo: list[TrialSpec],
-                 parallel: int | None, on_result: ResultHandler) -> bool:
-    """Run ``todo`` on the chosen backend; True when it was interrupted."""
+                 parallel: int | None, on_result: ResultHandler,
+                 on_progress: ProgressHandler) -> tuple[bool, list[TrialSpec]]:
+    """Run ``todo`` on the chosen backend: whether it was interrupted, and the trials run
+    (with a Ray search algorithm, those it proposed)."""
     if args.backend == "ray":
-        from bucket_brigade.sweep.ray_backend import run_ray
-
-        return run_ray(todo, name=time.strftime("tune_%Y%m%d-%H%M%S"),
+        return run_ray(plan, todo, name=time.strftime("tune_%Y%m%d-%H%M%S"),
                        storage_path=str(plan.sweep_dir / "ray"),
                        address=args.address, max_parallel=parallel,
-                       gpus_per_trial=plan.gpus_per_trial, on_result=on_result)
-    return run_local(todo, parallel, on_result)
+                       on_result=on_result, on_progress=on_progress)
+    return run_local(todo, parallel, on_result), todo

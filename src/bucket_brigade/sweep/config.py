@@ -4,6 +4,7 @@
     [fixed]   TrainConfig field = value, shared by every trial
     [grid]    TrainConfig field = [values]; every combination of the lists is a trial
     [random]  samples = K; field = {low, high, log = true} or {choices = [...]}
+    [ray]     scheduler, search, metric, mode, grace_period, reduction_factor (Ray only)
 
 Random sample k draws one value per ``[random]`` field and uses it at every grid point,
 so the grid's axes (scenarios, seeds) compare the same K random configurations. A trial
@@ -36,7 +37,7 @@ else:
 
 DEFAULT_OUT = "experiments/sweeps"
 DEFAULT_EVAL_GAMES = 1000
-TABLES = ("sweep", "fixed", "grid", "random")
+TABLES = ("sweep", "fixed", "grid", "random", "ray")
 SWEEP_KEYS = ("name", "out", "steps", "eval_games", "eval_seed", "sample_seed",
               "gpus_per_trial")
 SAMPLES_KEY = "samples"
@@ -45,6 +46,12 @@ RANGE_KEYS = ("low", "high", "log", "choices")
 SWEEP_OWNED = {"run_name": "the sweep names every trial",
                "out_dir": "set [sweep] out or --out instead"}
 TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+# [ray]: how Ray Tune chooses and stops trials. "grid" runs the file's own trials;
+# a search algorithm proposes [random] samples trials itself, from the [random] ranges.
+SCHEDULERS = ("fifo", "asha")
+SEARCHERS = ("grid", "optuna")
+MODES = ("max", "min")
+RAY_KEYS = ("scheduler", "search", "metric", "mode", "grace_period", "reduction_factor")
 
 
 def _field_types() -> dict[str, type]:
@@ -86,6 +93,19 @@ class TrialSpec:
 
 
 @dataclass(frozen=True)
+class RaySettings:
+    """The [ray] table: Tune's scheduler and search algorithm, and the metric they follow
+    (any scalar a trial reports; the trainer's evaluation score by default)."""
+
+    scheduler: str = "fifo"
+    search: str = "grid"
+    metric: str = "eval/mean_score"
+    mode: str = "max"
+    grace_period: int = 1  # environment steps a trial trains before ASHA may stop it
+    reduction_factor: int = 4  # ASHA keeps the best 1/reduction_factor at each rung
+
+
+@dataclass(frozen=True)
 class SweepPlan:
     name: str
     sweep_dir: Path
@@ -93,6 +113,15 @@ class SweepPlan:
     swept: tuple[str, ...]  # fields that vary between trials, in file order
     gpus_per_trial: float
     duplicates: int  # random draws that repeated an earlier trial and were dropped
+    ray: RaySettings = RaySettings()
+    samples: int = 1  # [random] samples: with a search algorithm, the trials it proposes
+    ranges: tuple[tuple[str, dict[str, Any]], ...] = ()  # [random] field -> checked range
+    fixed: tuple[tuple[str, Any], ...] = ()  # [fixed], [sweep] steps included
+    settings: tuple[tuple[str, Any], ...] = ()  # the checked [sweep] table
+
+    def make_trial(self, params: dict[str, Any]) -> TrialSpec:
+        """The trial with these swept values (a search algorithm's proposal, say)."""
+        return _trial(dict(self.fixed), params, self.sweep_dir, dict(self.settings))
 
 
 def load_sweep(path: str | Path, out: str | None = None) -> SweepPlan:
@@ -138,7 +167,20 @@ def build_plan(data: dict[str, Any], default_name: str, out: str | None = None) 
         raise UsageError(f"{clashes[0]} is set in both {' and '.join(where)}; give each field "
                          "in one table")
 
+    ray = _ray_settings(tables["ray"], settings.get("steps", fixed.get("steps")))
     sweep_dir = Path(settings["out"]).resolve() / settings["name"]
+    extras = {"ray": ray, "samples": samples, "ranges": tuple(ranges.items()),
+              "fixed": tuple(fixed.items()), "settings": tuple(settings.items())}
+    if ray.search != "grid":  # the search algorithm proposes the trials as the sweep runs
+        if grid:
+            raise UsageError(f"[grid] {next(iter(grid))} cannot be used with [ray] search = "
+                             f"{ray.search!r}, which proposes every trial from [random]: "
+                             "give it in [fixed], or as [random] {choices = [...]}")
+        if not ranges:
+            raise UsageError(f"[ray] search = {ray.search!r} needs [random] ranges to search")
+        return SweepPlan(name=settings["name"], sweep_dir=sweep_dir, trials=(),
+                         swept=tuple(ranges), gpus_per_trial=settings["gpus_per_trial"],
+                         duplicates=0, **extras)
     trials: dict[str, TrialSpec] = {}
     duplicates = 0
     draws = [_draw(ranges, settings["sample_seed"], k) for k in range(samples)]
@@ -151,7 +193,7 @@ def build_plan(data: dict[str, Any], default_name: str, out: str | None = None) 
             trials.setdefault(trial.name, trial)
     return SweepPlan(name=settings["name"], sweep_dir=sweep_dir, trials=tuple(trials.values()),
                      swept=(*grid, *ranges), gpus_per_trial=settings["gpus_per_trial"],
-                     duplicates=duplicates)
+                     duplicates=duplicates, **extras)
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -186,6 +228,30 @@ def _sweep_settings(table: dict[str, Any], default_name: str, out: str | None,
                          "(a fraction shares one GPU between trials)")
     settings["gpus_per_trial"] = float(gpus)
     return settings
+
+
+def _ray_settings(table: dict[str, Any], steps: int | None) -> RaySettings:
+    """The checked [ray] table; ASHA's grace period defaults to steps / reduction_factor²."""
+    for key in table:
+        if key not in RAY_KEYS:
+            raise UsageError(f"[ray] unknown key {key!r}; valid keys: {', '.join(RAY_KEYS)}")
+    for key, choices in (("scheduler", SCHEDULERS), ("search", SEARCHERS), ("mode", MODES)):
+        if key in table and table[key] not in choices:
+            raise UsageError(f"[ray] {key} = {table[key]!r}; valid choices: "
+                             f"{', '.join(choices)}")
+    metric = table.get("metric", RaySettings.metric)
+    if not isinstance(metric, str) or not metric:
+        raise UsageError(f"[ray] metric = {metric!r} must be the name of a reported scalar, "
+                         "e.g. eval/mean_score or final_score")
+    for key, least in (("grace_period", 1), ("reduction_factor", 2)):
+        value = table.get(key, least)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise UsageError(f"[ray] {key} = {value!r} must be an integer >= {least}")
+    reduction = table.get("reduction_factor", RaySettings.reduction_factor)
+    total = steps if steps is not None else TrainConfig().steps
+    grace = table.get("grace_period", max(1, total // reduction ** 2))
+    return RaySettings(**{**table, "metric": metric, "grace_period": grace,
+                          "reduction_factor": reduction})
 
 
 def _train_fields(where: str, table: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
 from bucket_brigade.training.monitor import MetricsCallback
 
 OK, FAILED, INTERRUPTED, PENDING = "ok", "failed", "interrupted", "pending"
+STOPPED = "stopped"  # ended early by a Ray Tune scheduler (ASHA): done, not to be resumed
 RESULT_FILE = "result.json"
 CHECKPOINT_GLOB = "checkpoint_step_*.pt"
 
@@ -44,7 +45,7 @@ def load_result(spec: TrialSpec) -> dict[str, Any] | None:
 
 def is_finished(spec: TrialSpec) -> bool:
     result = load_result(spec)
-    return result is not None and result.get("status") == OK
+    return result is not None and result.get("status") in (OK, STOPPED)
 
 
 def outcome(spec: TrialSpec, status: str, **fields: Any) -> dict[str, Any]:

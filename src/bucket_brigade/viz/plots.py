@@ -3,7 +3,9 @@
 TensorBoard itself needs a server and a browser; a PNG (or SVG/PDF) grid is what goes
 into a report or a chat message, and compares runs on one page. Each panel is one
 scalar tag; every run is one colour throughout, drawn faintly as logged and boldly
-after TensorBoard's debiased exponential smoothing.
+after TensorBoard's debiased exponential smoothing, with a legend and axis names.
+
+Also the evaluation heatmap that ``bucket-brigade evaluate`` (and ``nash``) write.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bucket_brigade.io import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 EVENT_FILE_MARK = "events.out.tfevents"
 DEFAULT_RUNS_DIR = "experiments/marl/runs"
@@ -134,15 +140,23 @@ def plot_runs(runs: Sequence[Run], out: str | Path, *, smoothing: float = DEFAUL
 
     Returns the tags drawn.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import EngFormatter
-
     out = Path(out)
     if out.suffix.lower() not in PLOT_FORMATS:
         raise ValueError(f"--out {str(out)!r}: the file type must be one of "
                          f"{', '.join(PLOT_FORMATS)}")
     chosen = choose_tags(set().union(*(run.curves for run in runs)), tags)
+    figure = curves_figure(runs, chosen, smoothing)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=out.suffix.lower()[1:], dpi=110)
+    atomic_write_bytes(out, buffer.getvalue())
+    return chosen
+
+
+def curves_figure(runs: Sequence[Run], chosen: Sequence[str], smoothing: float) -> Figure:
+    """One panel per tag in ``chosen``, each with its own legend and axis names."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import EngFormatter
+
     columns = min(COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / columns)
     figure = Figure(figsize=(4.6 * columns, 3.0 * rows + 0.5), layout="constrained")
@@ -161,15 +175,62 @@ def plot_runs(runs: Sequence[Run], out: str | Path, *, smoothing: float = DEFAUL
                     linewidth=1.6, marker=marker, label=run.label)
         ax.set_title(tag, fontsize=10)
         ax.set_xlabel("environment steps", fontsize=8)
+        ax.set_ylabel(tag.rpartition("/")[2].replace("_", " "), fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, framealpha=0.6)
         ax.xaxis.set_major_formatter(EngFormatter())
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes[len(chosen):]:
         ax.set_visible(False)
-    handles = [Line2D([], [], color=colour, linewidth=2) for colour in colours]
-    figure.legend(handles, [run.label for run in runs], loc="outside upper center",
-                  ncols=min(len(runs), 4), fontsize=9, frameon=False)
+    return figure
+
+
+def save_heatmap(rows: Sequence[dict], path: str | Path, row_key: str,
+                 column_keys: Sequence[str], title: str) -> None:
+    """Write :func:`heatmap_figure` as a PNG, atomically."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=out.suffix.lower()[1:], dpi=110)
-    atomic_write_bytes(out, buffer.getvalue())
-    return chosen
+    heatmap_figure(rows, row_key, column_keys, title).savefig(buffer, format="png", dpi=110)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def heatmap_figure(rows: Sequence[dict], row_key: str, column_keys: Sequence[str],
+                   title: str) -> Figure:
+    """An evaluation table: mean scores written in the cells, each cell coloured by its
+    score relative to its column (scenarios score on different scales), in the column's
+    standard deviations, with a colour bar that says so."""
+    import textwrap
+
+    from matplotlib.figure import Figure
+
+    row_names = list(dict.fromkeys(str(r[row_key]) for r in rows))
+    columns = list(dict.fromkeys(" / ".join(str(r[k]) for k in column_keys) for r in rows))
+    values = np.full((len(row_names), len(columns)), np.nan)
+    for r in rows:
+        column = " / ".join(str(r[k]) for k in column_keys)
+        values[row_names.index(str(r[row_key])), columns.index(column)] = r["mean_score"]
+    with np.errstate(invalid="ignore"):  # an all-empty column stays blank
+        centred = values - np.nanmean(values, axis=0)
+        spread = np.nanstd(values, axis=0)
+    relative = centred / np.where(spread > 0, spread, 1.0)
+
+    label_width = 0.07 * max(len(name) for name in row_names)  # inches of row names
+    width = max(5.0, 1.6 + label_width + 0.75 * len(columns))
+    height = 1.9 + 0.32 * len(row_names) + 0.06 * max(len(c) for c in columns)
+    figure = Figure(figsize=(width, height), layout="constrained")
+    ax = figure.subplots()
+    image = ax.imshow(relative, cmap="RdYlGn", vmin=-2, vmax=2, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=45 if len(columns) > 1 else 0,
+                  ha="right" if len(columns) > 1 else "center", fontsize=8)
+    ax.set_yticks(range(len(row_names)), row_names, fontsize=8)
+    ax.set_xlabel(" / ".join(column_keys).replace("_", " "), fontsize=9)
+    ax.set_ylabel(row_key.replace("_", " "), fontsize=9)
+    for i, j in zip(*np.nonzero(np.isfinite(values))):
+        ink = "white" if abs(relative[i, j]) > 1.4 else "black"  # readable on dark cells
+        ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=7, color=ink)
+    colour_bar = figure.colorbar(image, ax=ax, shrink=0.9, extend="both")
+    colour_bar.set_label("score vs column mean\n(column SDs)", fontsize=8)
+    colour_bar.ax.tick_params(labelsize=7)
+    characters = int(width * 72 / 7.5)  # what fits across the figure at 9 points
+    figure.suptitle(textwrap.fill(f"{title} (cells: mean score)", characters), fontsize=9)
+    return figure
