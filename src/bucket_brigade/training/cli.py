@@ -24,12 +24,14 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.bench import peak_rss_mb
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
+from bucket_brigade.training.network import POLICIES
 from bucket_brigade.training.ppo import LEAGUE_SIZE, TrainConfig, TrainResult, train
 
 DEFAULTS = TrainConfig()
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
-                   "cheap_talk", "hidden_size", "run_name", "self_play", "learners")
+                   "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
+                   "learners")
 DEFAULT_EVAL_SEED = 20_240_601
 
 
@@ -133,7 +135,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ppo.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction,
                      help=f"decay the learning rate linearly to 0 (default: {d.anneal_lr})")
     ppo.add_argument("--hidden-size", type=_count, metavar="N",
-                     help=f"width of the two hidden layers (default: {d.hidden_size})")
+                     help=f"width of the network's hidden layers (default: {d.hidden_size})")
+    ppo.add_argument("--policy", choices=POLICIES,
+                     help="the network: structured (one-hot torso and a shared per-house "
+                          f"layer) or mlp (CleanRL-style, raw observation) (default: {d.policy})")
+    ppo.add_argument("--action-mask", action=argparse.BooleanOptionalAction,
+                     help="no probability on pointless actions: WORK when no house burns, "
+                          "working at a house that does not burn, a resting silent agent "
+                          f"away from home (default: {d.action_mask})")
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:

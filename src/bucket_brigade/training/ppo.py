@@ -53,7 +53,12 @@ from bucket_brigade.io import save_json
 from bucket_brigade.training.checkpoint import RunPaths, save_torch
 from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
-from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, PolicyNetwork
+from bucket_brigade.training.network import (
+    DEFAULT_HIDDEN_SIZE,
+    DEFAULT_POLICY,
+    POLICIES,
+    PolicyNetwork,
+)
 
 CPU_THREADS = 1
 LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
@@ -86,6 +91,8 @@ class TrainConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden_size: int = DEFAULT_HIDDEN_SIZE
+    policy: str = DEFAULT_POLICY  # the network's body: training.network.POLICIES
+    action_mask: bool = True  # no probability on pointless actions (training.network)
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
     cpu: bool = False
@@ -141,6 +148,8 @@ class TrainConfig:
             if not getattr(self, name) >= 0:
                 raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be "
                                  ">= 0")
+        if self.policy not in POLICIES:
+            raise UsageError(f"--policy {self.policy!r} is not one of {', '.join(POLICIES)}")
         if self.batch_size % self.num_envs:
             raise UsageError(f"--batch-size {self.batch_size} is not a multiple of --num-envs "
                              f"{self.num_envs} (the batch is num_envs x steps per game)")
@@ -334,15 +343,16 @@ class League:
 
 
 def build_network(env: BucketBrigadeVectorEnv | ConcatVectorEnv,
-                  hidden_size: int) -> PolicyNetwork:
+                  config: TrainConfig) -> PolicyNetwork:
     return PolicyNetwork(env.single_observation_space.shape[0],
-                         [int(n) for n in env.single_action_space.nvec], hidden_size=hidden_size)
+                         [int(n) for n in env.single_action_space.nvec],
+                         hidden_size=config.hidden_size, policy=config.policy,
+                         action_mask=config.action_mask)
 
 
 def network_config(network: PolicyNetwork) -> dict[str, Any]:
     """Constructor arguments that rebuild ``network`` (stored in every checkpoint)."""
-    return {"obs_dim": network.obs_dim, "action_dims": list(network.action_dims),
-            "hidden_size": network.hidden_size}
+    return network.config
 
 
 def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer, config: TrainConfig,
@@ -424,7 +434,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     # A resumed run plays fresh games: the env's seed moves on with the step count.
     league: League | None = None  # needs the network, which needs the env: bound below
     envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
-    agent = build_network(envs, config.hidden_size).to(device)
+    agent = build_network(envs, config).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5,
                                  fused=device.type == "cpu" or None)
     normalizer = ReturnNormalizer(config.num_envs, config.gamma)
