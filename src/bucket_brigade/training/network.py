@@ -214,7 +214,8 @@ class StructuredBody(nn.Module):
             + self.house_position(self.position_features)
         per_house = torch.relu(local + context)
         summary = self.summary(torch.cat([embedding, per_house.mean(1)], dim=-1))
-        return (self.intent_head(summary), self.house_head(per_house).transpose(1, 2),
+        # Contiguous, so that the softmax over houses runs along memory.
+        return (self.intent_head(summary), self.house_head(per_house).transpose(1, 2).contiguous(),
                 self.value_head(summary).squeeze(-1))
 
 
