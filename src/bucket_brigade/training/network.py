@@ -14,13 +14,14 @@ Two bodies compute the logits (``policy``):
   encoded (a burning house is not "between" a safe and a ruined one), with the number of
   burning houses as one more code. A torso MLP embeds the whole encoded observation. The
   houses sit on a ring and the observation is egocentric, so "work at a burning house" is
-  much the same lesson at every position: one per-house layer, shared by all houses,
-  reads each house's local features (its state and its neighbours', how many others
-  worked there or signalled WORK there last night, whether I stood or worked there, its
-  position, distance from home and ownership) together with the torso embedding, so a
-  house's scores can depend on anything in the observation. The house logits (one per
-  intent) come from that layer; the intent logits and the value come from the torso
-  embedding and the max and mean of the per-house layer over the houses (so "an owned
+  much the same lesson at every position: one per-house layer (half the torso's width),
+  shared by all houses, reads each house's local features (its state and its
+  neighbours', how many others worked there or signalled WORK there last night, whether
+  I stood or worked there, its position, distance from home and ownership, and its
+  neighbours' ownership) together with the torso embedding, so a house's scores can
+  depend on anything in the observation. The house logits (one per intent) come from
+  that layer; the intent logits and the value come from the torso embedding and the
+  mean of the per-house layer over the houses, through one more layer (so "an owned
   house burns" or "two houses burn" is one unit away).
 * ``mlp``: a CleanRL-style baseline, separate actor and critic MLPs (tanh) over the raw
   observation, with the same two-step head.
@@ -42,9 +43,10 @@ talk) may stand at any house. Without it every (house, mode, signal) has probabi
 and counts. The flag is a buffer in the state dict, so a state dict rebuilds the
 policy's behaviour exactly.
 
-Small batches on a CPU spend most of their time in per-operation overhead, so the
-per-house layer is one batched matrix product over [batch, houses], and the context's
-part of it is computed once per observation, not once per house.
+Small batches on a CPU spend most of their time in per-operation overhead. A house's
+observed features take only 27 x N x N x 3 values, so the per-house layer's part for
+them is computed once per combination and looked up; the torso embedding's part is
+computed once per observation and the position's once per call, then broadcast.
 """
 
 from __future__ import annotations
