@@ -1,4 +1,5 @@
-"""PolicyNetwork: shapes, the documented checkpoint-loading snippet, what the house head reads."""
+"""PolicyNetwork: shapes, the two-step head, the masking option, the loading snippet of the
+training docs, and rebuilding a network from its state dict."""
 
 from __future__ import annotations
 
@@ -8,23 +9,16 @@ import torch
 
 from bucket_brigade.envs.vector import make_vec_env
 from bucket_brigade.training import PolicyNetwork
+from bucket_brigade.training.network import (
+    POLICIES,
+    PolicyOutput,
+    network_from_state,
+    ownership,
+)
 
 OBS_DIM_4_AGENTS = 36  # 10 houses + 4 x 4 agent entries + 10 scenario entries
-
-
-def test_act_shapes_and_log_probs() -> None:
-    torch.manual_seed(0)
-    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
-    obs = torch.from_numpy(make_vec_env(5, "default", seed=1).reset()[0])
-    action, log_prob, entropy, value = net.action_and_value(obs)
-    assert action.shape == (5, 2) and action.dtype == torch.long
-    assert log_prob.shape == entropy.shape == value.shape == (5,)
-    assert ((action[:, 0] >= 0) & (action[:, 0] < 10)).all()
-    assert ((action[:, 1] >= 0) & (action[:, 1] < 2)).all()
-    # Scoring the sampled actions again gives the same log-probabilities.
-    _, again, _, _ = net.action_and_value(obs, action)
-    torch.testing.assert_close(again, log_prob)
-    assert net.greedy_action(obs).shape == (5, 2)
+KINDS = [(policy, dims, mask) for policy in POLICIES for dims in ([10, 2], [10, 2, 2])
+         for mask in (True, False)]
 
 
 def burning(*houses: int) -> torch.Tensor:
@@ -34,41 +28,102 @@ def burning(*houses: int) -> torch.Tensor:
     return obs
 
 
-def test_the_house_counts_only_when_working() -> None:
-    """A resting agent's house changes nothing in the game, so it adds no log-probability."""
+def game_observations(count: int, cheap_talk: bool = False) -> torch.Tensor:
+    env = make_vec_env(count, "chain_reaction", seed=1, cheap_talk=cheap_talk)
+    obs, _ = env.reset()
+    for _ in range(3):  # a few nights in, so that others have worked and signalled
+        obs = env.step(env.action_space.sample())[0]
+    return torch.from_numpy(obs)
+
+
+@pytest.mark.parametrize(("policy", "action_dims", "mask"), KINDS)
+def test_act_shapes_and_log_probs(policy: str, action_dims: list[int], mask: bool) -> None:
     torch.manual_seed(0)
-    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
+    net = PolicyNetwork(OBS_DIM_4_AGENTS, action_dims, policy=policy, action_mask=mask)
+    obs = game_observations(32, cheap_talk=len(action_dims) == 3)
+    action, log_prob, entropy, value = net.action_and_value(obs)
+    assert action.shape == (32, len(action_dims)) and action.dtype == torch.long
+    assert log_prob.shape == entropy.shape == value.shape == (32,)
+    assert ((action[:, 0] >= 0) & (action[:, 0] < 10)).all()
+    assert ((action[:, 1:] >= 0) & (action[:, 1:] < 2)).all()
+    # Scoring the sampled actions again gives the same log-probabilities.
+    torch.testing.assert_close(net.action_and_value(obs, action)[1], log_prob)
+    output = net(obs)
+    assert isinstance(output, PolicyOutput)
+    assert output.intent.shape == (32, 2 * (len(action_dims) - 1))
+    assert output.house.shape == (32, output.intent.shape[1], 10)
+    torch.testing.assert_close(output.intent.exp().sum(-1), torch.ones(32))
+    torch.testing.assert_close(output.house.exp().sum(-1), torch.ones_like(output.house[..., 0]))
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_unmasked_entropy_is_the_entropy_of_the_whole_action(policy: str) -> None:
+    torch.manual_seed(0)
+    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2, 2], policy=policy, action_mask=False)
+    obs = game_observations(8, cheap_talk=True)
+    intent, house, _ = net(obs)
+    joint = (intent[:, :, None] + house).flatten(1)
+    expected = -(joint.exp() * joint).sum(-1)
+    torch.testing.assert_close(net.action_and_value(obs)[2], expected)
+
+
+def test_the_house_counts_only_when_it_matters() -> None:
+    """With the mask, a resting agent that does not signal WORK is at home whatever the
+    action says, so its house adds no log-probability; without it, every house counts."""
+    torch.manual_seed(0)
     obs = burning(3, 7).repeat(2, 1)
-    rest_lp = net.action_and_value(obs, torch.tensor([[3, 0], [7, 0]]))[1]
-    work_lp = net.action_and_value(obs, torch.tensor([[3, 1], [7, 1]]))[1]
+    masked = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2, 2])
+    rest_lp = masked.action_and_value(obs, torch.tensor([[3, 0, 0], [7, 0, 0]]))[1]
+    work_lp = masked.action_and_value(obs, torch.tensor([[3, 1, 1], [7, 1, 1]]))[1]
+    signal_lp = masked.action_and_value(obs, torch.tensor([[3, 0, 1], [7, 0, 1]]))[1]
     assert rest_lp[0] == rest_lp[1]
     assert work_lp[0] != work_lp[1]
+    assert signal_lp[0] != signal_lp[1]
+    plain = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2, 2], action_mask=False)
+    rest_lp = plain.action_and_value(obs, torch.tensor([[3, 0, 0], [7, 0, 0]]))[1]
+    assert rest_lp[0] != rest_lp[1]
 
 
-def test_pointless_actions_have_no_probability() -> None:
-    """Working where nothing burns has no effect but costs: WORK is impossible when no house
-    burns, and while some burn, only they can be chosen."""
+def test_the_mask_takes_probability_off_pointless_actions_only() -> None:
+    """No WORK when nothing burns; a worker picks a burning house; a resting silent agent
+    stays home; a resting agent that signals WORK may stand anywhere."""
     torch.manual_seed(0)
-    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
-    with torch.no_grad():
-        quiet = net.evaluate(net.encode(burning()))[0].exp()[0]
-        fire = net.evaluate(net.encode(burning(2, 5)))[0].exp()[0]
-    assert quiet[1, 1] == 0  # P(WORK)
-    assert fire[1, 1] > 0.4
-    assert fire[0, [2, 5]].sum().item() == pytest.approx(1.0)
-    for _ in range(5):
-        action = net.sample_action(burning(2, 5))
-        assert action[0, 0].item() in (2, 5)
-
-
-def test_cheap_talk_has_a_signal_head() -> None:
     net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2, 2])
-    action, *_ = net.action_and_value(torch.zeros(3, OBS_DIM_4_AGENTS))
-    assert action.shape == (3, 3)
+    with torch.no_grad():
+        quiet = net(burning())
+        fire = net(burning(2, 5))
+    rest_silent, rest_signal, work_silent, work_signal = range(4)
+    assert (quiet.intent[0, [work_silent, work_signal]].exp() == 0).all()
+    assert (quiet.intent[0, [rest_silent, rest_signal]].exp() > 0.3).all()
+    assert (fire.intent[0].exp() > 0.1).all()
+    for intent in (work_silent, work_signal):
+        assert fire.house[0, intent, [2, 5]].exp().sum().item() == pytest.approx(1.0)
+    assert fire.house[0, rest_silent, 0].exp().item() == pytest.approx(1.0)
+    assert (fire.house[0, rest_signal].exp() > 0.05).all()
+    for _ in range(5):
+        house, mode, signal = net.sample_action(burning(2, 5))[0].tolist()
+        assert house in (2, 5) if mode else house == 0 or signal == 1
 
 
-def test_seed_readme_snippet_loads_a_checkpoint(tmp_path) -> None:
-    """The checkpoint-loading snippet of docs/training.md, with the 4-agent obs size."""
+def test_without_the_mask_every_action_has_probability() -> None:
+    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2, 2], action_mask=False)
+    with torch.no_grad():
+        quiet = net(burning())
+    assert (quiet.intent.exp() > 0.1).all()
+    assert (quiet.house.exp() > 0.05).all()
+
+
+def test_the_house_depends_on_the_intent() -> None:
+    """The house distribution is chosen after the intent: its logits differ by intent."""
+    torch.manual_seed(0)
+    net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2, 2], action_mask=False)
+    with torch.no_grad():
+        house = net(burning(2, 5)).house[0]
+    assert not torch.allclose(house[1], house[3])
+
+
+def test_training_docs_snippet_loads_a_checkpoint(tmp_path) -> None:
+    """The "Loading a checkpoint" snippet of docs/training.md, with the 4-agent obs size."""
     trained = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
     optimizer = torch.optim.Adam(trained.parameters())
     path = tmp_path / "checkpoint_step_1000000.pt"
@@ -82,34 +137,80 @@ def test_seed_readme_snippet_loads_a_checkpoint(tmp_path) -> None:
     start_step = checkpoint["step"]
 
     assert start_step == 1_000_000
-    obs = torch.rand(4, OBS_DIM_4_AGENTS)
+    obs = game_observations(16)
     torch.testing.assert_close(policy.greedy_action(obs), trained.greedy_action(obs))
 
 
-def test_state_dict_holds_only_weights() -> None:
-    state = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2]).state_dict()
-    assert all(key.endswith((".weight", ".bias")) for key in state)
+def test_the_state_dict_holds_weights_and_the_mask_flag() -> None:
+    """The flag travels with the weights: loading an unmasked policy's state dict into a
+    default network makes it unmasked."""
+    plain = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2], action_mask=False)
+    state = plain.state_dict()
+    assert all(key.endswith((".weight", ".bias")) for key in state if key != "mask_pointless")
+    default = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
+    assert default.action_mask
+    default.load_state_dict(state)
+    assert not default.action_mask
 
 
-def test_obs_size_must_fit_the_layout() -> None:
+@pytest.mark.parametrize(("policy", "action_dims", "mask"), KINDS)
+def test_a_state_dict_rebuilds_its_network(policy: str, action_dims: list[int],
+                                           mask: bool) -> None:
+    torch.manual_seed(0)
+    net = PolicyNetwork(OBS_DIM_4_AGENTS, action_dims, hidden_size=24, policy=policy,
+                        action_mask=mask)
+    obs = game_observations(16, cheap_talk=len(action_dims) == 3)
+    for config in (None, net.config):
+        rebuilt = network_from_state(net.state_dict(), config)
+        assert rebuilt.config == net.config
+        torch.testing.assert_close(rebuilt.greedy_action(obs), net.greedy_action(obs))
+
+
+def test_a_state_dict_rebuilds_other_game_sizes() -> None:
+    """Sizes are read off the weights: 3 agents and 12 houses."""
+    obs_dim = 12 + 4 * 3 + 10
+    net = PolicyNetwork(obs_dim, [12, 2, 2], hidden_size=8)
+    assert network_from_state(net.state_dict()).config == net.config
+
+
+def test_foreign_weights_are_refused() -> None:
+    with pytest.raises(ValueError, match="not those of a PolicyNetwork"):
+        network_from_state({"torso.0.weight": torch.zeros(32, 96)})
+    with pytest.raises(ValueError, match="do not fit"):
+        network_from_state(PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2]).state_dict(),
+                           {"obs_dim": 36, "action_dims": [10, 2], "hidden_size": 8})
+
+
+def test_obs_size_and_policy_must_fit() -> None:
     with pytest.raises(ValueError, match="obs_dim=35"):
         PolicyNetwork(35, [10, 2])
+    with pytest.raises(ValueError, match="policy='cnn' is not one of structured, mlp"):
+        PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2], policy="cnn")
 
 
-def test_neighbourhood_numbers_follow_the_observation() -> None:
-    """House m's neighbourhood number encodes (left, middle, right states, others who worked
-    there last night, whether I did), in that order of significance."""
+def test_ownership_is_what_the_observation_determines() -> None:
+    """Relative house m is owned from every seat when m is a multiple of N and N divides H;
+    with 10 houses and 4 agents, relative house 8 is owned from seats 0 and 1 only."""
+    assert ownership(8, 4) == [1, 0, 0, 0, 1, 0, 0, 0]
+    assert ownership(10, 4) == [1, 0, 0, 0, 1, 0, 0, 0, 0.5, 0]
+
+
+def test_house_combinations_follow_the_observation() -> None:
+    """House m's combination number encodes (left, middle, right states, others who worked
+    there, others who signalled WORK there, me: elsewhere / rested / worked there)."""
     net = PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2])
+    body = net.body
     obs = torch.zeros(1, OBS_DIM_4_AGENTS)
     obs[0, 0:3] = torch.tensor([2.0, 1.0, 0.0])  # houses 0, 1, 2: ruined, burning, safe
+    obs[0, 10:14] = torch.tensor([1.0, 0, 1, 0])  # signals: me and agent 2 said WORK
     last_actions = 10 + 2 * 4
     obs[0, last_actions:last_actions + 8] = torch.tensor([1.0, 1, 1, 1, 1, 0, 5, 1])
-    numbers = net.encode(obs)[0, net.torso_inputs:]
-    # House 1: left ruined (2), itself burning (1), right safe (0); agent 1 worked there
-    # (agent 2 only rested there) and so did I.
-    assert numbers[1] == ((2 * 9 + 1 * 3 + 0) * 4 + 1) * 2 + 1
-    # House 5: all safe; agent 3 worked there, I did not.
-    assert numbers[5] == (0 * 4 + 1) * 2 + 0
+    numbers = body.encode(obs)[0, body.torso_inputs:]
+    # House 1: ruined, burning, safe; agent 1 worked there, agent 2 rested there
+    # signalling WORK; I worked there.
+    assert numbers[1] == (((2 * 9 + 1 * 3 + 0) * 4 + 1) * 4 + 1) * 3 + 2
+    # House 5: all safe; agent 3 worked there, without signalling WORK.
+    assert numbers[5] == ((0 * 4 + 1) * 4 + 0) * 3 + 0
 
 
 @pytest.mark.parametrize("action_dims", [[10, 2], [10, 2, 2]])
@@ -119,7 +220,10 @@ def test_play_is_the_greedy_action_with_a_signal(action_dims: list[int]) -> None
     torch.manual_seed(0)
     network = PolicyNetwork(obs.shape[1], action_dims, hidden_size=8)
     played = network.play(obs)
-    greedy = network.greedy_action(torch.from_numpy(obs)).numpy()
+    greedy = network.greedy_action(obs)  # NumPy in, NumPy out
+    assert isinstance(greedy, np.ndarray)
+    np.testing.assert_array_equal(greedy, network.greedy_action(torch.from_numpy(obs)).numpy())
+    np.testing.assert_array_equal(network.play(torch.from_numpy(obs)), played)
     assert played.shape == (64, 3)
     np.testing.assert_array_equal(played[:, :len(action_dims)], greedy)
     if len(action_dims) == 2:  # without cheap talk the signal is the mode

@@ -63,7 +63,8 @@ def test_checkpoint_keys_and_safe_loading(tiny_config, tmp_path) -> None:
                             weights_only=True)
     assert set(CHECKPOINT_KEYS) <= set(checkpoint)
     assert checkpoint["step"] == 512
-    assert checkpoint["network"] == {"obs_dim": 36, "action_dims": [10, 2], "hidden_size": 16}
+    assert checkpoint["network"] == {"obs_dim": 36, "action_dims": [10, 2], "hidden_size": 16,
+                                     "policy": "structured", "action_mask": True}
     history = checkpoint["episode_history"]
     assert history["total_episodes"] >= len(history["rewards"]) > 0
     assert len(history["rewards"]) == len(history["lengths"])

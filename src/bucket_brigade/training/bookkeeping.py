@@ -40,8 +40,7 @@ class TrainResult:
 
 def network_config(network: PolicyNetwork) -> dict[str, Any]:
     """Constructor arguments that rebuild ``network`` (stored in every checkpoint)."""
-    return {"obs_dim": network.obs_dim, "action_dims": list(network.action_dims),
-            "hidden_size": network.hidden_size}
+    return network.config
 
 
 class RunRecord:

@@ -26,12 +26,14 @@ from bucket_brigade.training.bookkeeping import TrainResult
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
 from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
 from bucket_brigade.training.league import LEAGUE_SIZE
+from bucket_brigade.training.network import POLICIES
 from bucket_brigade.training.ppo import train
 
 DEFAULTS = TrainConfig()
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
-                   "cheap_talk", "hidden_size", "run_name", "self_play", "learners")
+                   "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
+                   "learners")
 
 
 def _count(text: str) -> int:
@@ -134,7 +136,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ppo.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction,
                      help=f"decay the learning rate linearly to 0 (default: {d.anneal_lr})")
     ppo.add_argument("--hidden-size", type=_count, metavar="N",
-                     help=f"width of the two hidden layers (default: {d.hidden_size})")
+                     help=f"width of the network's hidden layers (default: {d.hidden_size})")
+    ppo.add_argument("--policy", choices=POLICIES,
+                     help="the network: structured (one-hot torso and a shared per-house "
+                          f"layer) or mlp (CleanRL-style, raw observation) (default: {d.policy})")
+    ppo.add_argument("--action-mask", action=argparse.BooleanOptionalAction,
+                     help="no probability on pointless actions: WORK when no house burns, "
+                          "working at a house that does not burn, a resting silent agent "
+                          f"away from home (default: {d.action_mask})")
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.training.models import load_policy
-from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE
+from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
 DEFAULT_EVAL_SEED = 20_240_601
@@ -47,6 +47,8 @@ class TrainConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden_size: int = DEFAULT_HIDDEN_SIZE
+    policy: str = DEFAULT_POLICY  # the network's body: training.network.POLICIES
+    action_mask: bool = True  # no probability on pointless actions (training.network)
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
     cpu: bool = False
@@ -115,6 +117,8 @@ class TrainConfig:
             if not getattr(self, name) >= 0:
                 raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be "
                                  ">= 0")
+        if self.policy not in POLICIES:
+            raise UsageError(f"--policy {self.policy!r} is not one of {', '.join(POLICIES)}")
         if self.batch_size % self.num_envs:
             raise UsageError(f"--batch-size {self.batch_size} is not a multiple of --num-envs "
                              f"{self.num_envs} (the batch is num_envs x steps per game)")

@@ -13,19 +13,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.training.checkpoint import read_torch_file
-from bucket_brigade.training.network import (
-    HOUSE_STATES,
-    SCENARIO_INFO,
-    PolicyNetwork,
-    observation_codes,
-)
+from bucket_brigade.training.network import PolicyNetwork, network_from_state
 
 if TYPE_CHECKING:
     from bucket_brigade.training.config import TrainConfig
@@ -73,9 +68,13 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     if not isinstance(payload, dict):
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)
-    network = network_from_state(state, path)
-    network.eval()
     config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
+    try:
+        network = network_from_state(state, payload.get("network"))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights: "
+                         f"{exc}") from None
+    network.eval()
     trained_on = (config or {}).get("scenario")
     return LoadedPolicy(name=path.stem, network=network, trained_on=trained_on)
 
@@ -99,33 +98,6 @@ def compare_run_with_archetypes(model_path: str | Path, config: TrainConfig, gam
                                    num_opponents, games=games, seed=seed)
 
 
-def network_from_state(state: Any, path: Path) -> PolicyNetwork:
-    """The network whose sizes ``state`` (a PolicyNetwork state dict) has, holding it; the
-    one place that reads network sizes off weights."""
-    try:
-        hidden, torso_inputs = state["torso.0.weight"].shape
-        head = state["policy_head.weight"].shape[0]
-        # The house scorer reads 3 x 3 house states, 0..N-1 other workers and my own work.
-        agents = state["house_scorer.0.weight"].shape[1] - HOUSE_STATES**2 - 1
-    except (KeyError, AttributeError, IndexError, ValueError, TypeError):
-        raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights") \
-            from None
-    # The policy head has H logits, or H + 2 with cheap talk: the torso's width tells which.
-    fitting = [dims for dims in ([head, 2], [head - 2, 2, 2])
-               if dims[0] >= 1 and _torso_inputs(dims[0], agents) == torso_inputs]
-    if agents < 1 or not fitting:
-        raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights")
-    action_dims = fitting[0]
-    obs_dim = action_dims[0] + 4 * agents + SCENARIO_INFO
-    network = PolicyNetwork(obs_dim, action_dims, hidden_size=hidden)
-    try:
-        network.load_state_dict(state)
-    except RuntimeError as exc:
-        raise UsageError(f"model file {str(path)!r} does not fit PolicyNetwork: "
-                         f"{str(exc).splitlines()[0]}") from None
-    return network
-
-
 def _run_config(model_path: Path) -> dict | None:
     """runs/{run}/config.json for ``model_{run}.pt``, when it is there."""
     if not model_path.stem.startswith(MODEL_PREFIX):
@@ -136,9 +108,3 @@ def _run_config(model_path: Path) -> dict | None:
         return json.loads(config_path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-
-
-def _torso_inputs(houses: int, agents: int) -> int:
-    """Width of the torso's input for H houses and N agents: one-hot codes and reals."""
-    codes = observation_codes(houses + 4 * agents + SCENARIO_INFO, houses)
-    return sum(n for n in codes if n) + codes.count(0)

@@ -1,74 +1,108 @@
-"""The learner's policy: a shared MLP torso, one categorical head per action dimension and a
-separate value head.
+"""The learner's policy: an actor-critic for the game's observation whose policy class can
+express every strategy of the game, so that what it learns is a property of the game and
+not of the network.
 
-Four choices make it learn in a couple of million steps, where a plain MLP settles on
-never working (while it picks houses at random, working costs more than it saves):
+The action is chosen in two steps (an autoregressive head). First the *intent*: the mode,
+and with cheap talk the signal too, as one categorical over (mode) or (mode, signal), so
+that a signal may depend on the mode (a liar's does). Then the house, from a distribution
+that depends on the intent. Both read the whole observation.
 
-* The observation (RULES.md: houses, signals, locations, last actions, scenario info)
-  is almost all small integer codes whose meaning is categorical: a burning house
-  (code 1) is not "between" a safe (0) and a ruined (2) one. Every code is one-hot
-  encoded before the first layer.
-* Houses sit on a ring and the observation is egocentric, so "work at a burning house"
-  is the same lesson at every position. Besides its torso logits, the house head adds a
-  score per house from one small network shared by all houses, which reads that house's
-  neighbourhood (its state and its two neighbours', and who worked there last night).
-  What is learned at one position transfers to all ten, instead of being learned ten
-  times from a tenth of the data each. The WORK logit of the mode head is the best
-  burning house's work score: whether to work is decided by the houses.
-* No probability on pointless actions. By the rules, working at a house that is not
-  burning has no effect but costs, and a resting agent's house does not matter. So WORK
-  is impossible when no house burns, and while some burn the house head chooses among
-  them. The policy learns which fire to fight and whether to, and does not spend its
-  samples learning to avoid moves that can only lose.
-* The house is credited only when it matters: its log-probability and entropy count on
-  nights the agent works (or, with cheap talk, signals WORK).
+Two bodies compute the logits (``policy``):
 
-Everything derives from ``obs_dim`` and ``action_dims``, and the only tensors are
-weights, so a state dict reproduces the policy (the seed README loads checkpoints with
-``PolicyNetwork(obs_dim, action_dims)`` and ``load_state_dict``).
+* ``structured`` (the default). The observation (RULES.md: houses, signals, locations,
+  last actions, scenario info) is almost all categorical codes, so every code is one-hot
+  encoded (a burning house is not "between" a safe and a ruined one), with the number of
+  burning houses as one more code. A torso MLP embeds the whole encoded observation. The
+  houses sit on a ring and the observation is egocentric, so "work at a burning house" is
+  much the same lesson at every position: one per-house layer (half the torso's width),
+  shared by all houses, reads each house's local features (its state and its
+  neighbours', how many others worked there or signalled WORK there last night, whether
+  I stood or worked there, its position, distance from home and ownership, and its
+  neighbours' ownership) together with the torso embedding, so a house's scores can
+  depend on anything in the observation. The house logits (one per intent) come from
+  that layer; the intent logits and the value come from the torso embedding and the
+  mean of the per-house layer over the houses, through one more layer (so "an owned
+  house burns" or "two houses burn" is one unit away).
+* ``mlp``: a CleanRL-style baseline, separate actor and critic MLPs (tanh) over the raw
+  observation, with the same two-step head.
 
-Small batches on a CPU spend most of their time in per-operation overhead, so the
-heads are evaluated together: their logits are laid out in one padded
-[batch, dimension, largest size] tensor whose padding holds a huge negative logit
-(probability 0), and one softmax, one draw and one gather serve every dimension.
+Ownership: house j belongs to agent j mod N, and the observation is egocentric (relative
+house m is absolute house (i + m) mod H) without the agent's own index i. When H is a
+multiple of N, relative house m is owned exactly when m mod N = 0, whatever the seat;
+otherwise some positions are owned from some seats only (with 10 houses and 4 agents,
+relative house 8 is owned by seats 0 and 1, not by seats 2 and 3). The per-house
+ownership feature is therefore the fraction of seats from which the position is owned;
+a policy shared by several seats cannot know which case it is in.
+
+Action masking (``action_mask``, on by default) takes probability off *pointless*
+actions only: nothing is invalid under the rules. With it, WORK is impossible when no
+house burns, a worker chooses among the burning houses, and a resting agent that does
+not signal WORK stays at home (its house changes nothing in the game, so it is not
+credited in the log-probability either). A resting agent that signals WORK (cheap
+talk) may stand at any house. Without it every (house, mode, signal) has probability
+and counts. The flag is a buffer in the state dict, so a state dict rebuilds the
+policy's behaviour exactly.
+
+Small batches on a CPU spend most of their time in per-operation overhead. A house's
+observed features take only 27 x N x N x 3 values, so the per-house layer's part for
+them is computed once per combination and looked up; the torso embedding's part is
+computed once per observation and the position's once per call, then broadcast.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from bucket_brigade.envs.spaces import full_actions
+from bucket_brigade.game.constants import BURNING, HOUSE_STATES
+from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 
 DEFAULT_HIDDEN_SIZE = 32
-HOUSE_HIDDEN_SIZE = 64
+HOUSE_WIDTH_DIVISOR = 2  # the per-house layer is half as wide as the torso
+POLICIES = ("structured", "mlp")
+DEFAULT_POLICY = "structured"
 PADDING_LOGIT = -1e9  # finite, so that 0 * log(0) terms of the entropy stay 0, not NaN
-HOUSE_STATES = 3  # safe, burning, ruined
-SCENARIO_INFO = 10  # trailing real-valued entries, passed through as they are
+ME_THERE = 3  # where I was last night, from a house's view: elsewhere, rested, worked there
 
 
-def observation_codes(obs_dim: int, num_houses: int) -> list[int | None]:
+class PolicyOutput(NamedTuple):
+    """What the policy says about a batch of observations.
+
+    ``intent``: log-probabilities [B, K] of the intents, K = 2 (REST, WORK) or, with cheap
+    talk, 4 (mode, signal) = (0, 0), (0, 1), (1, 0), (1, 1), index 2 x mode + signal.
+    ``house``: log-probabilities [B, K, H] of the (relative) house given each intent.
+    ``value``: the state values [B].
+    """
+
+    intent: torch.Tensor
+    house: torch.Tensor
+    value: torch.Tensor
+
+
+def observation_codes(layout: ObservationLayout) -> list[int | None]:
     """How many values each entry of the observation can take (0: a real number; None: not
-    read), following the layout H + N + N + 2N + 10 of RULES.md. The locations repeat the
-    houses of the last actions, so the network reads them once."""
-    num_agents = _num_agents(obs_dim, num_houses)
-    return ([HOUSE_STATES] * num_houses  # house states
-            + [2] * num_agents  # signals
-            + [None] * num_agents  # relative locations (= the last actions' houses)
-            + [num_houses, 2] * num_agents  # last actions: (relative house, mode)
-            + [0] * SCENARIO_INFO)
+    read), block by block. The locations repeat the houses of the last actions, so the
+    network reads them once."""
+    codes: list[int | None] = [None] * layout.obs_dim
+    codes[layout.houses] = [HOUSE_STATES] * layout.num_houses
+    codes[layout.signals] = [2] * layout.num_agents
+    codes[layout.last_houses] = [layout.num_houses] * layout.num_agents
+    codes[layout.last_modes] = [2] * layout.num_agents
+    codes[layout.scenario_info] = [0] * SCENARIO_INFO_SIZE
+    return codes
 
 
-def _num_agents(obs_dim: int, num_houses: int) -> int:
-    num_agents, remainder = divmod(obs_dim - num_houses - SCENARIO_INFO, 4)
-    if remainder or num_agents < 1:
-        raise ValueError(f"obs_dim={obs_dim} does not fit the observation layout "
-                         f"H + 4N + {SCENARIO_INFO} with H={num_houses} houses")
-    return num_agents
+def ownership(num_houses: int, num_agents: int) -> list[float]:
+    """For each relative house m, the fraction of seats i for which house (i + m) mod H is
+    owned by i (its owner is (i + m) mod H mod N): 1 or 0 when H is a multiple of N."""
+    return [sum((i + m) % num_houses % num_agents == i for i in range(num_agents)) / num_agents
+            for m in range(num_houses)]
 
 
 def _layer(inputs: int, outputs: int, gain: float) -> nn.Linear:
@@ -80,26 +114,15 @@ def _layer(inputs: int, outputs: int, gain: float) -> nn.Linear:
     return layer
 
 
-class PolicyNetwork(nn.Module):
-    """Actor-critic for the game's observation and a MultiDiscrete action space whose first
-    dimension is the house (``action_dims``: one size per dimension, e.g. [10, 2])."""
+class StructuredBody(nn.Module):
+    """One-hot torso + a shared per-house layer that also reads the torso's embedding."""
 
-    def __init__(self, obs_dim: int, action_dims: Sequence[int],
-                 hidden_size: int = DEFAULT_HIDDEN_SIZE) -> None:
+    def __init__(self, obs_dim: int, num_houses: int, num_intents: int, hidden: int) -> None:
         super().__init__()
-        action_dims = [int(d) for d in action_dims]
-        if len(action_dims) not in (2, 3) or action_dims[0] < 2 or action_dims[1:] != \
-                [2] * (len(action_dims) - 1):
-            raise ValueError(f"action_dims={action_dims} must be [H, 2] (house, mode) or "
-                             "[H, 2, 2] (house, mode, signal)")
-        if hidden_size < 1:
-            raise ValueError(f"hidden_size={hidden_size} must be >= 1")
-        self.obs_dim = int(obs_dim)
-        self.action_dims = action_dims
-        self.hidden_size = int(hidden_size)
-        num_houses = action_dims[0]
-        num_agents = _num_agents(self.obs_dim, num_houses)
-        codes = observation_codes(self.obs_dim, num_houses)
+        layout = ObservationLayout.from_obs_dim(obs_dim, num_houses)
+        num_agents = layout.num_agents
+        codes = observation_codes(layout)
+        self.num_houses, self.num_agents = num_houses, num_agents
 
         def constant(name: str, values: object, dtype: torch.dtype = torch.long) -> None:
             self.register_buffer(name, torch.tensor(values, dtype=dtype), persistent=False)
@@ -108,128 +131,319 @@ class PolicyNetwork(nn.Module):
         constant("onehot_entry", [i for i, n in enumerate(codes) for _ in range(n or 0)])
         constant("onehot_value", [v for n in codes for v in range(n or 0)], torch.float32)
         constant("real_entry", [i for i, n in enumerate(codes) if n == 0])
-        # A house's neighbourhood: the states of houses m - 1, m, m + 1 (relative to home),
-        # how many others worked at m last night (0..N-1) and whether I did. There are only
-        # 27 x N x 2 of them, so the house scorer runs once per neighbourhood, not per house.
+        constant("fire_counts", list(range(num_houses + 1)), torch.float32)
+        # A house's observed features: the states of houses m - 1, m, m + 1 (27 values), how
+        # many others worked there (0..N-1), how many others signalled WORK there (0..N-1),
+        # and me (elsewhere / rested there / worked there). There are only 27 x N x N x 3
+        # combinations, so the per-house layer's part for them is computed once per
+        # combination and looked up by its number.
+        combinations = itertools.product(range(HOUSE_STATES**3), range(num_agents),
+                                         range(num_agents), range(ME_THERE))
+        constant("combinations", [
+            [float(states == v) for v in range(HOUSE_STATES**3)]
+            + [float(worked == v) for v in range(num_agents)]
+            + [float(signalled == v) for v in range(num_agents)]
+            + [float(me == v) for v in range(ME_THERE)]
+            for states, worked, signalled, me in combinations], torch.float32)
         constant("ring", [[(m + d) % num_houses for d in (-1, 0, 1)] for m in range(num_houses)])
         constant("ring_weights", [HOUSE_STATES**2, HOUSE_STATES, 1], torch.float32)
         constant("positions", list(range(num_houses)), torch.float32)
-        last_actions = num_houses + 2 * num_agents
-        constant("last_house_entry", [last_actions + 2 * k for k in range(num_agents)])
-        constant("last_mode_entry", [last_actions + 2 * k + 1 for k in range(num_agents)])
-        self.num_agents = num_agents
-        neighbourhoods = itertools.product(range(HOUSE_STATES), range(HOUSE_STATES),
-                                           range(HOUSE_STATES), range(num_agents), range(2))
-        constant("neighbourhoods", [
-            [float(state == code) for state in (left, middle, right)
-             for code in range(HOUSE_STATES)]
-            + [float(others == k) for k in range(num_agents)] + [float(me)]
-            for left, middle, right, others, me in neighbourhoods], torch.float32)
-        constant("always", [[True] * (len(action_dims) - 1)], torch.bool)  # mode, signal
-        # head_index[d, k]: column of action d's k-th logit in the policy head (0 on padding).
-        widest = max(action_dims)
-        starts = np.cumsum([0, *action_dims[:-1]])
-        constant("head_index", [[s + k if k < n else 0 for k in range(widest)]
-                                for s, n in zip(starts, action_dims)])
-        constant("head_padding", [[0.0 if k < n else PADDING_LOGIT for k in range(widest)]
-                                  for n in action_dims], torch.float32)
+        entries = range(layout.obs_dim)
+        constant("signal_entry", list(entries[layout.signals]))
+        constant("last_house_entry", list(entries[layout.last_houses]))
+        constant("last_mode_entry", list(entries[layout.last_modes]))
+        # Fixed per-position features: the position, its ring distance from home, and the
+        # ownership of the house and of its two neighbours (rows after the observed ones).
+        owned = ownership(num_houses, num_agents)
+        constant("position_features", [
+            [float(m == p) for p in range(num_houses)]
+            + [float(min(m, num_houses - m) == d) for d in range(num_houses // 2 + 1)]
+            + [owned[(m + d) % num_houses] for d in (-1, 0, 1)]
+            for m in range(num_houses)], torch.float32)
+        self.torso_inputs = len(self.onehot_entry) + len(self.real_entry) + num_houses + 1
 
-        self.torso_inputs = len(self.onehot_entry) + len(self.real_entry)
-        # The one-hot features "house m is burning", m = 0..H-1.
-        constant("burning_inputs", [f for f, (i, v) in enumerate(zip(self.onehot_entry.tolist(),
-                                                                     self.onehot_value.tolist()))
-                                    if i < num_houses and v == 1])
         self.torso = nn.Sequential(
-            _layer(self.torso_inputs, hidden_size, np.sqrt(2)), nn.ReLU(),
-            _layer(hidden_size, hidden_size, np.sqrt(2)), nn.ReLU(),
+            _layer(self.torso_inputs, hidden, np.sqrt(2)), nn.ReLU(),
+            _layer(hidden, hidden, np.sqrt(2)), nn.ReLU(),
         )
-        # Logits of every dimension but the mode, which the houses decide (see evaluate).
-        self.policy_head = _layer(hidden_size, sum(action_dims) - action_dims[1], 0.01)
-        # Neighbourhood -> (preference for the house, worth of working there).
-        self.house_scorer = nn.Sequential(
-            _layer(self.neighbourhoods.shape[1], HOUSE_HIDDEN_SIZE, np.sqrt(2)), nn.ReLU(),
-            _layer(HOUSE_HIDDEN_SIZE, 2, 0.01),
-        )
-        self.value_head = _layer(hidden_size, 1, 1.0)
+        # The per-house layer's pre-activation: linear maps of the house's observed features,
+        # of its position's features and of the torso's embedding, summed.
+        house_hidden = max(hidden // HOUSE_WIDTH_DIVISOR, 1)
+        self.house_local = _layer(self.combinations.shape[1], house_hidden, np.sqrt(2))
+        self.house_position = nn.Linear(self.position_features.shape[1], house_hidden,
+                                        bias=False)
+        nn.init.orthogonal_(self.house_position.weight, np.sqrt(2))
+        self.house_context = nn.Linear(hidden, house_hidden, bias=False)
+        nn.init.orthogonal_(self.house_context.weight, np.sqrt(2))
+        self.house_head = _layer(house_hidden, num_intents, 0.01)
+        # The whole observation's summary: torso embedding and mean of the per-house layer.
+        self.summary = nn.Sequential(_layer(hidden + house_hidden, hidden, np.sqrt(2)),
+                                     nn.ReLU())
+        self.intent_head = _layer(hidden, num_intents, 0.01)
+        self.value_head = _layer(hidden, 1, 1.0)
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        """The network's input for observations [B, obs_dim]: the one-hot codes and the
-        scenario entries for the torso, then each house's neighbourhood number. PPO keeps
-        these, so that an observation is encoded once, not once per epoch."""
+        """[B, obs_dim] -> the torso's one-hot codes and reals, then each house's combination
+        number (as a float, so that one buffer holds everything)."""
+        houses = obs[:, :self.num_houses]
         onehot = (obs[:, self.onehot_entry] == self.onehot_value).float()
-        states = obs[:, self.ring] @ self.ring_weights  # [B, H]: left, middle, right states
-        # worked[b, k, m]: agent k (0 = me) worked at house m last night.
-        worked = (obs[:, self.last_house_entry, None] == self.positions) \
-            & (obs[:, self.last_mode_entry, None] == 1)
-        neighbourhood = (states * self.num_agents + worked[:, 1:].sum(1)) * 2 + worked[:, 0]
-        return torch.cat([onehot, obs[:, self.real_entry], neighbourhood], dim=-1)
+        fires = (houses == BURNING).sum(-1, keepdim=True) == self.fire_counts
+        states = obs[:, self.ring] @ self.ring_weights  # [B, H]: 9 left + 3 middle + right
+        # at[b, k, m]: agent k (0 = me) chose house m last night.
+        at = obs[:, self.last_house_entry, None] == self.positions
+        worked = at & (obs[:, self.last_mode_entry, None] == 1)
+        signalled = at & (obs[:, self.signal_entry, None] == 1)
+        combination = ((states * self.num_agents + worked[:, 1:].sum(1)) * self.num_agents
+                       + signalled[:, 1:].sum(1)) * ME_THERE + at[:, 0].float() + worked[:, 0]
+        return torch.cat([onehot, obs[:, self.real_entry], fires.float(), combination], dim=-1)
 
-    def evaluate(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-probabilities of every action dimension, [B, D, largest size] (padded), and
-        the state values [B], from encoded inputs."""
-        hidden = self.torso(inputs[:, :self.torso_inputs])
-        torso_logits = self.policy_head(hidden)
-        scores = self.house_scorer(self.neighbourhoods)[inputs[:, self.torso_inputs:].long()]
-        houses = self.action_dims[0]
-        # Working is worth it when some burning house is: the WORK logit (against 0 for
-        # REST) is the best burning house's work score, impossible when nothing burns.
-        burning = inputs[:, self.burning_inputs] > 0
-        work = torch.where(burning, scores[..., 1], PADDING_LOGIT).amax(dim=-1, keepdim=True)
-        mode = nn.functional.pad(work, (1, 0))
-        # While some house burns, only burning houses can be chosen.
-        house_mask = torch.where(burning.any(-1, keepdim=True) & ~burning, PADDING_LOGIT, 0.0)
-        logits = torch.cat([torso_logits[:, :houses] + scores[..., 0] + house_mask, mode,
-                            torso_logits[:, houses:]], dim=-1)
-        log_probs = torch.log_softmax(logits[:, self.head_index] + self.head_padding, dim=-1)
-        return log_probs, self.value_head(hidden).squeeze(-1)
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(intent logits [B, K], house logits [B, K, H], value [B]) from encoded inputs."""
+        batch = len(inputs)
+        embedding = self.torso(inputs[:, :self.torso_inputs])
+        local = self.house_local(self.combinations).index_select(
+            0, inputs[:, self.torso_inputs:].long().flatten()).view(batch, self.num_houses, -1)
+        context = self.house_context(embedding)[:, None] \
+            + self.house_position(self.position_features)
+        per_house = torch.relu(local + context)
+        summary = self.summary(torch.cat([embedding, per_house.mean(1)], dim=-1))
+        # Contiguous, so that the softmax over houses runs along memory.
+        return (self.intent_head(summary), self.house_head(per_house).transpose(1, 2).contiguous(),
+                self.value_head(summary).squeeze(-1))
 
-    def act(self, inputs: torch.Tensor, action: torch.Tensor | None = None,
-            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Sample an action (or score the given one) from encoded inputs: (action [B, D]
-        int64, log-prob [B], entropy [B], value [B])."""
-        log_probs, value = self.evaluate(inputs)
-        probs = log_probs.exp()
-        if action is None:
-            action = torch.multinomial(probs.flatten(0, 1), 1).view(probs.shape[:2])
-        # The house only matters when the agent works there or signals WORK (RULES.md: a
-        # resting, silent agent's location changes nothing), so it is only credited then.
-        counts = torch.cat([(action[:, 1:] == 1).any(-1, keepdim=True),
-                            self.always.expand(len(action), -1)], dim=-1)
-        log_prob = (log_probs.gather(-1, action.unsqueeze(-1)).squeeze(-1) * counts).sum(-1)
-        entropy = (-(probs * log_probs).sum(-1) * counts).sum(-1)
-        return action, log_prob, entropy, value
 
-    def action_and_value(self, obs: torch.Tensor, action: torch.Tensor | None = None,
-                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`act` on raw observations [B, obs_dim]. Log-prob and entropy sum over the
-        action dimensions that matter to the game."""
-        return self.act(self.encode(obs), action)
+class MLPBody(nn.Module):
+    """CleanRL's actor and critic: two tanh layers each, over the raw observation."""
 
-    def value(self, obs: torch.Tensor) -> torch.Tensor:
-        """State value V(obs), shape [B]."""
-        return self.value_head(self.torso(self.encode(obs)[:, :self.torso_inputs])).squeeze(-1)
+    def __init__(self, obs_dim: int, num_houses: int, num_intents: int, hidden: int) -> None:
+        super().__init__()
+        self.num_houses, self.num_intents = num_houses, num_intents
+        self.input_size = obs_dim
+        self.actor = nn.Sequential(
+            _layer(obs_dim, hidden, np.sqrt(2)), nn.Tanh(),
+            _layer(hidden, hidden, np.sqrt(2)), nn.Tanh(),
+        )
+        self.intent_head = _layer(hidden, num_intents, 0.01)
+        self.house_head = _layer(hidden, num_intents * num_houses, 0.01)
+        self.critic = nn.Sequential(
+            _layer(obs_dim, hidden, np.sqrt(2)), nn.Tanh(),
+            _layer(hidden, hidden, np.sqrt(2)), nn.Tanh(),
+            _layer(hidden, 1, 1.0),
+        )
 
-    def sample_action(self, obs: torch.Tensor,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
-        """An action drawn from the policy, [B, D] int64 (reproducible with ``generator``)."""
-        probs = self.evaluate(self.encode(obs))[0].exp()
-        return torch.multinomial(probs.flatten(0, 1), 1, generator=generator
-                                 ).view(probs.shape[:2])
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        return obs
 
-    def greedy_action(self, obs: torch.Tensor) -> torch.Tensor:
-        """The most likely value of each action dimension, [B, D] int64."""
-        return self.evaluate(self.encode(obs))[0].argmax(-1)
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        hidden = self.actor(inputs)
+        house = self.house_head(hidden).view(len(inputs), self.num_intents, self.num_houses)
+        return self.intent_head(hidden), house, self.critic(inputs).squeeze(-1)
+
+
+BODIES = {"structured": StructuredBody, "mlp": MLPBody}
+
+
+class PolicyNetwork(nn.Module):
+    """Actor-critic for the game's observation and a MultiDiscrete action space [H, 2]
+    (house, mode) or [H, 2, 2] (house, mode, signal); see the module docstring."""
+
+    def __init__(self, obs_dim: int, action_dims: Sequence[int],
+                 hidden_size: int = DEFAULT_HIDDEN_SIZE, policy: str = DEFAULT_POLICY,
+                 action_mask: bool = True) -> None:
+        super().__init__()
+        action_dims = [int(d) for d in action_dims]
+        if len(action_dims) not in (2, 3) or action_dims[0] < 2 or action_dims[1:] != \
+                [2] * (len(action_dims) - 1):
+            raise ValueError(f"action_dims={action_dims} must be [H, 2] (house, mode) or "
+                             "[H, 2, 2] (house, mode, signal)")
+        if hidden_size < 1:
+            raise ValueError(f"hidden_size={hidden_size} must be >= 1")
+        if policy not in BODIES:
+            raise ValueError(f"policy={policy!r} is not one of {', '.join(POLICIES)}")
+        self.obs_dim = int(obs_dim)
+        self.action_dims = action_dims
+        self.hidden_size = int(hidden_size)
+        self.policy = policy
+        num_houses = action_dims[0]
+        ObservationLayout.from_obs_dim(self.obs_dim, num_houses)  # refuses a size that does not fit
+        # Intent k is (mode, signal) = (k // 2, k % 2) with cheap talk, else (k, k).
+        intents = [(k // 2, k % 2) for k in range(4)] if self.cheap_talk \
+            else [(0, 0), (1, 1)]
+        self.body = BODIES[policy](self.obs_dim, num_houses, len(intents), self.hidden_size)
+        # Whether pointless actions are masked; persistent, so a state dict carries it.
+        self.register_buffer("mask_pointless", torch.tensor(bool(action_mask)))
+
+        def constant(name: str, values: object) -> None:
+            self.register_buffer(name, torch.tensor(values), persistent=False)
+
+        constant("intent_works", [mode == 1 for mode, _ in intents])
+        # The house matters to the game when the agent works there or signals WORK there.
+        constant("house_matters", [mode == 1 or signal == 1 for mode, signal in intents])
+        constant("away_from_home", [m != 0 for m in range(num_houses)])
 
     @property
     def cheap_talk(self) -> bool:
         """Whether the policy chooses its signal (a third action dimension)."""
         return len(self.action_dims) == 3
 
-    def play(self, obs: np.ndarray) -> np.ndarray:
+    @property
+    def action_mask(self) -> bool:
+        """Whether pointless actions have no probability (see the module docstring)."""
+        return bool(self.mask_pointless)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this network (stored in checkpoints)."""
+        return {"obs_dim": self.obs_dim, "action_dims": list(self.action_dims),
+                "hidden_size": self.hidden_size, "policy": self.policy,
+                "action_mask": self.action_mask}
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """The network's input for raw observations [B, obs_dim]: which houses burn, then the
+        body's encoding. PPO keeps these, so an observation is encoded once, not per epoch."""
+        burning = (obs[:, :self.action_dims[0]] == BURNING).float()
+        return torch.cat([burning, self.body.encode(obs)], dim=-1)
+
+    def evaluate(self, inputs: torch.Tensor) -> PolicyOutput:
+        """Log-probabilities of the intents and of the house given each intent, and the
+        state values, from encoded inputs (see :class:`PolicyOutput`)."""
+        houses = self.action_dims[0]
+        burning = inputs[:, :houses] > 0
+        intent_logits, house_logits, value = self.body(inputs[:, houses:])
+        mask = self.mask_pointless
+        no_fire = ~burning.any(-1, keepdim=True)
+        intent_logits = intent_logits.masked_fill(self.intent_works & no_fire & mask,
+                                                  PADDING_LOGIT)
+        pointless_house = (self.intent_works[:, None] & ~burning[:, None]) \
+            | (~self.house_matters[:, None] & self.away_from_home)
+        house_logits = house_logits.masked_fill(pointless_house & mask, PADDING_LOGIT)
+        return PolicyOutput(torch.log_softmax(intent_logits, -1),
+                            torch.log_softmax(house_logits, -1), value)
+
+    def forward(self, obs: torch.Tensor | np.ndarray) -> PolicyOutput:
+        """:meth:`evaluate` on raw observations [B, obs_dim] (a tensor or a NumPy array)."""
+        return self.evaluate(self.encode(self._tensor(obs)))
+
+    def _intent_of(self, action: torch.Tensor) -> torch.Tensor:
+        return action[:, 1] * 2 + action[:, 2] if self.cheap_talk else action[:, 1]
+
+    def _action_of(self, intent: torch.Tensor, house: torch.Tensor) -> torch.Tensor:
+        columns = [house, intent // 2, intent % 2] if self.cheap_talk else [house, intent]
+        return torch.stack(columns, dim=-1)
+
+    def _credited(self) -> torch.Tensor:
+        """Per intent: whether the house's log-probability counts (always, without masks)."""
+        return self.house_matters | ~self.mask_pointless
+
+    def act(self, inputs: torch.Tensor, action: torch.Tensor | None = None,
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sample an action (or score the given one) from encoded inputs: (action [B, D]
+        int64, log-prob [B], entropy [B], value [B]). The house's log-probability and
+        entropy count only for intents where it matters to the game (always without masks)."""
+        intent_lp, house_lp, value = self.evaluate(inputs)
+        houses = self.action_dims[0]
+        if action is None:
+            joint = (intent_lp[:, :, None] + house_lp).exp().flatten(1)
+            drawn = torch.multinomial(joint, 1).squeeze(-1)
+            action = self._action_of(drawn // houses, drawn % houses)
+        intent = self._intent_of(action)
+        credited = self._credited()
+        house_log_prob = house_lp.flatten(1).gather(
+            -1, (intent * houses + action[:, 0])[:, None]).squeeze(-1)
+        log_prob = intent_lp.gather(-1, intent[:, None]).squeeze(-1) \
+            + house_log_prob * credited[intent]
+        intent_p = intent_lp.exp()
+        house_entropy = -(house_lp.exp() * house_lp).sum(-1)  # [B, K]
+        entropy = -(intent_p * intent_lp).sum(-1) + (intent_p * house_entropy * credited).sum(-1)
+        return action, log_prob, entropy, value
+
+    def action_and_value(self, obs: torch.Tensor, action: torch.Tensor | None = None,
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`act` on raw observations [B, obs_dim]."""
+        return self.act(self.encode(obs), action)
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        """State value V(obs), shape [B]."""
+        return self.evaluate(self.encode(obs)).value
+
+    def _tensor(self, obs: torch.Tensor | np.ndarray) -> torch.Tensor:
+        device = self.mask_pointless.device
+        if isinstance(obs, np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32)).to(device)
+        return obs.to(device)
+
+    def sample_action(self, obs: torch.Tensor | np.ndarray,
+                      generator: torch.Generator | None = None) -> torch.Tensor | np.ndarray:
+        """An action drawn from the policy, [B, D] int64 (reproducible with ``generator``),
+        of the kind given (tensor or NumPy array)."""
+        intent_lp, house_lp, _ = self.forward(obs)
+        houses = self.action_dims[0]
+        joint = (intent_lp[:, :, None] + house_lp).exp().flatten(1)
+        drawn = torch.multinomial(joint, 1, generator=generator).squeeze(-1)
+        return self._like(obs, self._action_of(drawn // houses, drawn % houses))
+
+    def greedy_action(self, obs: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """The most likely action, [B, D] int64, of the kind given: the most likely intent,
+        then the most likely house for it."""
+        intent_lp, house_lp, _ = self.forward(obs)
+        intent = intent_lp.argmax(-1)
+        house = house_lp.gather(1, intent[:, None, None].expand(-1, 1, house_lp.shape[-1])
+                                ).squeeze(1).argmax(-1)
+        return self._like(obs, self._action_of(intent, house))
+
+    @staticmethod
+    def _like(obs: torch.Tensor | np.ndarray, action: torch.Tensor) -> torch.Tensor | np.ndarray:
+        return action.cpu().numpy() if isinstance(obs, np.ndarray) else action
+
+    def play(self, obs: torch.Tensor | np.ndarray) -> np.ndarray:
         """How a trained policy plays as a fixed strategy (in the empirical game, or as an
-        opponent): greedy (house, mode, signal) [B, 3] for raw observations [B, obs_dim], on
-        NumPy arrays. Without cheap talk its signal is its mode."""
-        device = next(self.parameters()).device
+        opponent): greedy (house, mode, signal) [B, 3] as a NumPy array, for raw observations
+        [B, obs_dim] (tensor or NumPy array). Without cheap talk its signal is its mode."""
         with torch.inference_mode():
-            chosen = self.greedy_action(torch.from_numpy(np.ascontiguousarray(obs)).to(device))
+            chosen = self.greedy_action(self._tensor(obs))
         return full_actions(chosen.cpu().numpy(), self.cheap_talk)
+
+
+def network_from_state(state: Mapping[str, torch.Tensor],
+                       config: Mapping[str, Any] | None = None) -> PolicyNetwork:
+    """The network a state dict was saved from: built from ``config`` (a checkpoint's or a
+    run's "network" entry) when given, else with its sizes and kind read off the weights;
+    raises ValueError when the state dict is not one of a PolicyNetwork."""
+    if config is not None:
+        network = PolicyNetwork(**config)
+    else:
+        network = PolicyNetwork(**_config_from_weights(state))
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"weights do not fit PolicyNetwork({network.config}): "
+                         f"{str(exc).splitlines()[0]}") from None
+    return network
+
+
+def _config_from_weights(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """PolicyNetwork's constructor arguments from its weights' shapes."""
+    def shape(key: str) -> tuple[int, ...]:
+        if key not in state or not hasattr(state[key], "shape"):
+            raise ValueError("the weights are not those of a PolicyNetwork (no "
+                             f"{key!r}: saved by an older version of the network?)")
+        return tuple(state[key].shape)
+
+    policy = "mlp" if "body.actor.0.weight" in state else "structured"
+    if policy == "mlp":
+        hidden, obs_dim = shape("body.actor.0.weight")
+        intents = shape("body.intent_head.weight")[0]
+        houses = shape("body.house_head.weight")[0] // max(intents, 1)
+    else:
+        hidden, torso_inputs = shape("body.torso.0.weight")
+        intents = shape("body.intent_head.weight")[0]
+        agents = (shape("body.house_local.weight")[1] - HOUSE_STATES**3 - ME_THERE) // 2
+        # torso inputs: 3H + 2N + N(H + 2) + 10 reals + H + 1 fire counts.
+        houses, rest = divmod(torso_inputs - 4 * agents - SCENARIO_INFO_SIZE - 1, 4 + agents)
+        obs_dim = ObservationLayout(houses, agents).obs_dim if not rest and houses > 0 else -1
+    if intents not in (2, 4) or houses < 2 or obs_dim < 1:
+        raise ValueError("the weights' shapes fit no PolicyNetwork")
+    mask = state.get("mask_pointless")
+    return {"obs_dim": obs_dim, "action_dims": [houses, 2] + [2] * (intents == 4),
+            "hidden_size": hidden, "policy": policy,
+            "action_mask": True if mask is None else bool(mask)}

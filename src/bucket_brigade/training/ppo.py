@@ -180,7 +180,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     # A resumed run plays fresh games: the env's seed moves on with the step count.
     league: League | None = None  # needs the network, which needs the env: bound below
     envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
-    agent = build_network(envs, config.hidden_size).to(device)
+    agent = build_network(envs, config).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5,
                                  fused=device.type == "cpu" or None)
     normalizer = ReturnNormalizer(config.num_envs, config.gamma)

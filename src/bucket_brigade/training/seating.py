@@ -36,7 +36,9 @@ def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy |
 
 
 def build_network(env: BucketBrigadeVectorEnv | ConcatVectorEnv,
-                  hidden_size: int) -> PolicyNetwork:
-    """A fresh policy for the env's observations and actions."""
+                  config: TrainConfig) -> PolicyNetwork:
+    """A fresh policy of the run's kind for the env's observations and actions."""
     return PolicyNetwork(env.single_observation_space.shape[0],
-                         [int(n) for n in env.single_action_space.nvec], hidden_size=hidden_size)
+                         [int(n) for n in env.single_action_space.nvec],
+                         hidden_size=config.hidden_size, policy=config.policy,
+                         action_mask=config.action_mask)
