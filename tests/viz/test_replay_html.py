@@ -122,7 +122,6 @@ def test_cli_writes_the_page_and_the_json(tmp_path: Path,
     (["--strategy", "nobody"], "unknown strategy 'nobody'"),
     (["--scenario", "nowhere"], "unknown scenario 'nowhere'"),
     (["--model", "missing.pt"], "does not exist"),
-    (["--game", "-1"], "--game=-1"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               argv: list[str], message: str) -> None:

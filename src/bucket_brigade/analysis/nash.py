@@ -31,12 +31,12 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.confidence import ci95_half_width
-from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.game.seat import Seat
 
 if TYPE_CHECKING:
+    from bucket_brigade.engine.batch import FinishedGames
     from bucket_brigade.training.network import PolicyNetwork
     from bucket_brigade.training.ppo import TrainConfig
 
@@ -84,6 +84,8 @@ def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
                  seed: int) -> FinishedGames:
     """Play ``games`` games with ``players[i]`` in seat i, each to its first end. Trained
     policies sit in external seats and act greedily, so results depend on weights alone."""
+    from bucket_brigade.engine.batch import GameBatch  # numba: loaded when games are played
+
     seats = [p.seat if p.seat is not None else Seat() for p in players]
     batch = GameBatch(scenario, seats, games, seed=seed)
     external = [p for p in players if p.seat is None]

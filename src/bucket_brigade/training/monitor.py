@@ -93,6 +93,7 @@ class TrainingMonitor:
         self._task: Any = None
         self._started = self._cpu_started = 0.0
         self._stopped: float | None = None
+        self._warm: tuple[int, float] | None = None  # (step, clock) after the first update
         self.cpu_seconds = 0.0  # process CPU time of the training loop, once it ended
 
     # -- episode history (kept in checkpoints) ----------------------------------------------
@@ -165,11 +166,17 @@ class TrainingMonitor:
 
     @property
     def steps_per_sec(self) -> float:
-        seconds = self.seconds
-        return (self.step - self.start_step) / seconds if seconds > 0 else 0.0
+        """Learner steps per second after the first update, which also compiles (or loads)
+        the kernels and warms torch up; until a second update ends, over the whole loop."""
+        now = self._stopped or time.perf_counter()
+        since_step, since = self._warm if self._warm and self.step > self._warm[0] \
+            else (self.start_step, self._started)
+        return (self.step - since_step) / (now - since) if now > since else 0.0
 
     def end_update(self, step: int, diagnostics: dict[str, float]) -> None:
         previous, self.step = self.step, step
+        if self._warm is None:
+            self._warm = (step, time.perf_counter())
         scalars = dict(diagnostics)
         if self._since_update.count:
             means = self._since_update.means()
