@@ -103,7 +103,7 @@ def test_json_round_trip_is_exact_and_atomic(tmp_path: Path, fire_policy: Policy
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
 def test_a_saved_replay_has_the_mode_open_would_give(tmp_path: Path, umask: int,
                                                      mode: int) -> None:
-    replay = record_game("easy", [Seat(), "hero"], seed=0)
+    replay = record_game("easy", ["hero", "hero"], seed=0)
     previous = os.umask(umask)
     try:
         path = replay.save(tmp_path / "game.json")
