@@ -7,7 +7,8 @@ mean over the episodes finished since the previous update, ``eval/*`` the mean o
 those finished since the previous ``--eval-interval`` point. With several learners,
 ``selfplay/team_score`` (mean score of all a game's agents) and
 ``selfplay/work_rate_agent_{i}`` (learner seat i) are per-update means too; with cheap
-talk, the trainer adds ``cheap_talk/*`` from each rollout's actions.
+talk, ``eval/signal_honesty`` is logged too, and the trainer adds ``cheap_talk/*`` from
+each rollout's actions. A metric that means nothing in a run is not logged.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ EVAL_METRICS = {  # TensorBoard name -> final_info key
     "eval/mean_score": "score",
     "eval/houses_saved": "houses_saved",
     "eval/work_rate": "work_rate",
-    "eval/signal_honesty": "honesty",
 }
+# Only with cheap talk: without it a signal is the mode played, honest by construction.
+CHEAP_TALK_EVAL_METRICS = {"eval/signal_honesty": "honesty"}
 # Called with (step, scalars) after each update's scalars are logged, e.g. to feed a
 # hyperparameter-search service such as Ray Tune.
 MetricsCallback = Callable[[int, dict[str, float]], None]
@@ -83,7 +85,9 @@ class TrainingMonitor:
         self.rewards: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self.lengths: deque[int] = deque(maxlen=HISTORY_LENGTH)
         self._since_update = _EpisodeSums(("score", "nights"))
-        self._since_eval = _EpisodeSums(tuple(EVAL_METRICS.values()))
+        self._eval_metrics = EVAL_METRICS | (CHEAP_TALK_EVAL_METRICS if config.cheap_talk
+                                             else {})
+        self._since_eval = _EpisodeSums(tuple(self._eval_metrics.values()))
         # With several learners: selfplay/team_score and selfplay/work_rate_agent_{i}.
         self._team = _EpisodeSums(("team_score",))
         self._seat_work = np.zeros(config.num_learners)
@@ -197,7 +201,7 @@ class TrainingMonitor:
         interval = self.config.eval_interval
         if step // interval > previous // interval and self._since_eval.count:
             means = self._since_eval.means()
-            scalars.update({name: means[key] for name, key in EVAL_METRICS.items()})
+            scalars.update({name: means[key] for name, key in self._eval_metrics.items()})
             self._since_eval.reset()
         for name, value in scalars.items():
             self._writer.add_scalar(name, value, step)
