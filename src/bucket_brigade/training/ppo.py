@@ -34,7 +34,11 @@ from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.league import League
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import PolicyNetwork
-from bucket_brigade.training.seating import build_network, make_training_env
+from bucket_brigade.training.seating import (
+    build_network,
+    make_training_env,
+    stagger_game_starts,
+)
 from bucket_brigade.training.signals import cheap_talk_metrics
 from bucket_brigade.training.stop import StopRequest
 
@@ -193,7 +197,8 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
         league = League(agent, config.seed + start_step)
     record.write_config()
 
-    next_obs = torch.from_numpy(envs.reset(seed=config.seed + start_step)[0]).to(device)
+    envs.reset(seed=config.seed + start_step)
+    next_obs = torch.from_numpy(stagger_game_starts(envs, config.seed + start_step)).to(device)
     # Rollout storage, allocated once, on the training device; observations are kept
     # encoded (PolicyNetwork.encode), as the network reads them.
     num_steps, num_envs = config.num_steps, config.num_envs
