@@ -180,6 +180,12 @@ def symmetric_equilibria(payoffs: np.ndarray, tol: float = 1e-9) -> list[np.ndar
     if size > MAX_STRATEGIES:
         raise ValueError(f"{size} strategies is too many for support enumeration "
                          f"(at most {MAX_STRATEGIES})")
+    # Hand-written rather than nashpy's support enumeration: nashpy solves the bimatrix game
+    # (M, M') over every pair of row and column supports and has no symmetric restriction
+    # (x = y, one support), which is all this needs. On the tests' games the symmetric
+    # equilibria among nashpy's answers are these; on a random 9 x 9 game nashpy 0.0.43
+    # took 248 s and returned one equilibrium where this finds five (each with no gain
+    # from any deviation), and up to MAX_STRATEGIES = 16 strategies are allowed here.
     scale = tol * max(1.0, float(np.abs(payoffs).max()))
     found: list[np.ndarray] = []
     for support_size in range(1, size + 1):

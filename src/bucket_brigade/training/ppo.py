@@ -79,7 +79,14 @@ def compute_gae(rewards: torch.Tensor, values: torch.Tensor, terminated: torch.T
 class ReturnNormalizer:
     """Divides rewards by the running standard deviation of the discounted return, as
     gymnasium's ``NormalizeReward`` (which CleanRL uses), so value targets stay near unit
-    scale whatever the scenario's reward magnitudes."""
+    scale whatever the scenario's reward magnitudes.
+
+    Kept rather than wrapping the env in ``gymnasium.wrappers.vector.NormalizeReward``:
+    that wrapper (gymnasium 1.4) drops the accumulated return on a game's last step
+    (``acc * gamma * (1 - terminated) + reward``, in float32) where this keeps it until
+    after the update, so every run's results would change; its running statistics are
+    plain attributes with no state-dict API for checkpoints; and as a wrapper it would
+    also learn from the random-action nights of the staggered starts."""
 
     def __init__(self, num_envs: int, gamma: float, epsilon: float = 1e-8) -> None:
         self.gamma = gamma
