@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # Lowest first. A unit (subpackage or top-level module) may import its own modules and
 # any unit of a lower layer, never one of its own layer or above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors",),
+    ("errors", "cli_args"),
     ("io", "names", "confidence", "_numba_cache"),
     ("game",),
     ("engine", "agents"),
@@ -23,11 +23,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("training",),
     ("viz",),
     ("analysis", "sweep", "bench", "reporting"),
-    ("cli", "__init__"),
+    ("__init__",),
+    ("cli",),
+    ("__main__",),
 )
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
 # Command-line modules: argument parsing and printing, which only other CLI modules load.
-CLI_MODULES = {f"{PACKAGE}.cli", f"{PACKAGE}.training.cli", f"{PACKAGE}.sweep.cli",
+CLI_MODULES = {f"{PACKAGE}.cli", f"{PACKAGE}.__main__", f"{PACKAGE}.training.cli",
+               f"{PACKAGE}.sweep.cli",
                f"{PACKAGE}.viz.commands"}
 
 

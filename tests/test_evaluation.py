@@ -23,6 +23,14 @@ def test_a_strategy_result_is_reproducible_and_complete() -> None:
     assert 0 < first.work_rate < 1 and first.honesty == 1.0  # hero is always honest
 
 
+def test_the_repr_is_the_headline_not_every_score() -> None:
+    result = evaluate("hero", "greedy_neighbor", "random", 3, games=1000, seed=5)
+    text = repr(result)
+    assert text.startswith(f"EvaluationResult(mean_score={result.mean_score:.2f} ± "
+                           f"{result.ci95:.2f}, games=1000, ")
+    assert "work_rate=" in text and len(text) < 200
+
+
 def test_game_k_does_not_depend_on_the_batch_size() -> None:
     small = evaluate("firefighter", "default", "random", 3, games=20, seed=9)
     large = evaluate("firefighter", "default", "random", 3, games=60, seed=9)

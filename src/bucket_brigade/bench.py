@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, opponent_seats
-from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
@@ -26,11 +26,11 @@ MAX_SECONDS = 3600.0  # an hour per engine is more than any measurement needs
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", choices=("env", "train"), help="what to measure")
     parser.add_argument("--scenario", default="trivial_cooperation", help="scenario name")
-    parser.add_argument("--games", type=int, default=4096,
+    parser.add_argument("--games", type=count, default=4096,
                         help="games in the batch for `env` (default: 4096)")
     parser.add_argument("--seconds", type=float, default=3.0,
                         help="measuring time per engine (default: 3)")
-    parser.add_argument("--steps", type=int, default=1_000_000,
+    parser.add_argument("--steps", type=count, default=1_000_000,
                         help="learner steps for `train` (default: 1M)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -57,6 +57,8 @@ def benchmark_engine(scenario_name: str = "trivial_cooperation", num_games: int 
         raise ValueError(f"--games={num_games} must be >= 1")
     if not 0 < seconds <= MAX_SECONDS:  # also refuses nan, which compares False
         raise UsageError(f"--seconds={seconds} must be > 0 and <= {MAX_SECONDS:g}")
+    from bucket_brigade.engine.batch import GameBatch  # numba: loaded when a bench runs
+
     scenario = get_scenario(scenario_name)
     seats = [Seat(), *opponent_seats(3, DEFAULT_OPPONENTS)]
     rng = np.random.default_rng(seed)

@@ -1,5 +1,9 @@
 """The ``bucket-brigade`` command line. Each subcommand lives with the code it drives;
-this module only wires them up and turns bad input into a one-line error and exit code 2."""
+this module only wires them up and turns bad input into a one-line error and exit code 2.
+
+Only the subcommand being run gets its options (and imports its module), and heavy
+libraries (torch, numba, matplotlib, Ray, CMA-ES) load inside the commands that use
+them, so ``--help`` answers at once."""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from importlib import metadata
 from typing import NoReturn
 
-from bucket_brigade.analysis.tournament import COMPARISON_STRATEGIES
+from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 
 Command = Callable[[argparse.Namespace], int | None]
@@ -33,18 +38,18 @@ def _scenarios_command(parser: argparse.ArgumentParser) -> Command:
 def _evolve_command(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument("--scenario", default="trivial_cooperation",
                         help="scenario name or .toml/.json file (default: trivial_cooperation)")
-    parser.add_argument("--generations", type=int, default=60,
+    parser.add_argument("--generations", type=count, default=60,
                         help="CMA-ES generations (default: 60)")
-    parser.add_argument("--popsize", type=int, default=16,
+    parser.add_argument("--popsize", type=count, default=16,
                         help="candidates per generation (default: 16)")
-    parser.add_argument("--games", type=int, default=1000,
+    parser.add_argument("--games", type=count, default=1000,
                         help="games per candidate evaluation (default: 1000)")
-    parser.add_argument("--agents", type=int, default=4,
+    parser.add_argument("--agents", type=count, default=4,
                         help="agents per game, the candidate included (default: 4)")
     parser.add_argument("--opponents", default=None,
                         help="evaluate seat 0 against these strategies instead of self-play "
                              "(comma list or pool:a,b)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=count, default=0, help="random seed (default: 0)")
     parser.add_argument("--out", default=None,
                         help="output JSON (default: experiments/evolved/<scenario>.json)")
 
@@ -85,14 +90,14 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument("--opponents", default="random,evolved",
                         help="opponent strategies, one table column each; every opponent seat "
                              "plays it (default: random,evolved)")
-    parser.add_argument("--num-opponents", type=int, default=3,
+    parser.add_argument("--num-opponents", type=count, default=3,
                         help="opponents per game (default: 3)")
-    parser.add_argument("--strategies", default=",".join(COMPARISON_STRATEGIES),
+    parser.add_argument("--strategies", default=None,
                         help="scripted strategies to compare in the same seat, or 'none' "
                              "(default: every archetype, random and evolved)")
-    parser.add_argument("--games", type=int, default=1000,
+    parser.add_argument("--games", type=count, default=1000,
                         help="games per table cell (default: 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the games (default: 0)")
+    parser.add_argument("--seed", type=count, default=0, help="seed of the games (default: 0)")
     parser.add_argument("--matrix", action="store_true",
                         help="generalization: every MODEL on every scenario (scenario x "
                              "scenario table)")
@@ -105,6 +110,7 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
 
         from bucket_brigade.agents.strategies import make_seat, split_opponents
         from bucket_brigade.analysis.tournament import (
+            COMPARISON_STRATEGIES,
             check_tables_writable,
             generalization_matrix,
             parse_scenarios,
@@ -119,7 +125,9 @@ def _evaluate_command(parser: argparse.ArgumentParser) -> Command:
         if not opponents:
             raise UsageError(f"--opponents {args.opponents!r} names no strategy; give a comma "
                              "list such as 'random,evolved'")
-        strategies = [] if args.strategies == "none" else split_opponents(args.strategies)
+        strategies = [] if args.strategies == "none" else \
+            list(COMPARISON_STRATEGIES) if args.strategies is None else \
+            split_opponents(args.strategies)
         for name in {*opponents, *strategies} - {"evolved"}:
             make_seat(name, scenarios[0].name)  # unknown names fail before any game is played
         check_tables_writable(Path(args.out_dir))
@@ -176,16 +184,38 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = 
 }
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+def build_parser(commands: Collection[str] = tuple(COMMANDS),
+                 ) -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    """The parser and the runners of ``commands`` (default: all); the other subcommands are
+    listed in ``--help`` but get no options, so their modules stay unloaded."""
     parser = _OneLineParser(
         prog="bucket-brigade",
         description="Bucket Brigade: fast multi-agent RL on a cooperation game.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     runners: dict[str, Command] = {}
     for name, (help_text, factory) in COMMANDS.items():
-        runners[name] = factory(sub.add_parser(name, help=help_text, description=help_text))
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name in commands:
+            runners[name] = factory(command_parser)
     return parser, runners
+
+
+def package_version() -> str:
+    """The installed distribution's version; the package's own when it runs from a source tree."""
+    try:
+        return metadata.version("bucket-brigade")
+    except metadata.PackageNotFoundError:
+        from bucket_brigade import __version__
+
+        return __version__
+
+
+def _command_named(argv: Sequence[str]) -> list[str]:
+    """The subcommand in ``argv`` (none or one): its first word that is not an option (the
+    top-level parser's options take no value)."""
+    return [word for word in argv if not word.startswith("-")][:1]
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -228,8 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix = "bucket-brigade"
     try:
         with _sigterm_raises():
-            parser, runners = build_parser()  # imports every command's module: it takes a while
-            args = parser.parse_args(argv)
+            words = sys.argv[1:] if argv is None else argv
+            parser, runners = build_parser(_command_named(words))
+            args = parser.parse_args(words)
             args.argv = None if argv is None else list(argv)
             prefix = f"bucket-brigade {args.command}"
             return runners[args.command](args) or 0

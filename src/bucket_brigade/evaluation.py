@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 LEARNER = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EvaluationResult:
     """Seat 0's results over ``games`` games; ``scores`` keeps the per-game scores for
     paired comparisons between candidates evaluated on the same seed."""
@@ -41,6 +41,13 @@ class EvaluationResult:
     work_rate: float
     honesty: float
     scores: np.ndarray
+
+    def __repr__(self) -> str:
+        """The headline figures; the per-game scores stay in ``scores``."""
+        return (f"EvaluationResult(mean_score={self.mean_score:.2f} ± {self.ci95:.2f}, "
+                f"games={self.games}, houses_saved={self.houses_saved:.2f}, "
+                f"nights={self.nights:.2f}, work_rate={self.work_rate:.2f}, "
+                f"honesty={self.honesty:.2f})")
 
     def summary(self) -> dict[str, float]:
         """The headline figures, as plain floats."""

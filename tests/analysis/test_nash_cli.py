@@ -98,7 +98,6 @@ def test_bad_input_exits_2_with_one_line(strategies: str, message: str, tmp_path
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    (["--br-ppo-steps", "-1"], "--br-ppo-steps -1 must be >= 0"),
     (["--br-ppo-against", "hero"], "--br-ppo-against needs --br-ppo-steps N > 0"),
     (["--br-ppo-steps", "64", "--br-ppo-against", "hero,nobody"],
      "--br-ppo-against: 'nobody' is not one of the strategies (hero, free_rider)"),

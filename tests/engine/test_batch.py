@@ -120,3 +120,19 @@ def test_a_batch_without_external_seats() -> None:
     obs, rewards, _ = games.step(games.check_actions(np.zeros((4, 0, 3))))
     assert obs.shape == (4, 0, SCENARIOS["easy"].obs_dim(2))
     assert rewards.shape == (4, 2)
+
+
+def test_restarting_some_games_leaves_the_others_alone(batch: GameBatch) -> None:
+    everyone = GameBatch(batch.scenario, batch.seats, NUM_GAMES, seed=4)
+    for _ in range(3):
+        everyone.step(np.zeros((NUM_GAMES, 2, 3), dtype=np.int64))
+    before = snapshot(batch)
+    chosen = np.array([True, False, True])
+    batch.restart(chosen)
+    everyone.restart()
+    for name in ("houses", "nights", "scores", "observations", "streams"):
+        after, restarted = getattr(batch, name), getattr(everyone, name)
+        np.testing.assert_array_equal(after[chosen], restarted[chosen])
+        np.testing.assert_array_equal(after[~chosen], before[name][~chosen])
+    with pytest.raises(ValueError, match="games has shape"):
+        batch.restart(np.ones(NUM_GAMES + 1, dtype=bool))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,6 +98,18 @@ def test_json_round_trip_is_exact_and_atomic(tmp_path: Path, fire_policy: Policy
     assert loaded.to_dict() == data
     replay.save(path)  # overwriting goes through a temporary file too
     assert sorted(p.name for p in path.parent.iterdir()) == ["game.json"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_a_saved_replay_has_the_mode_open_would_give(tmp_path: Path, umask: int,
+                                                     mode: int) -> None:
+    replay = record_game("easy", ["hero", "hero"], seed=0)
+    previous = os.umask(umask)
+    try:
+        path = replay.save(tmp_path / "game.json")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == mode
 
 
 def test_bad_input_is_refused(tmp_path: Path) -> None:

@@ -57,7 +57,6 @@ def test_a_run_writes_everything_and_resumes(capsys, tmp_path) -> None:
     (["--scenario", "nowhere"], "unknown scenario 'nowhere'"),
     (["--opponent-policies", "firefighter,nobody"], "unknown strategy 'nobody'"),
     (["--steps", "0"], "--steps 0 must be a positive integer"),
-    (["--steps", "-5"], "--steps -5 must be a positive integer"),
     (["--batch-size", "100"], "--batch-size 100 is not a multiple of --num-envs 16"),
     (["--resume", "missing.pt"], "checkpoint 'missing.pt' does not exist"),
     (["--run-name", "done"], "run 'done' already exists"),

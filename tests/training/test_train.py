@@ -22,8 +22,9 @@ SEED_METRICS = ("episode/reward", "episode/length", "train/avg_reward_100ep",
 PPO_METRICS = ("losses/policy_loss", "losses/value_loss", "losses/entropy",
                "losses/approx_kl", "losses/clipfrac", "losses/explained_variance",
                "charts/learning_rate")
-EVAL_METRICS = ("eval/mean_score", "eval/houses_saved", "eval/work_rate",
-                "eval/signal_honesty")
+EVAL_METRICS = ("eval/mean_score", "eval/houses_saved", "eval/work_rate")
+CHEAP_TALK_METRICS = ("eval/signal_honesty", "cheap_talk/honesty",
+                      "cheap_talk/mutual_information_bits")
 
 
 def test_training_improves_on_the_starting_policy(tiny_config) -> None:
@@ -74,13 +75,23 @@ def test_checkpoint_keys_and_safe_loading(tiny_config, tmp_path) -> None:
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
 
 
-def test_tensorboard_has_the_seed_metric_names(tiny_config, tmp_path) -> None:
-    train(tiny_config())
-    events = EventAccumulator(str(tmp_path / "runs" / "tiny"))
+def _events(folder) -> EventAccumulator:
+    events = EventAccumulator(str(folder))
     events.Reload()
+    return events
+
+
+def test_tensorboard_has_the_seed_metric_names(tiny_config, tmp_path) -> None:
+    """Every run logs the specification's names, the PPO diagnostics and eval/*; signal
+    metrics only with cheap talk (without it a signal is the mode: honest by construction)."""
+    train(tiny_config())
+    events = _events(tmp_path / "runs" / "tiny")
     tags = set(events.Tags()["scalars"])
     assert set(SEED_METRICS + PPO_METRICS + EVAL_METRICS) <= tags
+    assert not tags & set(CHEAP_TALK_METRICS)
     assert [e.step for e in events.Scalars("train/total_episodes")] == [128, 256, 384, 512]
+    train(tiny_config(cheap_talk=True, run_name="talk"))
+    assert set(CHEAP_TALK_METRICS) <= set(_events(tmp_path / "runs" / "talk").Tags()["scalars"])
 
 
 def test_resume_continues_to_the_target(tiny_config, tmp_path) -> None:
@@ -169,3 +180,19 @@ def test_the_trainers_one_thread_holds_for_the_whole_run(tiny_config, monkeypatc
         numba.set_num_threads(before[0])
         torch.set_num_threads(before[1])
     assert len(seen) >= 2 and set(seen) == {1}
+
+
+def test_ppo_diagnostics_respond_to_the_step_size(tiny_config) -> None:
+    """approx_kl and clipfrac measure how far an update moves the policy: at the default
+    learning rate the moves are tiny (docs/training.md), at a 100 times larger one the
+    clipped objective engages. Same seed, same games."""
+    diagnostics = {}
+    for lr in (3e-4, 3e-2):
+        logged: list[dict[str, float]] = []
+        train(tiny_config(lr=lr, run_name=f"lr{lr}", steps=1024),
+              on_metrics=lambda step, scalars, logged=logged: logged.append(scalars))
+        diagnostics[lr] = {name: sum(s[name] for s in logged) / len(logged)
+                           for name in ("losses/approx_kl", "losses/clipfrac")}
+    small, large = diagnostics[3e-4], diagnostics[3e-2]
+    assert large["losses/approx_kl"] > 100 * small["losses/approx_kl"], diagnostics
+    assert small["losses/clipfrac"] < 0.01 < large["losses/clipfrac"], diagnostics

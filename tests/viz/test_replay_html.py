@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -122,7 +123,6 @@ def test_cli_writes_the_page_and_the_json(tmp_path: Path,
     (["--strategy", "nobody"], "unknown strategy 'nobody'"),
     (["--scenario", "nowhere"], "unknown scenario 'nowhere'"),
     (["--model", "missing.pt"], "does not exist"),
-    (["--game", "-1"], "--game=-1"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               argv: list[str], message: str) -> None:
@@ -151,13 +151,13 @@ def console_errors(stderr: str) -> list[str]:
             if "Uncaught" in line or ("CONSOLE" in line and "ERROR" in line)]
 
 
-def colour_pixels(png: Path, colour: str) -> int:
-    """Pixels of exactly this colour (within 3/255 per channel)."""
+def colour_pixels(png: Path, colour: str, tolerance: int = 3) -> int:
+    """Pixels of this colour (within ``tolerance``/255 per channel)."""
     import matplotlib.image
 
     rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
     image = matplotlib.image.imread(str(png))[..., :3]
-    return int((np.abs(image - rgb).max(axis=-1) < 3 / 255).sum())
+    return int((np.abs(image - rgb).max(axis=-1) < tolerance / 255).sum())
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +197,35 @@ def test_a_screenshot_shows_the_ring_in_the_house_colours(browser_page, tmp_path
             assert pixels > 800 * houses.count(state), (state, pixels)
         else:  # only the legend's swatch
             assert pixels < 300, (state, pixels)
+
+
+AGENT_COLOURS = ("#1971c2", "#d6336c", "#7048e8", "#0c8599")  # the page's first four
+# Only the score chart (and, unless hidden too, its legend) stays visible.
+CHART_ONLY = ("header, #controls, #board, #events, #agents, #summary, #result, h2 "
+              "{ visibility: hidden; }")
+
+
+def test_the_score_chart_keeps_equal_scores_apart_and_names_them(tmp_path: Path) -> None:
+    """Agents 1 and 2 get identical cumulative scores: both lines must still show (an
+    offset, their own colour and dashes), and the legend adds every agent's colour."""
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (.ci/system-deps.sh installs it)")
+    labelled = record_replay("default", seed=1, strategy="hero")
+    replay = labelled.replay
+    frames = tuple(dataclasses.replace(f, scores=(f.scores[0], f.scores[1], f.scores[1],
+                                                  f.scores[3])) for f in replay.frames)
+    page = render_page(dataclasses.replace(
+        labelled, replay=dataclasses.replace(replay, frames=frames)))
+    pixels = {}
+    for legend in (True, False):
+        hidden = CHART_ONLY + ("" if legend else " #chart-legend { visibility: hidden; }")
+        path = tmp_path / f"legend_{legend}.html"
+        path.write_text(page.replace("</head>", f"<style>{hidden}</style></head>"))
+        png = tmp_path / f"legend_{legend}.png"
+        result = chromium(path, replay.nights, tmp_path / "profile", f"--screenshot={png}")
+        assert result.returncode == 0 and png.is_file(), result.stderr[-2000:]
+        assert not console_errors(result.stderr)
+        pixels[legend] = [colour_pixels(png, colour, tolerance=40) for colour in AGENT_COLOURS]
+    lines, with_legend = pixels[False], pixels[True]
+    assert min(lines) > 100, lines  # every line shows, agents 1 and 2 included
+    assert all(b - a > 20 for a, b in zip(lines, with_legend)), pixels  # a legend sample each

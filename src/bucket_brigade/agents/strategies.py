@@ -27,6 +27,7 @@ from bucket_brigade.names import check_path_name
 DEFAULT_OPPONENTS = ("random", "random", "firefighter", "coordinator")
 EVOLVED = "evolved"
 STRATEGY_NAMES = (*ARCHETYPES, RANDOM, EVOLVED)
+DEFAULT_REPLAY_STRATEGY = "firefighter"  # seat 0 of a replay when no strategy is given
 POOL_PREFIX = "pool:"
 
 StrategySpec = str | Sequence[float]

@@ -27,6 +27,7 @@ from bucket_brigade.analysis.nash import (
     parse_strategies,
     ppo_exploitability,
 )
+from bucket_brigade.cli_args import count
 from bucket_brigade.game.scenarios import get_scenario
 
 
@@ -36,19 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategies", default="archetypes,random,evolved",
                         help="comma list: 'archetypes' (all six), random, evolved, strategy "
                              "specs, model files *.pt (default: archetypes,random,evolved)")
-    parser.add_argument("--agents", type=int, default=4,
+    parser.add_argument("--agents", type=count, default=4,
                         help="agents per game (default: 4)")
-    parser.add_argument("--games", type=int, default=1000,
+    parser.add_argument("--games", type=count, default=1000,
                         help="games per payoff cell, the same for every cell (default: 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the games (default: 0)")
-    parser.add_argument("--br-generations", type=int, default=10,
+    parser.add_argument("--seed", type=count, default=0, help="seed of the games (default: 0)")
+    parser.add_argument("--br-generations", type=count, default=10,
                         help="CMA-ES generations of each best-response search; 0 skips "
                              "exploitability (default: 10)")
-    parser.add_argument("--br-popsize", type=int, default=8,
+    parser.add_argument("--br-popsize", type=count, default=8,
                         help="CMA-ES candidates per generation (default: 8)")
-    parser.add_argument("--br-games", type=int, default=200,
+    parser.add_argument("--br-games", type=count, default=200,
                         help="games per best-response candidate (default: 200)")
-    parser.add_argument("--br-ppo-steps", type=int, default=0,
+    parser.add_argument("--br-ppo-steps", type=count, default=0,
                         help="also train a PPO best response for this many steps against each "
                              "strategy (cheap talk on), saved under OUT_DIR/best_response; 0 "
                              "skips it (default: 0)")
@@ -67,10 +68,6 @@ def run(args: argparse.Namespace) -> None:
 
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
-    if args.br_generations < 0:
-        raise ValueError(f"--br-generations {args.br_generations} must be >= 0")
-    if args.br_ppo_steps < 0:
-        raise ValueError(f"--br-ppo-steps {args.br_ppo_steps} must be >= 0")
     contenders = parse_strategies(args.strategies, scenario, args.agents)
     if len(contenders) > MAX_STRATEGIES:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "

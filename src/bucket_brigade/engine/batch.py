@@ -185,11 +185,16 @@ class GameBatch:
             [WORLD_STREAM, *(agent_stream(i) for i in range(self.num_agents))])
         return self.restart()
 
-    def restart(self) -> np.ndarray:
-        """Abandon the current games and start each stream's next one, without reseeding."""
+    def restart(self, games: np.ndarray | None = None) -> np.ndarray:
+        """Abandon the current games (or those where the boolean array ``games`` [E] is true)
+        and start each stream's next one, without reseeding."""
+        chosen = np.ones(self.num_games, dtype=np.bool_) if games is None \
+            else np.asarray(games, dtype=np.bool_)
+        if chosen.shape != (self.num_games,):
+            raise ValueError(f"games has shape {chosen.shape}, expected ({self.num_games},)")
         with numba_threads(self._threads()):
             kernel.reset_games(*self._state(), self.external_agents, self.observations,
-                               self._scratch)
+                               self._scratch, chosen)
         return self.observations
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -206,9 +206,12 @@ def _potential(e, agent, houses, sc, num_agents, team_term):
 def reset_games(houses, nights, locations, modes, signals, last_target, potentials, scores,
                 work_nights, honest_nights, params, streams, pool_params,
                 pool_random, pool_size, initial_fires, info, obs_offsets, observers, obs_out,
-                scratch):
-    """Reset every game of the batch and write the observers' first observations."""
+                scratch, chosen_games):
+    """Reset the games where ``chosen_games`` is true and write their observers' first
+    observations."""
     for e in nb.prange(houses.shape[0]):
+        if not chosen_games[e]:
+            continue
         _reset_game(e, houses, nights, locations, modes, signals, last_target, potentials,
                     scores, work_nights, honest_nights, params, streams,
                     pool_params, pool_random, pool_size, initial_fires, scratch)

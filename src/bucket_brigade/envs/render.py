@@ -12,8 +12,6 @@ moment it ends, so the final night stays visible.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from bucket_brigade.game.observation import ObservationLayout
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
+from bucket_brigade.io import atomic_write_text
 
 HOUSE_SYMBOLS = {SAFE: ".", BURNING: "F", RUINED: "x"}
 MODE_NAMES = ("REST", "WORK")
@@ -173,18 +172,8 @@ class Replay:
 
     def save(self, path: str | Path) -> Path:
         """Write the replay as JSON atomically (a reader never sees half a file)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w") as stream:
-                json.dump(self.to_dict(), stream)
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        return path
+        atomic_write_text(path, json.dumps(self.to_dict()))
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> Replay:

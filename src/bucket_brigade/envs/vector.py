@@ -125,6 +125,11 @@ class BucketBrigadeVectorEnv(VectorEnv):
         self._was_reset = True
         return self._slots(obs).copy(), {}
 
+    def restart_games(self, games: np.ndarray) -> np.ndarray:
+        """Abandon the games where ``games`` [num_games] is true and start their streams'
+        next ones (to stagger game starts); returns every slot's current observation."""
+        return self._slots(self.games.restart(games)).copy()
+
     def _slots(self, per_seat: np.ndarray) -> np.ndarray:
         """The learner seats' rows of a [games, seats, ...] array, one row per slot."""
         return per_seat[:, :self.num_learners].reshape(self.num_envs, *per_seat.shape[2:])

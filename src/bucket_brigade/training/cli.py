@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
+from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.bench import peak_rss_mb
@@ -36,17 +37,6 @@ FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model
                    "learners")
 
 
-def _count(text: str) -> int:
-    """An integer written as 10000000, 10_000_000 or 1e7 (the sign is checked later)."""
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value.is_integer():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
-    return int(value)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -56,30 +46,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "checkpoints/RUN/checkpoint_step_N.pt and model_RUN.pt (final weights).\n"
         "Ctrl-C or SIGTERM saves a checkpoint and exits with 130 / 143.")
     seed = parser.add_argument_group("options of experiments/marl/train_gpu.py")
-    seed.add_argument("--steps", type=_count, metavar="N",
+    seed.add_argument("--steps", type=count, metavar="N",
                       help=f"total learner steps (game-nights) to train for (default: "
                            f"{d.steps:_}; with --resume: the run's own target)")
     seed.add_argument("--scenario", help=f"scenario name or .toml/.json file (default: "
                                          f"{d.scenario})")
-    seed.add_argument("--opponents", type=_count, metavar="N",
+    seed.add_argument("--opponents", type=count, metavar="N",
                       help=f"number of opponent agents (default: {d.opponents})")
     seed.add_argument("--run-name", help="name of this run (default: SCENARIO_YYYYmmdd-HHMMSS)")
-    seed.add_argument("--batch-size", type=_count, metavar="N",
+    seed.add_argument("--batch-size", type=count, metavar="N",
                       help=f"learner steps per PPO update = --num-envs x nights per game "
                            f"(default: {d.batch_size})")
-    seed.add_argument("--epochs", type=_count, metavar="N",
+    seed.add_argument("--epochs", type=count, metavar="N",
                       help=f"PPO epochs per batch (default: {d.epochs})")
     seed.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d.lr})")
-    seed.add_argument("--checkpoint-interval", type=_count, metavar="N",
+    seed.add_argument("--checkpoint-interval", type=count, metavar="N",
                       help=f"steps between checkpoints (default: {d.checkpoint_interval:_})")
-    seed.add_argument("--eval-interval", type=_count, metavar="N",
+    seed.add_argument("--eval-interval", type=count, metavar="N",
                       help=f"steps between eval/* TensorBoard points (default: "
                            f"{d.eval_interval:_})")
     seed.add_argument("--cpu", action="store_true", default=None,
                       help="train on the CPU even when CUDA is available")
 
     run = parser.add_argument_group("run")
-    run.add_argument("--seed", type=_count, help=f"random seed (default: {d.seed})")
+    run.add_argument("--seed", type=count, help=f"random seed (default: {d.seed})")
     run.add_argument("--out-dir", help=f"where runs/, checkpoints/ and model_RUN.pt go "
                                        f"(default: {d.out_dir})")
     run.add_argument("--resume", metavar="CHECKPOINT",
@@ -101,24 +91,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "agent-slots = games x learners)")
     multi.add_argument("--self-play", action="store_true", default=None,
                        help="every seat learns: --opponents + 1 learners, no scripted agent")
-    multi.add_argument("--learners", type=_count, metavar="K",
+    multi.add_argument("--learners", type=count, metavar="K",
                        help=f"learning seats 0..K-1; --opponents then counts the scripted "
                             f"ones (default: {d.learners})")
     multi.add_argument("--league", type=float, metavar="P",
                        help="fraction of agent-slots in games whose other seats are played by "
                             f"a frozen snapshot from the last {LEAGUE_SIZE} checkpoints, drawn "
                             f"each update (default: {d.league})")
-    run.add_argument("--eval-games", type=_count, default=0, metavar="N",
+    run.add_argument("--eval-games", type=count, default=0, metavar="N",
                      help="after training, play N fixed games with the learner and with every "
                           "archetype in its seat, print the table, save evaluation.json "
                           "(default: 0, skip)")
-    run.add_argument("--eval-seed", type=_count, default=DEFAULT_EVAL_SEED,
+    run.add_argument("--eval-seed", type=count, default=DEFAULT_EVAL_SEED,
                      help=f"seed of the --eval-games games (default: {DEFAULT_EVAL_SEED})")
 
     ppo = parser.add_argument_group("PPO")
-    ppo.add_argument("--num-envs", type=_count, metavar="N",
+    ppo.add_argument("--num-envs", type=count, metavar="N",
                      help=f"games played side by side (default: {d.num_envs})")
-    ppo.add_argument("--minibatches", type=_count, metavar="N",
+    ppo.add_argument("--minibatches", type=count, metavar="N",
                      help=f"minibatches per epoch (default: {d.minibatches})")
     ppo.add_argument("--gamma", type=float, help=f"discount factor (default: {d.gamma})")
     ppo.add_argument("--gae-lambda", type=float,
@@ -135,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"gradient norm clipping (default: {d.max_grad_norm})")
     ppo.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction,
                      help=f"decay the learning rate linearly to 0 (default: {d.anneal_lr})")
-    ppo.add_argument("--hidden-size", type=_count, metavar="N",
+    ppo.add_argument("--hidden-size", type=count, metavar="N",
                      help=f"width of the network's hidden layers (default: {d.hidden_size})")
     ppo.add_argument("--policy", choices=POLICIES,
                      help="the network: structured (one-hot torso and a shared per-house "
@@ -257,8 +247,8 @@ def _print_summary(console: Console, result: TrainResult, evaluation: Path | Non
     state = "finished" if result.stopped_by is None else f"stopped by signal {result.stopped_by}"
     rows = [
         ("run", f"{paths.run_name} ({state})"),
-        ("steps", f"{result.step:,} ({result.steps_per_sec:,.0f} steps/s over "
-                  f"{result.seconds:,.1f} s on {result.device}, peak memory "
+        ("steps", f"{result.step:,} ({result.steps_per_sec:,.0f} steps/s after the first "
+                  f"update's warm-up; {result.seconds:,.1f} s on {result.device}, peak memory "
                   f"{peak_rss_mb():,.0f} MB)"),
         ("episodes", f"{result.total_episodes:,}; avg reward (last 100) "
                      f"{result.avg_reward_100ep:.2f}"),

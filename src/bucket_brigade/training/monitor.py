@@ -7,7 +7,8 @@ mean over the episodes finished since the previous update, ``eval/*`` the mean o
 those finished since the previous ``--eval-interval`` point. With several learners,
 ``selfplay/team_score`` (mean score of all a game's agents) and
 ``selfplay/work_rate_agent_{i}`` (learner seat i) are per-update means too; with cheap
-talk, the trainer adds ``cheap_talk/*`` from each rollout's actions.
+talk, ``eval/signal_honesty`` is logged too, and the trainer adds ``cheap_talk/*`` from
+each rollout's actions. A metric that means nothing in a run is not logged.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ EVAL_METRICS = {  # TensorBoard name -> final_info key
     "eval/mean_score": "score",
     "eval/houses_saved": "houses_saved",
     "eval/work_rate": "work_rate",
-    "eval/signal_honesty": "honesty",
 }
+# Only with cheap talk: without it a signal is the mode played, honest by construction.
+CHEAP_TALK_EVAL_METRICS = {"eval/signal_honesty": "honesty"}
 # Called with (step, scalars) after each update's scalars are logged, e.g. to feed a
 # hyperparameter-search service such as Ray Tune.
 MetricsCallback = Callable[[int, dict[str, float]], None]
@@ -83,7 +85,9 @@ class TrainingMonitor:
         self.rewards: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self.lengths: deque[int] = deque(maxlen=HISTORY_LENGTH)
         self._since_update = _EpisodeSums(("score", "nights"))
-        self._since_eval = _EpisodeSums(tuple(EVAL_METRICS.values()))
+        self._eval_metrics = EVAL_METRICS | (CHEAP_TALK_EVAL_METRICS if config.cheap_talk
+                                             else {})
+        self._since_eval = _EpisodeSums(tuple(self._eval_metrics.values()))
         # With several learners: selfplay/team_score and selfplay/work_rate_agent_{i}.
         self._team = _EpisodeSums(("team_score",))
         self._seat_work = np.zeros(config.num_learners)
@@ -93,6 +97,7 @@ class TrainingMonitor:
         self._task: Any = None
         self._started = self._cpu_started = 0.0
         self._stopped: float | None = None
+        self._warm: tuple[int, float] | None = None  # (step, clock) after the first update
         self.cpu_seconds = 0.0  # process CPU time of the training loop, once it ended
 
     # -- episode history (kept in checkpoints) ----------------------------------------------
@@ -165,11 +170,17 @@ class TrainingMonitor:
 
     @property
     def steps_per_sec(self) -> float:
-        seconds = self.seconds
-        return (self.step - self.start_step) / seconds if seconds > 0 else 0.0
+        """Learner steps per second after the first update, which also compiles (or loads)
+        the kernels and warms torch up; until a second update ends, over the whole loop."""
+        now = self._stopped or time.perf_counter()
+        since_step, since = self._warm if self._warm and self.step > self._warm[0] \
+            else (self.start_step, self._started)
+        return (self.step - since_step) / (now - since) if now > since else 0.0
 
     def end_update(self, step: int, diagnostics: dict[str, float]) -> None:
         previous, self.step = self.step, step
+        if self._warm is None:
+            self._warm = (step, time.perf_counter())
         scalars = dict(diagnostics)
         if self._since_update.count:
             means = self._since_update.means()
@@ -190,7 +201,7 @@ class TrainingMonitor:
         interval = self.config.eval_interval
         if step // interval > previous // interval and self._since_eval.count:
             means = self._since_eval.means()
-            scalars.update({name: means[key] for name, key in EVAL_METRICS.items()})
+            scalars.update({name: means[key] for name, key in self._eval_metrics.items()})
             self._since_eval.reset()
         for name, value in scalars.items():
             self._writer.add_scalar(name, value, step)

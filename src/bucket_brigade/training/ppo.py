@@ -34,7 +34,11 @@ from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.league import League
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import PolicyNetwork
-from bucket_brigade.training.seating import build_network, make_training_env
+from bucket_brigade.training.seating import (
+    build_network,
+    make_training_env,
+    stagger_game_starts,
+)
 from bucket_brigade.training.signals import cheap_talk_metrics
 from bucket_brigade.training.stop import StopRequest
 
@@ -75,7 +79,14 @@ def compute_gae(rewards: torch.Tensor, values: torch.Tensor, terminated: torch.T
 class ReturnNormalizer:
     """Divides rewards by the running standard deviation of the discounted return, as
     gymnasium's ``NormalizeReward`` (which CleanRL uses), so value targets stay near unit
-    scale whatever the scenario's reward magnitudes."""
+    scale whatever the scenario's reward magnitudes.
+
+    Kept rather than wrapping the env in ``gymnasium.wrappers.vector.NormalizeReward``:
+    that wrapper (gymnasium 1.4) drops the accumulated return on a game's last step
+    (``acc * gamma * (1 - terminated) + reward``, in float32) where this keeps it until
+    after the update, so every run's results would change; its running statistics are
+    plain attributes with no state-dict API for checkpoints; and as a wrapper it would
+    also learn from the random-action nights of the staggered starts."""
 
     def __init__(self, num_envs: int, gamma: float, epsilon: float = 1e-8) -> None:
         self.gamma = gamma
@@ -193,7 +204,8 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
         league = League(agent, config.seed + start_step)
     record.write_config()
 
-    next_obs = torch.from_numpy(envs.reset(seed=config.seed + start_step)[0]).to(device)
+    envs.reset(seed=config.seed + start_step)
+    next_obs = torch.from_numpy(stagger_game_starts(envs, config.seed + start_step)).to(device)
     # Rollout storage, allocated once, on the training device; observations are kept
     # encoded (PolicyNetwork.encode), as the network reads them.
     num_steps, num_envs = config.num_steps, config.num_envs

@@ -1,7 +1,9 @@
-"""Who sits where in a training run, as environments: the run's agent-slots, and the
-network sized to them."""
+"""Who sits where in a training run, as environments: the run's agent-slots, staggered
+game starts, and the network sized to them."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from bucket_brigade.envs.vector import (
     BucketBrigadeVectorEnv,
@@ -33,6 +35,35 @@ def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy |
                           cheap_talk=config.cheap_talk, seed=derived_seed(seed, 1),
                           opponent_policy=snapshot)
     return ConcatVectorEnv([main, league])
+
+
+STAGGER_GAME_LENGTHS = 2  # game starts spread over this many shortest games' nights
+STAGGER_STREAM = 2  # derived_seed index of the draws (1: the league games' worlds)
+
+
+def stagger_game_starts(envs: BucketBrigadeVectorEnv | ConcatVectorEnv, seed: int,
+                        ) -> np.ndarray:
+    """Desynchronise the games' ends, so that each rollout holds games at every stage.
+
+    Freshly reset games all start together and, once the learner plays well, mostly last
+    exactly ``min_nights``: they would end together for the whole run, and the losses,
+    entropy and explained variance would show a sawtooth that never fades. So each game
+    is first advanced by its own number of nights, drawn (seeded by ``seed``) from
+    0..STAGGER_GAME_LENGTHS x min_nights, with uniformly random learner actions: game e
+    starts (its stream's next game) at warm-up night ``nights - offset[e]``. These nights
+    are no learner steps and nothing is trained on them. Returns the observations to act
+    on next; ``seed`` is the run's env seed."""
+    parts = envs.envs if isinstance(envs, ConcatVectorEnv) else [envs]
+    nights = STAGGER_GAME_LENGTHS * parts[0].scenario.min_nights
+    rng = np.random.default_rng(derived_seed(seed, STAGGER_STREAM))
+    starts = [nights - rng.integers(0, nights + 1, part.num_games) for part in parts]
+    sizes = envs.single_action_space.nvec
+    for night in range(nights + 1):
+        obs = np.concatenate([part.restart_games(start == night)
+                              for part, start in zip(parts, starts)])
+        if night < nights:
+            envs.step(rng.integers(0, sizes, (envs.num_envs, len(sizes))))
+    return obs
 
 
 def build_network(env: BucketBrigadeVectorEnv | ConcatVectorEnv,

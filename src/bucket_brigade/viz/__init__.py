@@ -1,7 +1,20 @@
-"""Pictures for people: an HTML replay viewer of one game and learning-curve figures of runs."""
+"""Pictures for people: an HTML replay viewer of one game and learning-curve figures of runs.
 
-from bucket_brigade.viz.plots import load_runs, plot_runs
-from bucket_brigade.viz.replay_html import LabelledReplay, record_replay, render_page, write_page
+The names below load on first use, so that the command line can import
+``bucket_brigade.viz.commands`` without the game engine behind the replays."""
 
-__all__ = ["LabelledReplay", "load_runs", "plot_runs", "record_replay", "render_page",
-           "write_page"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {"load_runs": "plots", "plot_runs": "plots", "LabelledReplay": "replay_html",
+            "record_replay": "replay_html", "render_page": "replay_html",
+            "write_page": "replay_html"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, STRATEGY_NAMES
+from bucket_brigade.agents.strategies import (
+    DEFAULT_OPPONENTS,
+    DEFAULT_REPLAY_STRATEGY,
+    STRATEGY_NAMES,
+)
+from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.viz.plots import DEFAULT_RUNS_DIR, DEFAULT_SMOOTHING
-from bucket_brigade.viz.replay_html import DEFAULT_STRATEGY
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,17 +21,17 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", default=None,
                         help=f"scripted strategy in seat 0 instead of a model: "
                              f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, a genome .json "
-                             f"or 10 numbers (default: {DEFAULT_STRATEGY})")
+                             f"or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
     parser.add_argument("--scenario", default="trivial_cooperation",
                         help="scenario name or .toml/.json file (default: trivial_cooperation)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the game (default: 0)")
-    parser.add_argument("--game", type=int, default=0,
+    parser.add_argument("--seed", type=count, default=0, help="seed of the game (default: 0)")
+    parser.add_argument("--game", type=count, default=0,
                         help="which game of that seed: game k is the k-th game `evaluate` "
                              "plays with the same seed (default: 0)")
     parser.add_argument("--opponents", default=None,
                         help="opponent strategies, cycled over the seats (comma list, "
                              f"pool:a,b last) (default: {','.join(DEFAULT_OPPONENTS)})")
-    parser.add_argument("--num-opponents", type=int, default=3,
+    parser.add_argument("--num-opponents", type=count, default=3,
                         help="opponents in the game (default: 3)")
     parser.add_argument("--out", default="replay.html",
                         help="the HTML page to write (default: replay.html)")
@@ -41,8 +45,6 @@ def run_replay(args: argparse.Namespace) -> None:
 
     if args.model is not None and args.strategy is not None:
         raise UsageError("give --model or --strategy for seat 0, not both")
-    if args.game < 0:
-        raise UsageError(f"--game={args.game} must be >= 0")
     for path in (args.out, args.json):
         if path is not None:
             check_writable_output(path)

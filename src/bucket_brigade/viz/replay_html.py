@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
+    DEFAULT_REPLAY_STRATEGY,
     make_seat,
     opponent_seats,
     split_opponents,
@@ -35,7 +36,6 @@ from bucket_brigade.io import atomic_write_text
 if TYPE_CHECKING:
     from bucket_brigade.training.models import LoadedPolicy
 
-DEFAULT_STRATEGY = "firefighter"
 DATA_ELEMENT_ID = "replay-data"
 TEMPLATE_DIR = "templates"
 
@@ -70,7 +70,7 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     seats = opponent_seats(num_opponents, opponent_names, scenario.name)
     labels = [opponent_names[k % len(opponent_names)] for k in range(num_opponents)]
     if model is None:
-        strategy = DEFAULT_STRATEGY if strategy is None else strategy
+        strategy = DEFAULT_REPLAY_STRATEGY if strategy is None else strategy
         replay = record_game(scenario, [make_seat(strategy, scenario.name), *seats], seed,
                              game_index=game_index)
         return LabelledReplay(replay, (strategy, *labels))

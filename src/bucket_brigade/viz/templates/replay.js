@@ -15,6 +15,9 @@
   const AGENT_COLOURS = ["#1971c2", "#d6336c", "#7048e8", "#0c8599", "#9c6644", "#b08900",
                          "#862e9c", "#5c7cfa", "#a61e4d", "#099268"];
   const colour = (i) => AGENT_COLOURS[i % AGENT_COLOURS.length];
+  // Score lines also differ in dash pattern, so that agents stay apart in grey print.
+  const DASHES = ["", "7 3", "2 3", "9 3 2 3", "4 4", "1 2", "12 4", "6 2 2 2"];
+  const dash = (i) => DASHES[i % DASHES.length];
   const $ = (id) => document.getElementById(id);
   const ring = $("ring");
   const SVG_NS = ring.namespaceURI;
@@ -69,16 +72,23 @@
   const centreInfo = svg("text", {x: CX, y: CY + 20, class: "centre-info"}, ring);
   const centreScores = svg("text", {x: CX, y: CY + 38, class: "centre-info"}, ring);
   const tokens = svg("g", {}, ring);
+  // Night 0 has every agent resting at home. A resting agent's house changes nothing
+  // (RULES.md), so resting agents are drawn at home, inside the ring, and workers outside
+  // at the house they work.
+  const homes = frames[0].locations;
 
   function drawTokens(frame) {
     tokens.replaceChildren();
-    const stacked = new Array(numHouses).fill(0);
+    const stacked = new Array(numHouses).fill(0), resting = new Array(numHouses).fill(0);
     for (let i = 0; i < numAgents; i++) {
       const house = frame.locations[i], mode = frame.modes[i], signal = frame.signals[i];
-      const [x, y] = at(house, RING + houseRadius + TOKEN_GAP + TOKEN_STEP * stacked[house]++);
+      const [x, y] = mode === 1
+        ? at(house, RING + houseRadius + TOKEN_GAP + TOKEN_STEP * stacked[house]++)
+        : at(homes[i], RING - houseRadius - TOKEN_GAP - TOKEN_STEP * resting[homes[i]]++);
       const group = svg("g", {class: "agent"}, tokens);
       svg("circle", {cx: x, cy: y, r: TOKEN, fill: mode === 1 ? colour(i) : "#fff",
-                     stroke: colour(i), "stroke-width": 3}, group);
+                     stroke: colour(i), "stroke-width": 3,
+                     "stroke-dasharray": mode === 1 ? "" : "4 2.3"}, group);
       svg("text", {x: x, y: y, class: "token-number",
                    fill: mode === 1 ? "#fff" : colour(i)}, group).textContent = i;
       const lie = signal !== mode;
@@ -86,8 +96,10 @@
         svg("circle", {cx: x + 10, cy: y - 10, r: 7, class: "lie-badge"}, group);
         svg("text", {x: x + 10, y: y - 10, class: "lie-text"}, group).textContent = "!";
       }
-      tooltip(group, `agent ${i} (${labels[i]}): ${MODES[mode]} at house ${house}, ` +
-                     `signals ${MODES[signal]}` + (lie ? " (signal differs from mode)" : ""));
+      const where = mode === 1 ? `WORK at house ${house}`
+                               : `REST (drawn at home, house ${homes[i]}; chose house ${house})`;
+      tooltip(group, `agent ${i} (${labels[i]}): ${where}, signals ${MODES[signal]}` +
+                     (lie ? " (signal differs from mode)" : ""));
     }
   }
 
@@ -150,11 +162,24 @@
   svg("text", {x: LEFT, y: CH - 6, class: "axis-text"}, chart).textContent = "night 0";
   svg("text", {x: W - RIGHT, y: CH - 6, "text-anchor": "end", class: "axis-text"},
       chart).textContent = "night " + lastNight;
+  // Agents with equal scores would hide each other: each line sits LINE_OFFSET pixels
+  // from its neighbour's (centred on the true values), with its own colour and dashes.
+  const LINE_OFFSET = 2;
+  const chartLegend = $("chart-legend");
   for (let i = 0; i < numAgents; i++) {
-    const points = frames.map((f, t) => chartX(t).toFixed(1) + "," + chartY(f.scores[i])
-        .toFixed(1)).join(" ");
-    tooltip(svg("polyline", {points, class: "score-line", stroke: colour(i)}, chart),
-            `agent ${i} (${labels[i]})`);
+    const shift = LINE_OFFSET * (i - (numAgents - 1) / 2);
+    const points = frames.map((f, t) => chartX(t).toFixed(1) + "," +
+        (chartY(f.scores[i]) + shift).toFixed(1)).join(" ");
+    tooltip(svg("polyline", {points, class: "score-line", stroke: colour(i),
+                             "stroke-dasharray": dash(i)}, chart),
+            `agent ${i} (${labels[i]}): final score ${final.scores[i].toFixed(2)}`);
+    const entry = document.createElement("span");
+    const sample = svg("svg", {width: 28, height: 10, class: "line-sample"}, entry);
+    svg("line", {x1: 1, x2: 27, y1: 5, y2: 5, stroke: colour(i), "stroke-width": 3,
+                 "stroke-dasharray": dash(i)}, sample);
+    entry.append(`${i} ${labels[i]}`);
+    entry.title = describe(i);
+    chartLegend.append(entry);
   }
   const cursor = svg("line", {y1: TOP, y2: CH - BOTTOM, class: "cursor"}, chart);
   chart.addEventListener("click", (event) => {
