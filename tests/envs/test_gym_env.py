@@ -192,7 +192,7 @@ def test_invalid_actions_are_refused_and_change_nothing(action, cheap_talk: bool
     ({"scenario": "nope"}, "valid names: default"),
     ({"opponents": ["firefighter", "nope"]}, "valid names: firefighter"),
     ({"opponents": "nope"}, "unknown strategy 'nope'"),
-    ({"render_mode": "rgb_array"}, "valid modes: ansi, human"),
+    ({"render_mode": "rgb_array_list"}, "valid modes: ansi, human, rgb_array"),
     ({"num_opponents": 10}, "num_agents=11"),
     ({"num_opponents": 0}, "num_opponents=0"),
 ])

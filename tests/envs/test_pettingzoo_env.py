@@ -138,7 +138,7 @@ def test_step_needs_reset_and_reset_continues_the_stream() -> None:
     ({"scenario": "nope"}, "valid names"),
     ({"num_agents": 11}, "num_agents=11"),
     ({"num_agents": 1}, "num_agents=1"),
-    ({"render_mode": "rgb_array"}, "valid modes"),
+    ({"render_mode": "rgb_array_list"}, "valid modes: ansi, human, rgb_array"),
 ])
 def test_bad_construction(kwargs, message: str) -> None:
     with pytest.raises(ValueError, match=message):
