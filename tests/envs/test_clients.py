@@ -52,7 +52,7 @@ def test_supersuit_vector_wrappers_take_the_parallel_env() -> None:
     for _ in range(30):
         for info, row in zip(infos, obs):
             np.testing.assert_array_equal(info["action_mask"], action_mask(row[:10], False))
-        obs, rewards, terminated, truncated, infos = venv.step(
+        obs, rewards, _, _, infos = venv.step(
             np.stack([venv.action_space.sample() for _ in range(12)]))
         assert rewards.shape == (12,)
         seen.append(obs)
