@@ -21,7 +21,7 @@ test-all: install
 	$(VENV)/bin/python -m pytest -q -m ""
 
 lint: install
-	$(VENV)/bin/ruff check src tests experiments
+	$(VENV)/bin/ruff check src tests experiments examples
 
 bench: install
 	$(BB) bench env

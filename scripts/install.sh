@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create the project's virtual environment with a PyTorch build that fits this machine:
 # CUDA where an NVIDIA GPU answers, the CPU build everywhere else (a tenth of the size).
-# EXTRAS names the optional dependency groups to install (default: dev; CI adds ray).
+# EXTRAS names the optional dependency groups to install (default: dev; CI adds ray and
+# clients).
 set -euo pipefail
 venv="${1:-.venv}"
 python="${PYTHON:-python3}"

@@ -89,3 +89,38 @@ def test_compare_lists_the_learner_then_every_strategy() -> None:
 def test_bad_game_count() -> None:
     with pytest.raises(ValueError, match="games=0"):
         evaluate("hero", "easy", "random", 3, games=0)
+
+
+def test_any_callable_from_observations_to_actions_plays_seat_zero() -> None:
+    """The adapter for other libraries' policies: [B, obs_dim] -> [B, 2] or [B, 3]."""
+    torch.manual_seed(0)
+    policy = PolicyNetwork(36, [10, 2])
+    network = evaluate(policy, "easy", "random", 3, games=40, seed=2)
+    seen_batches: list[int] = []
+
+    def two_columns(obs: np.ndarray) -> np.ndarray:
+        seen_batches.append(len(obs))
+        return policy.play(obs)[:, :2]
+
+    as_callable = evaluate(two_columns, "easy", "random", 3, games=40, seed=2)
+    np.testing.assert_array_equal(as_callable.scores, network.scores)
+    assert set(seen_batches) == {40}  # every game's seat 0 at once
+    three = evaluate(lambda obs: policy.play(obs), "easy", "random", 3, games=40, seed=2)
+    np.testing.assert_array_equal(three.scores, network.scores)
+
+
+@pytest.mark.parametrize(("policy", "error", "message"), [
+    (lambda obs: np.zeros((len(obs), 4), dtype=int), ValueError, r"shape \(7, 4\)"),
+    (lambda obs: np.zeros(len(obs), dtype=int), ValueError, r"expected \(7, 2\)"),
+    (lambda obs: np.full((len(obs), 2), 10), ValueError, "10"),
+    (42, TypeError, "cannot evaluate 42"),
+])
+def test_a_bad_callable_is_refused_with_what_it_returned(policy, error, message) -> None:
+    with pytest.raises(error, match=message):
+        evaluate(policy, "easy", "random", 3, games=7)
+
+
+def test_a_callable_cannot_be_sampled() -> None:
+    with pytest.raises(ValueError, match="sample=True needs a trained policy"):
+        evaluate(lambda obs: np.zeros((len(obs), 2), dtype=int), "easy", "random", 3,
+                 games=3, sample=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
 from bucket_brigade.confidence import ci95_half_width
-from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.engine.batch import GameBatch, check_actions
 from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import torch
 
 LEARNER = 0
+# Any policy of another library: observations [B, obs_dim] (float32) to actions [B, 2]
+# (house, mode) or [B, 3] (house, mode, signal), e.g. an SB3 model's greedy ``predict``.
+ActionFunction = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True, repr=False)
@@ -56,7 +59,7 @@ class EvaluationResult:
                 "work_rate": self.work_rate, "honesty": self.honesty}
 
 
-def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
+def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec | ActionFunction,
              scenario: str | Scenario, opponents: Sequence[StrategySpec | Seat] | str | None,
              num_opponents: int = 3, games: int = 1000, seed: int = 0,
              sample: bool = False) -> EvaluationResult:
@@ -66,7 +69,8 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec,
     (the most likely house and mode, and signal with cheap talk), so a result is a
     property of the weights alone; ``sample=True`` draws its actions instead, from a
     generator seeded with ``seed``. A strategy name (or ``pool:...``) makes seat 0
-    scripted.
+    scripted. Any other callable is a client policy (:data:`ActionFunction`): it gets
+    seat 0's observations of every game at once and returns their actions.
     """
     if isinstance(games, bool) or not isinstance(games, int) or games < 1:
         raise ValueError(f"games={games!r} must be an integer >= 1")
@@ -100,10 +104,19 @@ def sampled_actions(policy: torch.nn.Module, obs: np.ndarray,
     return full_actions(chosen.cpu().numpy(), policy.cheap_talk)
 
 
-def _learner_driver(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, sample: bool,
-                    seed: int) -> Callable[[np.ndarray], np.ndarray]:
+def _learner_driver(policy: torch.nn.Module | ActionFunction, scenario: Scenario, obs_dim: int,
+                    sample: bool, seed: int) -> Callable[[np.ndarray], np.ndarray]:
     """A play_out policy for the learner's seat, the batch's one external seat."""
     import torch
+
+    if not isinstance(policy, torch.nn.Module):
+        if not callable(policy):
+            raise TypeError(f"cannot evaluate {policy!r}: expected a strategy name, a trained "
+                            "policy or a callable from observations to actions")
+        if sample:
+            raise ValueError("sample=True needs a trained policy; a callable picks its "
+                             "own actions")
+        return lambda obs: _client_actions(policy, obs[:, LEARNER], scenario.num_houses)
 
     if policy.obs_dim != obs_dim:
         raise ValueError(f"policy obs_dim={policy.obs_dim} does not fit this game's "
@@ -117,6 +130,18 @@ def _learner_driver(policy: torch.nn.Module, scenario: Scenario, obs_dim: int, s
         return lambda obs: policy.play(obs[:, LEARNER])[:, None, :]
     generator = torch.Generator(next(policy.parameters()).device).manual_seed(seed)
     return lambda obs: sampled_actions(policy, obs[:, LEARNER], generator)[:, None, :]
+
+
+def _client_actions(policy: ActionFunction, obs: np.ndarray, num_houses: int) -> np.ndarray:
+    """A client policy's actions, checked, as the learner seat's (house, mode, signal)
+    [B, 1, 3]."""
+    actions = np.asarray(policy(obs))
+    if actions.ndim != 2 or len(actions) != len(obs) or actions.shape[1] not in (2, 3):
+        raise ValueError(f"the policy returned actions of shape {actions.shape} for "
+                         f"{len(obs)} observations; expected ({len(obs)}, 2) = (house, mode) "
+                         f"or ({len(obs)}, 3) = (house, mode, signal)")
+    full = full_actions(actions, actions.shape[1] == 3)
+    return check_actions(full[:, None, :], (len(obs), 1), num_houses)
 
 
 def paired_difference(first: EvaluationResult, second: EvaluationResult) -> tuple[float, float]:

@@ -21,3 +21,10 @@ def first_fire_action(obs: np.ndarray, cheap_talk: bool = False) -> np.ndarray:
 @pytest.fixture
 def fire_policy() -> Callable[..., np.ndarray]:
     return first_fire_action
+
+
+def same_info(first: dict, second: dict) -> bool:
+    """Info dicts equal key by key, arrays (action masks) included; nested dicts too."""
+    return first.keys() == second.keys() and all(
+        same_info(first[k], second[k]) if isinstance(first[k], dict)
+        else np.array_equal(first[k], second[k]) for k in first)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from bucket_brigade.agents.strategies import make_seat, opponent_seats
-from bucket_brigade.envs import Replay, Snapshot, make_env, record_game, render_text
+from bucket_brigade.envs import Replay, Snapshot, make_env, parallel_env, record_game, render_text
+from bucket_brigade.envs.render import AGENT_COLOURS, CELL, HOUSE_COLOURS
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.seat import Seat
@@ -130,3 +131,28 @@ def test_bad_input_is_refused(tmp_path: Path) -> None:
         Replay.load(tmp_path / "other.json")
     with pytest.raises(ValueError, match="cannot read replay"):
         Replay.load(tmp_path / "missing.json")
+
+
+def test_rgb_array_frames_show_houses_and_agents() -> None:
+    env = make_env("hard", seed=4, render_mode="rgb_array")
+    assert "rgb_array" in env.metadata["render_modes"]
+    obs, _ = env.reset()
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.shape == (5 * CELL, 10 * CELL, 3)
+    centre = CELL // 2
+    for house, state in enumerate(obs[:10].astype(int)):
+        assert tuple(frame[centre, house * CELL + 3]) == HOUSE_COLOURS[state]
+    for agent in range(4):  # before the first night every agent rested at its home
+        row = (1 + agent) * CELL
+        assert tuple(frame[row + 1, agent * CELL + 5]) == AGENT_COLOURS[agent]  # REST: a frame
+        assert tuple(frame[row + centre, agent * CELL + 5]) == (255, 255, 255)
+    env.step(np.array([0, 1]))
+    worked = env.render()
+    assert tuple(worked[CELL + centre, 5]) == AGENT_COLOURS[0]  # WORK at home: filled
+    assert tuple(worked[CELL + centre, centre]) == (255, 255, 255)  # and it signalled WORK
+
+
+def test_pettingzoo_env_draws_rgb_frames_too() -> None:
+    env = parallel_env("default", num_agents=3, seed=0, render_mode="rgb_array")
+    env.reset()
+    assert env.render().shape == (4 * CELL, 10 * CELL, 3)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -55,3 +56,32 @@ def test_vector_env_step_before_reset_is_refused(kind: str) -> None:
         env.step(env.action_space.sample())
     env.reset()
     env.step(env.action_space.sample())  # and after a reset it plays
+
+
+def _trajectory(env: Any, nights: int = 6) -> bytes:
+    """Observations of the first nights with every learner resting at home."""
+    seen = [env.reset()[0]]
+    for _ in range(nights):
+        if isinstance(seen[0], dict):
+            seen.append(env.step({a: np.zeros(2, dtype=np.int64) for a in env.agents})[0]
+                        if env.agents else env.reset()[0])
+        else:
+            seen.append(env.step(np.zeros(env.action_space.shape, dtype=np.int64))[0])
+    return b"".join(np.asarray(list(o.values()) if isinstance(o, dict) else o).tobytes()
+                    for o in seen)
+
+
+@pytest.mark.parametrize("kind", MAKERS)
+def test_copies_of_an_unseeded_env_play_different_games(kind: str) -> None:
+    """SuperSuit's vector wrappers copy an env by pickling it: copies of an env made without
+    a seed must not share its random stream (nor replay one another's games)."""
+    original = MAKERS[kind]()
+    copies = [pickle.loads(pickle.dumps(original)) for _ in range(8)]
+    assert len({_trajectory(env) for env in copies}) == 8
+
+
+@pytest.mark.parametrize("kind", MAKERS)
+def test_copies_of_a_seeded_env_replay_its_games(kind: str) -> None:
+    original = MAKERS[kind](seed=5)
+    copy = pickle.loads(pickle.dumps(original))
+    assert _trajectory(original) == _trajectory(copy)

@@ -17,7 +17,8 @@ from gymnasium.error import ResetNeeded
 
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.envs.render import Snapshot, render_text
+from bucket_brigade.envs.masks import action_mask
+from bucket_brigade.envs.render import Snapshot, render_rgb, render_text
 from bucket_brigade.envs.spaces import action_space, check_action, observation_space
 from bucket_brigade.envs.vector import LEARNER, fresh_seed
 from bucket_brigade.game.rng import check_seed
@@ -25,7 +26,7 @@ from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
 
 ENV_ID = "BucketBrigade-v0"
-RENDER_MODES = ("ansi", "human")
+RENDER_MODES = ("ansi", "human", "rgb_array")
 
 Phase = Literal["unreset", "fresh", "playing", "over"]
 
@@ -37,18 +38,25 @@ class SingleGame:
     game's final view until ``reset()``, and lets ``reset()`` without a seed
     start the next game of the random stream, neither replaying nor skipping one.
     Agent 0 must be external: its observation is the absolute view rendered.
+    Built without a seed, it draws a fresh one at its first reset without a seed too,
+    so that copies of it (pickled, as SuperSuit's vector wrappers make them) differ.
     """
 
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], seed: int | None) -> None:
         if not seats[0].external:
             raise ValueError("agent 0 must be an external seat")
         self.batch = GameBatch(scenario, seats, 1, seed=fresh_seed() if seed is None else seed)
+        self.seeded = seed is not None
         self.phase: Phase = "unreset"
 
     def reset(self, seed: int | None) -> np.ndarray:
         """Observations [n_external, obs_dim] of a fresh game."""
         if seed is not None:
             self.batch.reset(seed)
+            self.seeded = True
+        elif not self.seeded:
+            self.batch.reset(fresh_seed())
+            self.seeded = True
         elif self.phase == "playing":
             self.batch.restart()
         self.phase = "fresh"
@@ -89,14 +97,18 @@ class SingleGame:
 
 
 def check_render_mode(render_mode: str | None) -> str | None:
+    """Refuse a mode the envs cannot draw (Gymnasium's rule: accept the declared ones)."""
     if render_mode is not None and render_mode not in RENDER_MODES:
         raise ValueError(f"unknown render_mode {render_mode!r}; valid modes: "
                          f"{', '.join(RENDER_MODES)} (or None)")
     return render_mode
 
 
-def show(text: str, render_mode: str | None) -> str | None:
-    """Return the text for "ansi", print it for "human"."""
+def show(snapshot: Snapshot, title: str, render_mode: str | None) -> str | np.ndarray | None:
+    """Return the text for "ansi", print it for "human", return an RGB frame for "rgb_array"."""
+    if render_mode == "rgb_array":
+        return render_rgb(snapshot)
+    text = render_text(snapshot, title=title)
     if render_mode == "human":
         print(text + "\n")
         return None
@@ -109,7 +121,9 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
     A game ends with ``terminated=True`` (never ``truncated``: both endings of
     RULES.md are terminal); its final ``info`` holds the learner's score,
     houses_saved, houses_ruined, nights, work_rate and honesty, and the episode's
-    rewards sum to that score.
+    rewards sum to that score. Every ``info`` holds ``action_mask`` (see
+    :func:`~bucket_brigade.envs.masks.action_mask`), which ``action_masks()`` returns too,
+    as sb3-contrib's ``MaskablePPO`` reads it.
     """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}  # noqa: RUF012
@@ -126,6 +140,7 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
         self.game = SingleGame(self.scenario, seats, seed)
         self.observation_space = observation_space(self.scenario, self.num_agents)
         self.action_space = action_space(self.scenario, self.cheap_talk)
+        self._mask: np.ndarray | None = None
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -134,21 +149,30 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
             check_seed(seed)  # before Gymnasium's own seeding, which words it differently
         super().reset(seed=seed)
         obs = self.game.reset(seed)[LEARNER]
+        self._mask = action_mask(obs[:self.scenario.num_houses], self.cheap_talk)
         if self.render_mode == "human":
             self.render()
-        return obs, {}
+        return obs, {"action_mask": self._mask}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         checked = check_action(action, self.scenario.num_houses, self.cheap_talk)
         obs, rewards, done = self.game.step(checked[None])
         info = self.game.end_info(LEARNER) if done else {}
+        self._mask = action_mask(obs[LEARNER, :self.scenario.num_houses], self.cheap_talk)
+        info["action_mask"] = self._mask
         if self.render_mode == "human":
             self.render()
         return obs[LEARNER], float(rewards[LEARNER]), done, False, info
 
-    def render(self) -> str | None:
-        return show(render_text(self.game.snapshot(), title=self.scenario.name),
-                    self.render_mode)
+    def action_masks(self) -> np.ndarray:
+        """The allowed actions after the last observation: bool [sum(nvec)], one block per
+        action dimension."""
+        if self._mask is None:
+            raise ResetNeeded("call reset() before action_masks()")
+        return self._mask.copy()
+
+    def render(self) -> str | np.ndarray | None:
+        return show(self.game.snapshot(), self.scenario.name, self.render_mode)
 
 
 def make_env(scenario: str | Scenario = "trivial_cooperation", num_opponents: int = 3,

@@ -3,6 +3,8 @@
 Agents are named ``agent_0`` .. ``agent_{N-1}``; each observes the game from
 its own home (RULES.md) and acts with houses relative to its home. At the end
 every agent terminates at once and ``agents`` becomes empty until ``reset()``.
+Each agent's info holds its ``action_mask`` for the next night (see
+:func:`~bucket_brigade.envs.masks.action_mask`), as PettingZoo's masked examples expect.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from gymnasium.error import ResetNeeded
 from pettingzoo import ParallelEnv
 
 from bucket_brigade.envs.gym_env import RENDER_MODES, SingleGame, check_render_mode, show
-from bucket_brigade.envs.render import render_text
+from bucket_brigade.envs.masks import action_mask
 from bucket_brigade.envs.spaces import action_space, check_action, observation_space, state_space
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
@@ -59,8 +61,7 @@ class BucketBrigadeParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
         self.agents = self.possible_agents[:]
         if self.render_mode == "human":
             self.render()
-        return ({a: obs[i] for i, a in enumerate(self.agents)},
-                {a: {} for a in self.agents})
+        return ({a: obs[i] for i, a in enumerate(self.agents)}, self._masked_infos(obs, {}))
 
     def step(self, actions: dict[AgentID, Any]) -> tuple[
             dict[AgentID, np.ndarray], dict[AgentID, float], dict[AgentID, bool],
@@ -83,10 +84,11 @@ class BucketBrigadeParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
                 raise ValueError(f"{agent}: {exc}") from None
         obs, rewards, done = self.game.step(checked)
         agents = self.agents
-        infos = {a: self.game.end_info(i) if done else {} for i, a in enumerate(agents)}
+        ends = {a: self.game.end_info(i) for i, a in enumerate(agents)} if done else {}
         result = ({a: obs[i] for i, a in enumerate(agents)},
                   {a: float(rewards[i]) for i, a in enumerate(agents)},
-                  dict.fromkeys(agents, done), dict.fromkeys(agents, False), infos)
+                  dict.fromkeys(agents, done), dict.fromkeys(agents, False),
+                  self._masked_infos(obs, ends))
         if done:
             self.agents = []
         if self.render_mode == "human":
@@ -97,9 +99,15 @@ class BucketBrigadeParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
         """Absolute houses (H), locations (N), signals (N) and the night, as float32."""
         return self.game.snapshot().state()
 
-    def render(self) -> str | None:
-        return show(render_text(self.game.snapshot(), title=self.scenario.name),
-                    self.render_mode)
+    def render(self) -> str | np.ndarray | None:
+        return show(self.game.snapshot(), self.scenario.name, self.render_mode)
+
+    def _masked_infos(self, obs: np.ndarray, ends: dict[AgentID, dict[str, Any]]
+                      ) -> dict[AgentID, dict[str, Any]]:
+        """Each live agent's info: its end-of-game statistics if any, and its action mask."""
+        masks = action_mask(obs[:, :self.scenario.num_houses], self.cheap_talk)
+        return {a: {**ends.get(a, {}), "action_mask": masks[i]}
+                for i, a in enumerate(self.agents)}
 
     def _known(self, agent: AgentID) -> AgentID:
         if agent not in self.observation_spaces:

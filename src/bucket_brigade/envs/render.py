@@ -95,6 +95,37 @@ def render_text(snapshot: Snapshot, title: str = "") -> str:
     return "\n".join(lines)
 
 
+HOUSE_COLOURS = {SAFE: (60, 160, 75), BURNING: (235, 95, 20), RUINED: (70, 70, 70)}
+AGENT_COLOURS = ((40, 110, 230), (230, 190, 30), (200, 60, 200), (30, 200, 200))
+CELL = 16  # pixels per house
+
+
+def render_rgb(snapshot: Snapshot) -> np.ndarray:
+    """An RGB frame (uint8 [H, W, 3]) of one night, cheap enough for video recorders.
+
+    The top row holds the ring of houses opened into a strip (house 0 on the left),
+    coloured by state: green safe, orange burning, grey ruined. Below it one row per
+    agent marks the house it chose last night in its colour: a filled cell for WORK,
+    a frame for REST; a white dot in the cell says it signalled WORK.
+    """
+    num_houses, num_agents = len(snapshot.houses), len(snapshot.locations)
+    frame = np.full(((1 + num_agents) * CELL, num_houses * CELL, 3), 255, dtype=np.uint8)
+    inner = slice(1, CELL - 1)
+    for j, state in enumerate(snapshot.houses):
+        frame[inner, j * CELL:(j + 1) * CELL][:, inner] = HOUSE_COLOURS[state]
+    for i, house in enumerate(snapshot.locations):
+        colour = AGENT_COLOURS[i % len(AGENT_COLOURS)]
+        cell = frame[(1 + i) * CELL:(2 + i) * CELL, house * CELL:(house + 1) * CELL]
+        if snapshot.modes[i] == WORK:
+            cell[inner, inner] = colour
+        else:
+            cell[1:3, inner] = cell[-3:-1, inner] = colour
+            cell[inner, 1:3] = cell[inner, -3:-1] = colour
+        if snapshot.signals[i] == WORK:
+            cell[CELL // 2 - 2:CELL // 2 + 2, CELL // 2 - 2:CELL // 2 + 2] = 255
+    return frame
+
+
 @dataclass(frozen=True)
 class Replay:
     """A whole game: ``frames[0]`` is the start, ``frames[t]`` the state after night t."""

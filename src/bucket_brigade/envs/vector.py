@@ -14,6 +14,10 @@ autoreset): the returned observation is the new game's first, and
 ``info["final_obs"]`` / ``info["final_info"]`` carry the ended game's last
 observation and statistics, with the boolean masks ``info["_final_obs"]`` /
 ``info["_final_info"]``. A game's end ends all of its slots at once.
+Every ``info`` holds ``action_mask`` [num_envs, sum(nvec)] for the returned observations
+(see :func:`~bucket_brigade.envs.masks.action_mask`); ``action_masks()`` returns it too.
+An env built without a seed draws a fresh one at its first reset without a seed, so copies
+of it (pickled, as SuperSuit's wrappers make them) play different games.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from gymnasium.vector.utils import batch_space
 
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
+from bucket_brigade.envs.masks import action_mask
 from bucket_brigade.envs.spaces import action_space, full_actions, observation_space
 from bucket_brigade.game.rng import check_seed
 from bucket_brigade.game.scenarios import Scenario, get_scenario
@@ -101,6 +106,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._truncations = np.zeros(num_envs, dtype=np.bool_)
+        self._seeded = seed is not None
+        self._mask: np.ndarray | None = None
         self._played = False
         self._was_reset = False  # Gymnasium's rule: reset() comes before the first step()
 
@@ -114,16 +121,29 @@ class BucketBrigadeVectorEnv(VectorEnv):
         if seed is not None:
             check_seed(seed)  # before Gymnasium's own seeding, which words it differently
         super().reset(seed=seed)
-        if seed is not None:
+        if seed is not None or not self._seeded:
+            seed = fresh_seed() if seed is None else seed
             self.action_space.seed(seed)
             obs = self.games.reset(seed)
+            self._seeded = True
         elif self._played:
             obs = self.games.restart()
         else:
             obs = self.games.observations
         self._played = False
         self._was_reset = True
-        return self._slots(obs).copy(), {}
+        slots = self._slots(obs).copy()
+        return slots, {"action_mask": self._masks_for(slots)}
+
+    def action_masks(self) -> np.ndarray:
+        """The allowed actions after the last observations: bool [num_envs, sum(nvec)]."""
+        if self._mask is None:
+            raise ResetNeeded("call reset() before action_masks()")
+        return self._mask.copy()
+
+    def _masks_for(self, slots: np.ndarray) -> np.ndarray:
+        self._mask = action_mask(slots[:, :self.scenario.num_houses], self.cheap_talk)
+        return self._mask
 
     def restart_games(self, games: np.ndarray) -> np.ndarray:
         """Abandon the games where ``games`` [num_games] is true and start their streams'
@@ -153,18 +173,19 @@ class BucketBrigadeVectorEnv(VectorEnv):
         checked = self.games.check_actions(actions)
         obs, rewards, done = self.games.step(checked)
         self._played = True
-        infos: dict[str, Any] = {}
+        slots = self._slots(obs).copy()
+        infos: dict[str, Any] = {"action_mask": self._masks_for(slots)}
         if done.any():
             mask = np.repeat(done, self.num_learners)
             final = self.games.finished
             stats = finished_info(final, self.num_learners)
-            infos = {
+            infos |= {
                 "final_obs": self._slots(final.observations).copy(),
                 "_final_obs": mask,
                 "final_info": {**stats, **{f"_{k}": mask for k in stats}},
                 "_final_info": mask,
             }
-        return (self._slots(obs).copy(), self._slots(rewards).astype(np.float32),
+        return (slots, self._slots(rewards).astype(np.float32),
                 np.repeat(done, self.num_learners), self._truncations.copy(), infos)
 
 
@@ -197,9 +218,14 @@ class ConcatVectorEnv(VectorEnv):
         if seed is not None:
             check_seed(seed)
         super().reset(seed=seed)
-        parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))[0]
+        parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))
                  for i, env in enumerate(self.envs)]
-        return np.concatenate(parts), {}
+        return (np.concatenate([obs for obs, _ in parts]),
+                {"action_mask": np.concatenate([info["action_mask"] for _, info in parts])})
+
+    def action_masks(self) -> np.ndarray:
+        """The allowed actions after the last observations: bool [num_envs, sum(nvec)]."""
+        return np.concatenate([env.action_masks() for env in self.envs])
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                  np.ndarray, dict[str, Any]]:
@@ -211,21 +237,24 @@ class ConcatVectorEnv(VectorEnv):
         obs, rewards, terminated, truncated = (np.concatenate([r[i] for r in results])
                                                for i in range(4))
         infos = [r[4] for r in results]
-        if not any(infos):
-            return obs, rewards, terminated, truncated, {}
-        sample = next(info for info in infos if info)
+        masks = {"action_mask": np.concatenate([info["action_mask"] for info in infos])}
+        if not terminated.any():
+            return obs, rewards, terminated, truncated, masks
+        sample = next(info for info in infos if "final_info" in info)
 
         def merged(pick: Callable[[dict[str, Any]], np.ndarray]) -> np.ndarray:
             like = pick(sample)
             return np.concatenate([
-                pick(info) if info else np.zeros((env.num_envs, *like.shape[1:]), like.dtype)
+                pick(info) if "final_info" in info
+                else np.zeros((env.num_envs, *like.shape[1:]), like.dtype)
                 for env, info in zip(self.envs, infos)])
 
         final_info = {key: merged(lambda info, key=key: info["final_info"][key])
                       for key in sample["final_info"]}
         return obs, rewards, terminated, truncated, {
-            "final_obs": merged(lambda info: info["final_obs"]), "_final_obs": terminated.copy(),
-            "final_info": final_info, "_final_info": terminated.copy()}
+            **masks, "final_obs": merged(lambda info: info["final_obs"]),
+            "_final_obs": terminated.copy(), "final_info": final_info,
+            "_final_info": terminated.copy()}
 
 
 def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation",
