@@ -1,13 +1,16 @@
-"""Shared fixtures: batches of externally controlled agents and a draw counter."""
+"""Shared fixtures: batches of externally controlled agents, a draw counter, and a record of
+the Numba thread count at every kernel call."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 import pytest
 
+from bucket_brigade.engine import batch as batch_module
 from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.game.rng import GOLDEN_GAMMA, MASK64
 from bucket_brigade.game.scenarios import get_scenario
@@ -42,3 +45,17 @@ def external_batch() -> Callable[..., GameBatch]:
                          num_games, seed)
 
     return build
+
+
+@pytest.fixture
+def kernel_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The calling thread's Numba thread count at every night the engine plays."""
+    seen: list[int] = []
+    step = batch_module.kernel.step_games
+
+    def recording(*args: Any) -> Any:
+        seen.append(numba.get_num_threads())
+        return step(*args)
+
+    monkeypatch.setattr(batch_module.kernel, "step_games", recording)
+    return seen

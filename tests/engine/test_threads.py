@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from bucket_brigade.agents.strategies import opponent_seats
-from bucket_brigade.engine import batch as batch_module
 from bucket_brigade.engine.batch import PARALLEL_MIN_GAMES, GameBatch
 from bucket_brigade.game.scenarios import SCENARIOS
 from bucket_brigade.game.seat import Seat
@@ -30,21 +29,8 @@ def seats() -> list[Seat]:
     return [Seat(), *opponent_seats(3, "random")]
 
 
-def kernel_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Records the calling thread's Numba thread count at every kernel call."""
-    seen: list[int] = []
-    step = batch_module.kernel.step_games
-
-    def recording(*args):
-        seen.append(numba.get_num_threads())
-        return step(*args)
-
-    monkeypatch.setattr(batch_module.kernel, "step_games", recording)
-    return seen
-
-
-def test_the_callers_numba_setting_survives_and_is_used(monkeypatch) -> None:
-    seen = kernel_threads(monkeypatch)
+def test_the_callers_numba_setting_survives_and_is_used(kernel_threads) -> None:
+    seen = kernel_threads
     before = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
@@ -55,16 +41,16 @@ def test_the_callers_numba_setting_survives_and_is_used(monkeypatch) -> None:
     assert seen == [1, 1, 1]
 
 
-def test_an_explicit_thread_count_is_used_and_then_given_back(monkeypatch) -> None:
-    seen = kernel_threads(monkeypatch)
+def test_an_explicit_thread_count_is_used_and_then_given_back(kernel_threads) -> None:
+    seen = kernel_threads
     before = numba.get_num_threads()
     play(GameBatch(SCENARIOS["default"], seats(), GAMES, seed=3, num_threads=1), nights=2)
     assert seen == [1, 1]
     assert numba.get_num_threads() == before
 
 
-def test_small_batches_run_on_one_thread(monkeypatch) -> None:
-    seen = kernel_threads(monkeypatch)
+def test_small_batches_run_on_one_thread(kernel_threads) -> None:
+    seen = kernel_threads
     play(GameBatch(SCENARIOS["default"], seats(), 8, seed=3), nights=2)
     assert seen == [1, 1]
 

@@ -157,21 +157,11 @@ def test_console_progress_with_and_without_a_terminal(tiny_config, terminal) -> 
     assert ("\x1b[" in text) == terminal  # cursor control only for a terminal
 
 
-def test_the_trainers_one_thread_holds_for_the_whole_run(tiny_config, monkeypatch) -> None:
+def test_the_trainers_one_thread_holds_for_the_whole_run(tiny_config, kernel_threads) -> None:
     """The engine runs on the thread count the trainer sets (one on a CPU), in every kernel
     call of the run, even with a batch large enough for the engine to go parallel."""
     import numba
 
-    from bucket_brigade.engine import batch as batch_module
-
-    seen: list[int] = []
-    step = batch_module.kernel.step_games
-
-    def recording(*args):
-        seen.append(numba.get_num_threads())
-        return step(*args)
-
-    monkeypatch.setattr(batch_module.kernel, "step_games", recording)
     before = numba.get_num_threads(), torch.get_num_threads()
     try:
         train(tiny_config(num_envs=512, batch_size=1024, steps=2048, minibatches=1))
@@ -179,20 +169,4 @@ def test_the_trainers_one_thread_holds_for_the_whole_run(tiny_config, monkeypatc
     finally:
         numba.set_num_threads(before[0])
         torch.set_num_threads(before[1])
-    assert len(seen) >= 2 and set(seen) == {1}
-
-
-def test_ppo_diagnostics_respond_to_the_step_size(tiny_config) -> None:
-    """approx_kl and clipfrac measure how far an update moves the policy: at the default
-    learning rate the moves are tiny (docs/training.md), at a 100 times larger one the
-    clipped objective engages. Same seed, same games."""
-    diagnostics = {}
-    for lr in (3e-4, 3e-2):
-        logged: list[dict[str, float]] = []
-        train(tiny_config(lr=lr, run_name=f"lr{lr}", steps=1024),
-              on_metrics=lambda step, scalars, logged=logged: logged.append(scalars))
-        diagnostics[lr] = {name: sum(s[name] for s in logged) / len(logged)
-                           for name in ("losses/approx_kl", "losses/clipfrac")}
-    small, large = diagnostics[3e-4], diagnostics[3e-2]
-    assert large["losses/approx_kl"] > 100 * small["losses/approx_kl"], diagnostics
-    assert small["losses/clipfrac"] < 0.01 < large["losses/clipfrac"], diagnostics
+    assert len(kernel_threads) >= 2 and set(kernel_threads) == {1}
