@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from bucket_brigade.analysis.tournament import COMPARISON_STRATEGIES
-from bucket_brigade.errors import UsageError
+from bucket_brigade.errors import Terminated, UsageError
 
 Command = Callable[[argparse.Namespace], int | None]
 
@@ -195,13 +195,9 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised where the command runs so that its cleanup (``finally``) happens."""
-
-
 @contextmanager
 def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into :class:`_Terminated` while a command runs, unless someone else
+    """Turn SIGTERM into :class:`Terminated` while a command runs, unless someone else
     already handles it (or this is not the main thread, where signals cannot be set)."""
     if threading.current_thread() is not threading.main_thread() \
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
@@ -209,7 +205,7 @@ def _sigterm_raises() -> Iterator[None]:
         return
 
     def terminate(signum: int, frame: object) -> None:
-        raise _Terminated
+        raise Terminated
 
     signal.signal(signal.SIGTERM, terminate)
     try:
@@ -244,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the process ends: no second one
         print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
-    except _Terminated:
+    except Terminated:
         print(f"{prefix}: terminated", file=sys.stderr)
         return 143
 
