@@ -101,7 +101,7 @@ def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
     for spec in todo:
         if damaged_result(spec):
             console.print(f"{spec.name}: {result_path(spec)} cannot be read as a result; "
-                          "running the trial again", highlight=False)
+                          "running the trial again", highlight=False, soft_wrap=True)
 
     session: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
