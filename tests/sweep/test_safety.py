@@ -5,7 +5,6 @@ and the workers never outlive the sweep process."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
