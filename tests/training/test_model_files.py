@@ -48,6 +48,7 @@ COMMANDS = {
     "evaluate": ["evaluate", "--scenarios", "easy", "--strategies", "none", "--games", "2"],
     "nash": ["nash", "--strategies", "hero,{model}", "--games", "2", "--br-generations", "0"],
     "replay": ["replay", "--model", "{model}"],
+    "train": ["train", "--opponent-model", "{model}", "--steps", "128", "--cpu"],
 }
 
 
