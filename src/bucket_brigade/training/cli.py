@@ -30,8 +30,8 @@ from bucket_brigade.training.ppo import train
 from bucket_brigade.training.stop import handle_interrupts
 
 DEFAULTS = TrainConfig()
-# Settings that shape the network or the game; a resumed run must keep them.
 MAX_EVAL_GAMES = 10**7
+# Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "run_name", "self_play", "learners")
 
@@ -191,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
     handle_interrupts()
     if not 0 <= args.eval_games <= MAX_EVAL_GAMES:
         raise UsageError(f"--eval-games {args.eval_games} must be from 0 to {MAX_EVAL_GAMES:,}")
+    if not 0 <= args.eval_seed < 2**64:
+        raise UsageError(f"--eval-seed {args.eval_seed} must be an integer in [0, 2**64)")
     config, checkpoint = config_from_args(args)
     if args.eval_games and config.opponent_model is not None:
         raise UsageError(f"--eval-games {args.eval_games} compares with scripted opponents; "
