@@ -236,13 +236,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if argv is None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the process ends: no second one
         print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
     except Terminated:
         print(f"{prefix}: terminated", file=sys.stderr)
         return 143
+    finally:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            # The process ends now: a signal during its shutdown must not interrupt it.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def test_a_corrupt_checkpoint_is_refused(capsys, tmp_path) -> None:
     broken.write_bytes(b"not a checkpoint")
     code, _, err = train_cli(capsys, tmp_path, "--resume", str(broken))
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "cannot be read" in err
+    assert "is not a PyTorch file" in err
     assert broken.read_bytes() == b"not a checkpoint"
 
 

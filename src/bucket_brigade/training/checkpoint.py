@@ -94,9 +94,13 @@ def read_torch_file(path: str | Path, what: str) -> Any:
     except OSError as exc:
         raise UsageError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") \
             from None
-    except pickle.UnpicklingError:
-        raise UsageError(f"{what} {str(path)!r} holds objects other than tensors and plain "
-                         "values; only files written by bucket-brigade train are read") from None
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" in str(exc):  # torch refused an object it would have to build
+            raise UsageError(f"{what} {str(path)!r} holds objects other than tensors and "
+                             "plain values; only files written by bucket-brigade train are "
+                             "read") from None
+        raise UsageError(f"{what} {str(path)!r} is not a PyTorch file (a checkpoint or "
+                         "model_RUN.pt written by bucket-brigade train)") from None
     except Exception:  # torch raises KeyError, RuntimeError, ... on a file it did not write
         raise UsageError(f"{what} {str(path)!r} is not a PyTorch file (a checkpoint or "
                          "model_RUN.pt written by bucket-brigade train)") from None
