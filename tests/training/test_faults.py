@@ -52,9 +52,11 @@ def start(out: Path) -> subprocess.Popen:
 
 def kill_at_a_random_point(out: Path, rng: random.Random) -> bool:
     """Start the run, SIGKILL it shortly after a random checkpoint; False if it finished
-    first."""
-    done = {path.name for path in checkpoints(out)}
-    target = rng.randrange(len(done) + 1, STEPS // CHECKPOINT_INTERVAL)
+    first (or had no checkpoint left to come)."""
+    done = len(checkpoints(out))
+    if done + 1 >= STEPS // CHECKPOINT_INTERVAL:
+        return False  # no checkpoint left to kill after
+    target = rng.randrange(done + 1, STEPS // CHECKPOINT_INTERVAL)
     process = start(out)
     deadline = time.monotonic() + 180
     while len(checkpoints(out)) < target and process.poll() is None:
