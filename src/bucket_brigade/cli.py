@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import NoReturn
 
 from bucket_brigade.cli_args import count
-from bucket_brigade.errors import UsageError
+from bucket_brigade.errors import Terminated, UsageError
 
 Command = Callable[[argparse.Namespace], int | None]
 
@@ -225,13 +225,9 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised where the command runs so that its cleanup (``finally``) happens."""
-
-
 @contextmanager
 def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into :class:`_Terminated` while a command runs, unless someone else
+    """Turn SIGTERM into :class:`Terminated` while a command runs, unless someone else
     already handles it (or this is not the main thread, where signals cannot be set)."""
     if threading.current_thread() is not threading.main_thread() \
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
@@ -239,7 +235,7 @@ def _sigterm_raises() -> Iterator[None]:
         return
 
     def terminate(signum: int, frame: object) -> None:
-        raise _Terminated
+        raise Terminated
 
     signal.signal(signal.SIGTERM, terminate)
     try:
@@ -271,13 +267,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if argv is None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the process ends: no second one
         print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
-    except _Terminated:
+    except Terminated:
         print(f"{prefix}: terminated", file=sys.stderr)
         return 143
+    finally:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            # The process ends now: a signal during its shutdown must not interrupt it.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

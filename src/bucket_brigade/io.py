@@ -6,21 +6,34 @@ existing file is only ever replaced by a complete new one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from bucket_brigade.errors import UsageError
+
+TEMP_SUFFIX = ".tmp"
+# atomic_write's temporary files: "." + the target's name + "." + mkstemp's 8 characters.
+TEMP_FILE = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+
+
+def temp_file_name(name: str) -> str:
+    """The longest name :func:`atomic_write` gives the temporary file of a file ``name``."""
+    return f".{name}.{'x' * 8}{TEMP_SUFFIX}"
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` through a temporary sibling file, then swap it in."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         with os.fdopen(handle, "wb") as file:
@@ -95,3 +108,39 @@ def check_writable_output(path: str | Path, *, folder: bool = False) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"{what} cannot be written: no write permission in {str(existing)!r}")
     return path
+
+
+def remove_stale_temp_files(folder: str | Path, older_than: float) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_write` that a killed process left in
+    ``folder`` (only names of its pattern, last changed before ``older_than``, a time
+    stamp); returns them. Call it while holding the folder's lock, so none is in use."""
+    stale = []
+    for path in Path(folder).glob(f".*{TEMP_SUFFIX}"):
+        if TEMP_FILE.fullmatch(path.name) and path.is_file() \
+                and path.stat().st_mtime < older_than:
+            path.unlink(missing_ok=True)
+            stale.append(path)
+    return stale
+
+
+@contextmanager
+def exclusive_lock(path: str | Path, what: str) -> Iterator[float]:
+    """Hold an exclusive lock on the file ``path`` (made if missing) for the ``with`` block;
+    yields the time it was acquired. The operating system drops the lock when the process
+    ends, however it ends, so a lock file left by a killed process blocks nothing. A lock
+    held by another process is a UsageError naming ``what``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise UsageError(f"{what} is in use by another process (it holds the lock "
+                             f"{str(path)!r}); wait for it to end or stop it first") from None
+        try:
+            yield time.time()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)

@@ -5,12 +5,15 @@ onto a terminal."""
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from bucket_brigade.errors import UsageError
 
 MAX_NAME_LENGTH = 100  # leaves room for prefixes and suffixes under the usual 255-byte limit
+DEFAULT_NAME_MAX = 255  # bytes per file name on ext4, APFS, NTFS, ...
 VALID_NAMES = (f"1 to {MAX_NAME_LENGTH} characters, no '/' or '\\', no control characters, "
                "not '.' or '..'")
 
@@ -25,3 +28,21 @@ def check_path_name(kind: str, value: Any) -> str:
     if bad:
         raise UsageError(f"{kind} {value!r} is not a valid name: {VALID_NAMES}")
     return value
+
+
+def check_name_fits(kind: str, value: str, folder: str | Path, longest_file: str) -> None:
+    """Refuse ``value`` when ``longest_file`` (the longest file name it makes in ``folder``,
+    temporary files included) is longer than the file system there allows: checked before
+    any work, not when the file is written."""
+    existing = Path(folder).absolute()
+    while not existing.is_dir() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    except (OSError, ValueError):  # the file system does not say: the usual limit
+        limit = DEFAULT_NAME_MAX
+    length = len(os.fsencode(longest_file))
+    if length > limit:
+        raise UsageError(f"{kind} {value!r} is too long: the file name {longest_file!r} "
+                         f"({length} bytes) exceeds the {limit}-byte "
+                         f"limit of the file system at {str(existing)!r}")

@@ -115,7 +115,7 @@ BAD_FILES = [
     ("[grid]\nbatch_size = [100]\n", "--batch-size 100 is not a multiple of --num-envs"),
     ("[random]\nsamples = 3\n", "[random] samples = 3 needs at least one field to sample"),
     ("[random]\nsamples = 0\nlr = {low = 0.1, high = 0.2}\n",
-     "[random] samples = 0 must be a positive integer"),
+     "[random] samples = 0 must be an integer from 1 to 10,000"),
     ("[random]\nlr = 0.1\n", "[random] lr = 0.1 must be {low = ..., high = ...}"),
     ("[random]\nlr = {low = 0.1, hi = 0.2}\n",
      "[random] lr has unknown key 'hi'; valid keys: low, high, log, choices"),

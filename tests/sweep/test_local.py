@@ -80,30 +80,33 @@ def test_a_rerun_skips_the_finished_trials(small_sweep: tuple[Path, int, str]) -
 
 def test_a_failing_trial_is_recorded_and_the_others_finish(sweep_file: Any,
                                                            tiny_training: str) -> None:
-    # A learning rate of 1e30 turns the policy's weights into NaN at its first update.
     path = sweep_file("""
 [sweep]
-name = "diverging"
+name = "failing"
 steps = 1024
 eval_games = 20
 """ + tiny_training + """
 [grid]
-lr = [1e-3, 1e30]
+seed = [1, 2]
 """)
+    plan = plan_for(path)
+    failed, finished = (next(spec for spec in plan.trials if spec.seed == seed)
+                        for seed in (2, 1))
+    # A damaged checkpoint to resume from fails its trial when it starts.
+    damaged = run_paths(failed).checkpoint_path(512)
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a checkpoint")
     code, output = run_sweep(path, "--max-parallel", "2")
-    rows = {float(r["lr"]): r for r in read_csv(path.parent / "out" / "diverging" /
+    rows = {int(r["seed"]): r for r in read_csv(path.parent / "out" / "failing" /
                                                 "results.csv")}
     assert code == 1, output
-    assert rows[1e-3]["status"] == OK and rows[1e-3]["mean_score"]
-    assert rows[1e30]["status"] == FAILED and rows[1e30]["mean_score"] == ""
-    assert "nan" in rows[1e30]["error"].lower() and "\n" not in rows[1e30]["error"]
-    plan = plan_for(path)
-    failed = next(spec for spec in plan.trials if spec.params["lr"] == 1e30)
+    assert rows[1]["status"] == OK and rows[1]["mean_score"]
+    assert rows[2]["status"] == FAILED and rows[2]["mean_score"] == ""
+    assert "is not a PyTorch file" in rows[2]["error"] and "\n" not in rows[2]["error"]
     recorded = load_result(failed)
     assert recorded["status"] == FAILED and "Traceback" in recorded["traceback"]
 
     # A rerun keeps the finished trial and tries the failed one again.
-    finished = next(spec for spec in plan.trials if spec.params["lr"] == 1e-3)
     finished_at = result_path(finished).stat().st_mtime_ns
     code, output = run_sweep(path, "--max-parallel", "1")
     assert code == 1 and "1 already finished, 1 to run" in output

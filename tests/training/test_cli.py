@@ -56,7 +56,8 @@ def test_a_run_writes_everything_and_resumes(capsys, tmp_path) -> None:
 @pytest.mark.parametrize(("argv", "message"), [
     (["--scenario", "nowhere"], "unknown scenario 'nowhere'"),
     (["--opponent-policies", "firefighter,nobody"], "unknown strategy 'nobody'"),
-    (["--steps", "0"], "--steps 0 must be a positive integer"),
+    (["--steps", "0"], "--steps 0 must be an integer from 1 to"),
+    (["--steps", "-5"], "--steps -5 must be an integer from 1 to"),
     (["--batch-size", "100"], "--batch-size 100 is not a multiple of --num-envs 16"),
     (["--resume", "missing.pt"], "checkpoint 'missing.pt' does not exist"),
     (["--run-name", "done"], "run 'done' already exists"),
@@ -77,7 +78,7 @@ def test_a_corrupt_checkpoint_is_refused(capsys, tmp_path) -> None:
     broken.write_bytes(b"not a checkpoint")
     code, _, err = train_cli(capsys, tmp_path, "--resume", str(broken))
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "cannot be read" in err
+    assert "is not a PyTorch file" in err
     assert broken.read_bytes() == b"not a checkpoint"
 
 
@@ -109,7 +110,7 @@ def test_train_gpu_script_is_the_same_command(tmp_path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip() == \
-        "bucket-brigade train: error: --steps 0 must be a positive integer"
+        "bucket-brigade train: error: --steps 0 must be an integer from 1 to 1,000,000,000,000"
     assert not any(tmp_path.iterdir())
 
 

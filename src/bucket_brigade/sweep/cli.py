@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from bucket_brigade.errors import UsageError
-from bucket_brigade.io import save_json
+from bucket_brigade.io import exclusive_lock, save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
 from bucket_brigade.sweep.local import ResultHandler, default_workers, run_local
 from bucket_brigade.sweep.ray_backend import (
@@ -22,10 +22,20 @@ from bucket_brigade.sweep.ray_backend import (
     run_ray,
 )
 from bucket_brigade.sweep.report import trial_rows, write_report
-from bucket_brigade.sweep.trial import FAILED, INTERRUPTED, OK, PENDING, is_finished
+from bucket_brigade.sweep.trial import (
+    FAILED,
+    INTERRUPTED,
+    OK,
+    PENDING,
+    damaged_result,
+    is_finished,
+    result_path,
+)
+from bucket_brigade.training.stop import handle_interrupts
 
 BACKENDS = ("local", "ray")
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
+LOCK_FILE = ".lock"  # held by the sweep process that writes the folder
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +73,13 @@ def run(args: argparse.Namespace) -> int:
     if args.backend == "ray":
         import_ray()  # before anything is written
         check_ray_settings(plan.ray)
+    handle_interrupts()
+    with exclusive_lock(plan.sweep_dir / LOCK_FILE, f"sweep folder {str(plan.sweep_dir)!r}"):
+        return _run_sweep(args, plan, search)
+
+
+def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
+    """The sweep, once its folder is this process's alone."""
     todo = [spec for spec in plan.trials if not is_finished(spec)]
     save_json({"name": plan.name, "source": str(args.config), "swept": list(plan.swept),
                "trials": [{"name": s.name, "params": s.params, "config": s.config}
@@ -81,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
         f"({parallel or 'as resources allow'} at a time) -> {plan.sweep_dir}",
         highlight=False)
     expected = plan.samples if search else len(todo)
+    for spec in todo:
+        if damaged_result(spec):
+            console.print(f"{spec.name}: {result_path(spec)} cannot be read as a result; "
+                          "running the trial again", highlight=False, soft_wrap=True)
 
     session: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()

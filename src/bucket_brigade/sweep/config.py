@@ -27,6 +27,7 @@ from typing import Any, get_args, get_type_hints
 import numpy as np
 
 from bucket_brigade.errors import UsageError
+from bucket_brigade.io import read_input_text
 from bucket_brigade.names import check_path_name
 from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
 
@@ -37,6 +38,7 @@ else:
 
 DEFAULT_OUT = "experiments/sweeps"
 DEFAULT_EVAL_GAMES = 1000
+MAX_TRIALS = 10_000  # grid points x [random] samples in one sweep (checked before expanding)
 TABLES = ("sweep", "fixed", "grid", "random", "ray")
 SWEEP_KEYS = ("name", "out", "steps", "eval_games", "eval_seed", "sample_seed",
               "gpus_per_trial")
@@ -130,8 +132,8 @@ def load_sweep(path: str | Path, out: str | None = None) -> SweepPlan:
     if not path.is_file():
         raise UsageError(f"sweep file {str(path)!r} does not exist")
     try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_input_text(path, "sweep file"))
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise UsageError(f"sweep file {str(path)!r} is not valid TOML: {exc}") from None
     return build_plan(data, default_name=path.stem, out=out)
 
@@ -154,8 +156,10 @@ def build_plan(data: dict[str, Any], default_name: str, out: str | None = None) 
             for key, value in _train_fields("[grid]", tables["grid"]).items()}
     random_table = dict(tables["random"])
     samples = random_table.pop(SAMPLES_KEY, 1)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise UsageError(f"[random] samples = {samples!r} must be a positive integer")
+    if isinstance(samples, bool) or not isinstance(samples, int) \
+            or not 1 <= samples <= MAX_TRIALS:
+        raise UsageError(f"[random] samples = {samples!r} must be an integer from 1 to "
+                         f"{MAX_TRIALS:,}")
     ranges = {key: _range(key, value)
               for key, value in _train_fields("[random]", random_table).items()}
     if SAMPLES_KEY in tables["random"] and not ranges:
@@ -181,6 +185,14 @@ def build_plan(data: dict[str, Any], default_name: str, out: str | None = None) 
         return SweepPlan(name=settings["name"], sweep_dir=sweep_dir, trials=(),
                          swept=tuple(ranges), gpus_per_trial=settings["gpus_per_trial"],
                          duplicates=0, **extras)
+    planned = math.prod(len(values) for values in grid.values()) * samples
+    if planned > MAX_TRIALS:
+        sizes = " x ".join([*(str(len(v)) for v in grid.values()), f"{samples} samples"])
+        raise UsageError(f"the sweep has {planned:,} trials ({sizes}); at most {MAX_TRIALS:,} "
+                         "are allowed in one sweep: split it into several files")
+    if not (grid or ranges or fixed):
+        raise UsageError("the sweep file sets nothing to train: give [fixed] settings "
+                         "(or [sweep] steps), [grid] lists or [random] ranges")
     trials: dict[str, TrialSpec] = {}
     duplicates = 0
     draws = [_draw(ranges, settings["sample_seed"], k) for k in range(samples)]
@@ -282,6 +294,9 @@ def _grid_values(key: str, values: Any) -> list[Any]:
     if not isinstance(values, list) or not values:
         raise UsageError(f"[grid] {key} = {values!r} must be a non-empty list of values "
                          "(a single value belongs in [fixed])")
+    if len(values) > MAX_TRIALS:
+        raise UsageError(f"[grid] {key} lists {len(values):,} values; at most {MAX_TRIALS:,} "
+                         "trials are allowed in one sweep")
     values = [_coerce(f"[grid] {key}", key, value) for value in values]
     for i, value in enumerate(values):
         if value in values[:i]:

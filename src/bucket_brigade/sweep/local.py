@@ -10,10 +10,13 @@ a checkpoint to resume from.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -42,7 +45,8 @@ def run_local(specs: Sequence[TrialSpec], max_parallel: int, on_result: ResultHa
     stop = context.Event()
     workers = max(1, min(max_parallel, len(specs)))
     with _sigterm_as_interrupt(), ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(stop,)) as pool:
+            workers, mp_context=context, initializer=_start_worker,
+            initargs=(stop, os.getpid())) as pool:
         futures: dict[Future, TrialSpec] = {}
         handled: set[Future] = set()
         try:
@@ -75,22 +79,50 @@ def _collect(futures: dict[Future, TrialSpec], handled: set[Future],
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the sweep as Ctrl-C does (a scheduler's polite kill)."""
+    """SIGTERM stops the sweep as Ctrl-C does (a scheduler's polite kill), and Ctrl-C
+    does stop it."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals only reach the main thread
         return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGINT too: a background job of a script starts with it ignored.
+    previous = {signum: signal.signal(signum, signal.default_int_handler)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _start_worker(stop: Any) -> None:
+def _start_worker(stop: Any, sweep_pid: int) -> None:
     global _stop_event
     _stop_event = stop
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # out of the terminal's process group: the sweep decides when to stop
+    die_with_parent(sweep_pid)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_POLL_SECONDS = 1.0
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this worker when the sweep process ends, however it ends (even by SIGKILL, which
+    leaves it no chance to stop its workers): Linux sends SIGKILL on the parent's death;
+    elsewhere a thread notices that the parent is gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent_pid:  # it died before the request was made
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _run_in_worker(spec: TrialSpec) -> dict[str, Any]:

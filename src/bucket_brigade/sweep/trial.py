@@ -18,6 +18,7 @@ from typing import Any
 
 from bucket_brigade.io import save_json
 from bucket_brigade.sweep.config import TrialSpec
+from bucket_brigade.training.bookkeeping import check_resumable, claim_run
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
 from bucket_brigade.training.monitor import MetricsCallback
 
@@ -36,11 +37,19 @@ def result_path(spec: TrialSpec) -> Path:
 
 
 def load_result(spec: TrialSpec) -> dict[str, Any] | None:
-    """The recorded result of a trial, or None if it has none (or an unreadable one)."""
+    """The recorded result of a trial, or None if it has none or a damaged one (see
+    :func:`damaged_result`): such a trial counts as not finished."""
     try:
-        return json.loads(result_path(spec).read_text())
+        result = json.loads(result_path(spec).read_text())
     except (OSError, ValueError):
         return None
+    return result if isinstance(result, dict) and isinstance(result.get("status"), str) \
+        else None
+
+
+def damaged_result(spec: TrialSpec) -> bool:
+    """The trial has a result.json that cannot be read as a result."""
+    return result_path(spec).exists() and load_result(spec) is None
 
 
 def is_finished(spec: TrialSpec) -> bool:
@@ -79,11 +88,14 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
 
     config = spec.train_config()
     paths = run_paths(spec)
-    checkpoint = latest_checkpoint(paths)
-    if checkpoint is None:  # clear what an attempt that died before its first checkpoint left
-        for path in paths.existing():
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-    trained = train(config, checkpoint, on_metrics=on_metrics)
+    with claim_run(paths):
+        checkpoint = latest_checkpoint(paths)
+        if checkpoint is None:  # clear what an attempt that died before its first checkpoint left
+            for path in paths.existing():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        else:
+            check_resumable(checkpoint, paths.checkpoint_path(int(checkpoint["step"])), config)
+        trained = train(config, checkpoint, on_metrics=on_metrics)
     if trained.stopped_by is not None:
         return outcome(spec, INTERRUPTED, steps=trained.step,
                        wall_seconds=time.perf_counter() - started)

@@ -4,15 +4,20 @@ and the :class:`TrainResult` that says where they went."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from bucket_brigade.io import save_json
+from bucket_brigade.errors import UsageError
+from bucket_brigade.io import exclusive_lock, remove_stale_temp_files, save_json
 from bucket_brigade.training.checkpoint import RunPaths, save_torch
 from bucket_brigade.training.config import TrainConfig
+from bucket_brigade.training.models import network_from_state
 from bucket_brigade.training.monitor import TrainingMonitor
 from bucket_brigade.training.network import PolicyNetwork
 
@@ -41,6 +46,58 @@ class TrainResult:
 def network_config(network: PolicyNetwork) -> dict[str, Any]:
     """Constructor arguments that rebuild ``network`` (stored in every checkpoint)."""
     return network.config
+
+
+@contextmanager
+def claim_run(paths: RunPaths) -> Iterator[None]:
+    """Hold the run's lock while it is written, so that a second process with the same run
+    name and folder is refused rather than mixed in; on the way in, remove the temporary
+    files a killed attempt left (none can be in use while the lock is held)."""
+    with exclusive_lock(paths.lock_path, f"run {paths.run_name!r} in {str(paths.out_dir)!r}"
+                        ) as acquired:
+        for folder in paths.folders:
+            remove_stale_temp_files(folder, older_than=acquired)
+        yield
+
+
+def check_resumable(checkpoint: dict[str, Any], path: str | Path, config: TrainConfig) -> None:
+    """Refuse a checkpoint whose weights or optimizer state do not fit the run's network, as
+    one line naming the file, before any work (``load_checkpoint`` checked the rest)."""
+    where = f"checkpoint {str(path)!r}"
+    network = network_from_state(checkpoint["model_state_dict"], Path(path))
+    if network.hidden_size != config.hidden_size:
+        raise UsageError(f"{where} holds a network of hidden size {network.hidden_size}, "
+                         f"its config says {config.hidden_size}")
+    if [network.obs_dim, *network.action_dims] != [checkpoint["network"]["obs_dim"],
+                                                   *checkpoint["network"]["action_dims"]]:
+        raise UsageError(f"{where}: its weights do not match its network entry")
+    config.resolved_scenario.check_num_agents(config.num_agents)
+    expected = config.resolved_scenario.obs_dim(config.num_agents)
+    if network.obs_dim != expected:
+        raise UsageError(f"{where} holds a network for observations of size "
+                         f"{network.obs_dim}, the run's game gives {expected}")
+    optimizer = torch.optim.Adam(network.parameters())
+    try:
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        raise UsageError(f"{where} holds an optimizer state that does not fit its network: "
+                         f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
+    for parameter in network.parameters():
+        state = optimizer.state.get(parameter, {})
+        shapes = {"exp_avg": parameter.shape, "exp_avg_sq": parameter.shape,
+                  "step": torch.Size([])}
+        for key, shape in shapes.items():
+            if key in state and (not isinstance(state[key], torch.Tensor)
+                                 or state[key].shape != shape
+                                 or not bool(torch.isfinite(state[key]).all())):
+                raise UsageError(f"{where} holds an optimizer state whose {key} does not fit "
+                                 "the network's weights")
+    for group in optimizer.param_groups:
+        settings = [group.get("lr"), group.get("eps"), group.get("weight_decay"),
+                    *(group.get("betas") or [None])]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool)
+                   and math.isfinite(v) for v in settings):
+            raise UsageError(f"{where} holds optimizer settings that are not finite numbers")
 
 
 class RunRecord:

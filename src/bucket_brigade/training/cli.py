@@ -23,14 +23,16 @@ from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.bench import peak_rss_mb
-from bucket_brigade.training.bookkeeping import TrainResult
+from bucket_brigade.training.bookkeeping import TrainResult, check_resumable, claim_run
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
 from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
 from bucket_brigade.training.league import LEAGUE_SIZE
 from bucket_brigade.training.network import POLICIES
 from bucket_brigade.training.ppo import train
+from bucket_brigade.training.stop import handle_interrupts
 
 DEFAULTS = TrainConfig()
+MAX_EVAL_GAMES = 10**7
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
@@ -143,46 +145,79 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any] | None]:
-    """The run's settings and, with --resume, its checkpoint; refuses clashes with disk."""
+    """The run's settings and, with --resume, its checkpoint, all checked: refuses bad
+    values, a damaged checkpoint and output paths that could not be written."""
     given = _given(args)
     if args.resume:
         checkpoint = load_checkpoint(args.resume)
-        saved = TrainConfig.from_dict(checkpoint["config"])
+        try:
+            saved = TrainConfig.from_dict(checkpoint["config"])
+        except TypeError as exc:
+            raise UsageError(f"checkpoint {args.resume!r} is damaged: its config does not "
+                             f"fit ({exc})") from None
         for name in FIXED_ON_RESUME:
             if name in given and given[name] != getattr(saved, name):
                 raise UsageError(f"--{name.replace('_', '-')} {given[name]!r} differs from the "
                                  f"resumed run's {getattr(saved, name)!r}; it cannot change")
+        given.setdefault("out_dir", _resumed_out_dir(Path(args.resume), saved))
         config = replace(saved, **given)
         config.validate()
+        check_resumable(checkpoint, args.resume, config)
         if config.steps <= checkpoint["step"]:
             raise UsageError(f"checkpoint {args.resume!r} is at step {checkpoint['step']:,}, "
                              f"already at --steps {config.steps:,}; ask for more steps")
-        return config, checkpoint
-    scenario_name = Path(given.get("scenario", DEFAULTS.scenario)).stem  # a file: its stem
-    given.setdefault("run_name", f"{scenario_name}_{time.strftime('%Y%m%d-%H%M%S')}")
-    config = replace(DEFAULTS, **given)
-    config.validate()
-    existing = RunPaths(Path(config.out_dir), config.run_name).existing()
-    if existing and not args.overwrite:
-        raise UsageError(f"run {config.run_name!r} already exists ({existing[0]}); choose "
-                         "another --run-name, --resume one of its checkpoints or --overwrite it")
-    return config, None
+    else:
+        checkpoint = None
+        scenario_name = Path(given.get("scenario", DEFAULTS.scenario)).stem  # a file: its stem
+        given.setdefault("run_name", f"{scenario_name}_{time.strftime('%Y%m%d-%H%M%S')}")
+        config = replace(DEFAULTS, **given)
+        config.validate()
+    RunPaths(Path(config.out_dir), config.run_name).check_writable()
+    return config, checkpoint
+
+
+def _resumed_out_dir(checkpoint_path: Path, saved: TrainConfig) -> str:
+    """The folder the resumed run was written to: read off where its checkpoint lies
+    (OUT/checkpoints/RUN/checkpoint_step_N.pt), whatever the working folder is now; the
+    saved --out-dir for a checkpoint moved out of that layout."""
+    folder = checkpoint_path.absolute().parent
+    if folder.name == saved.run_name and folder.parent.name == "checkpoints":
+        return str(folder.parent.parent)
+    return saved.out_dir
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.eval_games < 0:
-        raise UsageError(f"--eval-games {args.eval_games} must be >= 0")
+    handle_interrupts()
+    if not 0 <= args.eval_games <= MAX_EVAL_GAMES:
+        raise UsageError(f"--eval-games {args.eval_games} must be from 0 to {MAX_EVAL_GAMES:,}")
+    if not 0 <= args.eval_seed < 2**64:
+        raise UsageError(f"--eval-seed {args.eval_seed} must be an integer in [0, 2**64)")
     config, checkpoint = config_from_args(args)
     if args.eval_games and config.opponent_model is not None:
         raise UsageError(f"--eval-games {args.eval_games} compares with scripted opponents; "
                          "against --opponent-model use bucket-brigade nash --strategies "
                          "MODEL,OPPONENT_MODEL")
     paths = RunPaths(Path(config.out_dir), config.run_name)
-    if args.overwrite and not args.resume:
-        for path in paths.existing():
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    with claim_run(paths):
+        existing = paths.existing()
+        if existing and not checkpoint:
+            if not args.overwrite:
+                raise UsageError(f"run {config.run_name!r} already exists ({existing[0]}); "
+                                 "choose another --run-name, --resume one of its checkpoints "
+                                 "or --overwrite it")
+            for path in existing:  # every check passed: the new run starts now
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        console = Console()
+        result = _train(config, checkpoint, console)
+    evaluation = None
+    if args.eval_games and result.model_path is not None:
+        evaluation = _evaluate(result, args.eval_games, args.eval_seed, console)
+    _print_summary(console, result, evaluation)
+    return 128 + result.stopped_by if result.stopped_by else 0
 
-    console = Console()
+
+def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
+           console: Console) -> TrainResult:
     start = int(checkpoint["step"]) if checkpoint else 0
     console.print(
         f"[bold]{'Resuming' if checkpoint else 'Training'} {config.run_name}[/]: "
@@ -190,12 +225,7 @@ def run(args: argparse.Namespace) -> int:
         f"steps {start:,} -> {config.steps:,}, batch {config.batch_size} = "
         f"{config.num_envs} {'games' if config.num_learners == 1 else 'agent-slots'} x "
         f"{config.num_steps} nights", highlight=False, soft_wrap=True)
-    result = train(config, checkpoint, console=console)
-    evaluation = None
-    if args.eval_games and result.model_path is not None:
-        evaluation = _evaluate(result, args.eval_games, args.eval_seed, console)
-    _print_summary(console, result, evaluation)
-    return 128 + result.stopped_by if result.stopped_by else 0
+    return train(config, checkpoint, console=console)
 
 
 def _seating(config: TrainConfig) -> str:

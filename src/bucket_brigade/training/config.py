@@ -6,6 +6,7 @@ it names is resolved into a :class:`~bucket_brigade.game.scenarios.Scenario` onc
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -13,8 +14,23 @@ from typing import Any
 from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.names import check_path_name
 from bucket_brigade.training.models import load_policy
-from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
+from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY
+
+# Limits of the counts (inclusive): far above any useful run, low enough that a typo such
+# as --num-envs 1e8 is refused at once instead of exhausting memory part-way.
+COUNT_LIMITS = {
+    "steps": 10**12, "opponents": 1000, "batch_size": 2**24, "num_envs": 2**20, "epochs": 1000,
+    "minibatches": 2**24, "hidden_size": 8192, "checkpoint_interval": 10**12,
+    "eval_interval": 10**12, "learners": 1000, "seed": 2**32 - 1,
+}
+# Ranges of the real-valued settings: (low, high, low excluded); NaN and infinity never fit.
+FLOAT_RANGES = {
+    "lr": (0.0, 1.0, True), "clip_coef": (0.0, 10.0, True), "max_grad_norm": (0.0, 1e6, True),
+    "gamma": (0.0, 1.0, False), "gae_lambda": (0.0, 1.0, False),
+    "ent_coef": (0.0, 10.0, False), "vf_coef": (0.0, 10.0, False),
+}
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
 DEFAULT_EVAL_SEED = 20_240_601
@@ -98,25 +114,22 @@ class TrainConfig:
         """Refuse settings that cannot run, with a message that names the value; returns
         the resolved scenario."""
         # Scripted opponents are optional when other seats learn.
-        least = {"opponents": 0 if self.learners > 1 else 1}
-        for name in ("steps", "opponents", "batch_size", "num_envs", "epochs", "minibatches",
-                     "hidden_size", "checkpoint_interval", "eval_interval", "learners"):
+        several = isinstance(self.learners, int) and self.learners > 1
+        least = {"opponents": 0 if several else 1, "seed": 0}
+        for name, most in COUNT_LIMITS.items():
             value = getattr(self, name)
             low = least.get(name, 1)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a "
-                                 f"{'positive' if low else 'non-negative'} integer")
-        for name in ("lr", "clip_coef", "max_grad_norm"):
-            if not getattr(self, name) > 0:
-                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be > 0")
-        for name in ("gamma", "gae_lambda"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be "
-                                 "in [0, 1]")
-        for name in ("ent_coef", "vf_coef"):
-            if not getattr(self, name) >= 0:
-                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be "
-                                 ">= 0")
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= most:
+                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be an integer "
+                                 f"from {low} to {most:,}")
+        for name, (low, high, low_open) in FLOAT_RANGES.items():
+            value = getattr(self, name)
+            inside = isinstance(value, int | float) and not isinstance(value, bool) \
+                and math.isfinite(value) and (low < value if low_open else low <= value) \
+                and value <= high
+            if not inside:
+                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a number in "
+                                 f"{'(' if low_open else '['}{low:g}, {high:g}]")
         if self.policy not in POLICIES:
             raise UsageError(f"--policy {self.policy!r} is not one of {', '.join(POLICIES)}")
         if self.batch_size % self.num_envs:
@@ -125,13 +138,11 @@ class TrainConfig:
         if self.batch_size % self.minibatches:
             raise UsageError(f"--batch-size {self.batch_size} does not split into --minibatches "
                              f"{self.minibatches} equal minibatches")
-        if not self.run_name or any(c in self.run_name for c in "/\\") \
-                or self.run_name in (".", ".."):
-            raise UsageError(f"--run-name {self.run_name!r} must be a plain folder name")
+        check_path_name("--run-name", self.run_name)
         if self.self_play and self.learners != 1:
             raise UsageError(f"--self-play already makes all --opponents + 1 seats learn; it "
                              f"does not combine with --learners {self.learners}")
-        if not 0 <= self.league < 1:
+        if not (isinstance(self.league, int | float) and 0 <= self.league < 1):
             raise UsageError(f"--league {self.league!r} must be in [0, 1): the fraction of "
                              "agent-slots in games against frozen snapshots")
         if self.league and not self.league_slots:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import torch
+
 from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
@@ -65,7 +67,8 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     """A PolicyNetwork from a training checkpoint or a final weights-only model file."""
     path = Path(path)
     payload = read_torch_file(path, "model file")
-    if not isinstance(payload, dict):
+    state = payload.get("model_state_dict", payload) if isinstance(payload, dict) else None
+    if not isinstance(state, dict):
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)
     config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
@@ -74,8 +77,10 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     except (ValueError, TypeError) as exc:
         raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights: "
                          f"{exc}") from None
+    if not all(bool(torch.isfinite(p).all()) for p in network.state_dict().values()):
+        raise UsageError(f"model file {str(path)!r} holds NaN or infinite weights")
     network.eval()
-    trained_on = (config or {}).get("scenario")
+    trained_on = config.get("scenario") if isinstance(config, dict) else None
     return LoadedPolicy(name=path.stem, network=network, trained_on=trained_on)
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bucket_brigade.errors import Terminated
+
 
 class StopRequest:
     """Turns SIGINT / SIGTERM into a request to stop at the end of the current update, so
@@ -18,7 +20,11 @@ class StopRequest:
 
     def handle(self, signum: int, frame: Any) -> None:
         if self.signal is not None:
-            raise KeyboardInterrupt
+            # Once is enough: the exception below unwinds through cleanup code, where a
+            # third signal must not raise again.
+            for handled in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(handled, signal.SIG_IGN)
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         self.signal = signum
 
     @contextmanager
@@ -32,3 +38,10 @@ class StopRequest:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+
+def handle_interrupts() -> None:
+    """Make Ctrl-C raise KeyboardInterrupt even where the process started with SIGINT
+    ignored (a background job of a non-interactive shell), so that it stops cleanly."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -1,0 +1,69 @@
+"""Files that are not trained models: one line naming the file, for every command that
+reads one, and never torch's own text (it suggests weights_only=False, which would run
+code from the file)."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from bucket_brigade.cli import main
+
+
+class Payload:
+    """Any object: unpickling it needs code, which weights_only refuses."""
+
+
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.pkl", b"not a pickle")
+    return buffer.getvalue()
+
+
+def _torch_bytes(payload: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+MODEL_FILES = {
+    "text": b"hello\n",
+    "empty": b"",
+    "random bytes": bytes(range(256)) * 4,
+    "a zip": _zip_bytes(),
+    "a pickle of an object": pickle.dumps(Payload()),
+    "a torch file of an object": _torch_bytes({"x": Payload()}),
+    "a torch file of a list": _torch_bytes([1, 2]),
+    "a state dict of numbers": _torch_bytes({"model_state_dict": 5, "config": [1]}),
+    "a state dict of strings": _torch_bytes({"torso.0.weight": "x", "policy_head.weight": "y",
+                                             "house_scorer.0.weight": "z"}),
+}
+COMMANDS = {
+    "evaluate": ["evaluate", "--scenarios", "easy", "--strategies", "none", "--games", "2"],
+    "nash": ["nash", "--strategies", "hero,{model}", "--games", "2", "--br-generations", "0"],
+    "replay": ["replay", "--model", "{model}"],
+    "train": ["train", "--opponent-model", "{model}", "--steps", "128", "--cpu"],
+}
+
+
+@pytest.mark.parametrize("content", MODEL_FILES)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_file_that_is_not_a_model_is_one_line(command: str, content: str, tmp_path: Path,
+                                                monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "model_x.pt"
+    model.write_bytes(MODEL_FILES[content])
+    argv = [a.format(model=model) for a in COMMANDS[command]]
+    code = main(argv + ([str(model)] if command == "evaluate" else []))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith(f"bucket-brigade {command}: error: model file "
+                                                   f"{str(model)!r}"), err
+    assert "weights_only" not in err and "\x1b" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model_x.pt"]
