@@ -16,7 +16,7 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.names import check_path_name
 from bucket_brigade.training.models import load_policy
-from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY
+from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
 
 # Limits of the counts (inclusive): far above any useful run, low enough that a typo such
 # as --num-envs 1e8 is refused at once instead of exhausting memory part-way.
