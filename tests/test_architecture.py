@@ -24,14 +24,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("viz",),
     ("analysis", "sweep", "bench", "reporting"),
     ("__init__",),
+    ("commands",),
     ("cli",),
     ("__main__",),
 )
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
 # Command-line modules: argument parsing and printing, which only other CLI modules load.
-CLI_MODULES = {f"{PACKAGE}.cli", f"{PACKAGE}.__main__", f"{PACKAGE}.training.cli",
-               f"{PACKAGE}.sweep.cli",
-               f"{PACKAGE}.viz.commands"}
+CLI_MODULES = {f"{PACKAGE}.cli", f"{PACKAGE}.commands", f"{PACKAGE}.__main__",
+               f"{PACKAGE}.training.cli", f"{PACKAGE}.sweep.cli", f"{PACKAGE}.viz.commands"}
 
 
 def module_name(path: Path) -> str:

@@ -1,0 +1,138 @@
+"""The ``scenarios``, ``evolve`` and ``evaluate`` subcommands: their options, and runners
+that import the machinery they drive only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from bucket_brigade.cli_args import count
+from bucket_brigade.errors import UsageError
+
+
+def add_scenarios_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run_scenarios(args: argparse.Namespace) -> None:
+    from bucket_brigade.reporting import print_scenarios
+
+    print_scenarios(as_json=args.json)
+
+
+def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", default="trivial_cooperation",
+                        help="scenario name or .toml/.json file (default: trivial_cooperation)")
+    parser.add_argument("--generations", type=count, default=60,
+                        help="CMA-ES generations (default: 60)")
+    parser.add_argument("--popsize", type=count, default=16,
+                        help="candidates per generation (default: 16)")
+    parser.add_argument("--games", type=count, default=1000,
+                        help="games per candidate evaluation (default: 1000)")
+    parser.add_argument("--agents", type=count, default=4,
+                        help="agents per game, the candidate included (default: 4)")
+    parser.add_argument("--opponents", default=None,
+                        help="evaluate seat 0 against these strategies instead of self-play "
+                             "(comma list or pool:a,b)")
+    parser.add_argument("--seed", type=count, default=0, help="random seed (default: 0)")
+    parser.add_argument("--out", default=None,
+                        help="output JSON (default: experiments/evolved/<scenario>.json)")
+
+
+def run_evolve(args: argparse.Namespace) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from bucket_brigade.analysis.evolution import HELD_OUT_GAMES, evolve
+    from bucket_brigade.game.scenarios import get_scenario
+    from bucket_brigade.io import check_writable_output, save_json
+
+    scenario = get_scenario(args.scenario)
+    out = check_writable_output(args.out or f"experiments/evolved/{scenario.name}.json")
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} best {task.fields[best]}"),
+                  TimeRemainingColumn()) as progress:
+        task = progress.add_task(f"evolving {scenario.name}", total=args.generations,
+                                 best="-")
+
+        def report(generation: int, best: float, mean: float) -> None:
+            progress.update(task, advance=1, best=f"{best:.2f} (mean {mean:.2f})")
+
+        result = evolve(scenario, args.generations, args.popsize, args.games, args.seed,
+                        args.agents, args.opponents, on_generation=report)
+    result.command = shlex.join(
+        ["bucket-brigade", *(sys.argv[1:] if args.argv is None else args.argv)])
+    save_json(result.to_json(), out)
+    print(f"{scenario.name}: fitness {result.fitness:.2f} ± {result.fitness_ci95:.2f} "
+          f"on {HELD_OUT_GAMES} held-out games; params {result.params}; wrote {out}")
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("models", nargs="*", metavar="MODEL",
+                        help="trained policies: checkpoints or model_{run}.pt files")
+    parser.add_argument("--scenarios", default="all",
+                        help="'all' or a comma list of scenarios (default: all)")
+    parser.add_argument("--opponents", default="random,evolved",
+                        help="opponent strategies, one table column each; every opponent seat "
+                             "plays it (default: random,evolved)")
+    parser.add_argument("--num-opponents", type=count, default=3,
+                        help="opponents per game (default: 3)")
+    parser.add_argument("--strategies", default=None,
+                        help="scripted strategies to compare in the same seat, or 'none' "
+                             "(default: every archetype, random and evolved)")
+    parser.add_argument("--games", type=count, default=1000,
+                        help="games per table cell (default: 1000)")
+    parser.add_argument("--seed", type=count, default=0, help="seed of the games (default: 0)")
+    parser.add_argument("--matrix", action="store_true",
+                        help="generalization: every MODEL on every scenario (scenario x "
+                             "scenario table)")
+    parser.add_argument("--out-dir", default="experiments/eval",
+                        help="where results.json, results.csv and heatmap.png go "
+                             "(default: experiments/eval)")
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bucket_brigade.agents.strategies import make_seat, split_opponents
+    from bucket_brigade.analysis.tournament import (
+        COMPARISON_STRATEGIES,
+        check_tables_writable,
+        generalization_matrix,
+        parse_scenarios,
+        run_tournament,
+        write_tables,
+    )
+    from bucket_brigade.reporting import print_rows
+    from bucket_brigade.training.models import load_policy
+
+    scenarios = parse_scenarios(args.scenarios)
+    opponents = split_opponents(args.opponents)
+    if not opponents:
+        raise UsageError(f"--opponents {args.opponents!r} names no strategy; give a comma "
+                         "list such as 'random,evolved'")
+    strategies = [] if args.strategies == "none" else \
+        list(COMPARISON_STRATEGIES) if args.strategies is None else \
+        split_opponents(args.strategies)
+    for name in {*opponents, *strategies} - {"evolved"}:
+        make_seat(name, scenarios[0].name)  # unknown names fail before any game is played
+    check_tables_writable(Path(args.out_dir))
+    models = [load_policy(path) for path in args.models]
+    if not models and not strategies:
+        raise UsageError("nothing to evaluate: give MODEL files, --strategies, or both")
+    if args.matrix:
+        if not models:
+            raise UsageError("--matrix needs at least one MODEL")
+        rows = generalization_matrix(models, scenarios, opponents[0], args.num_opponents,
+                                     args.games, args.seed)
+        row_key, columns = "candidate", ("scenario",)
+        title = f"Generalization: mean score vs {opponents[0]} opponents"
+    else:
+        rows = run_tournament(models, scenarios, opponents, args.num_opponents,
+                              args.games, args.seed, strategies)
+        row_key, columns = "candidate", ("scenario", "opponents")
+        title = f"Evaluation over {args.games} games per cell, seed {args.seed}"
+    print_rows(rows, title)
+    for path in write_tables(rows, Path(args.out_dir), row_key, columns, title):
+        print(f"wrote {path}")
+
