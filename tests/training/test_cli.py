@@ -23,7 +23,12 @@ SEED_OPTIONS = ("--steps", "--scenario", "--opponents", "--run-name", "--batch-s
 
 
 def train_cli(capsys, out_dir: Path, *argv: str) -> tuple[int, str, str]:
-    code = main(["train", "--out-dir", str(out_dir), *argv])
+    """Exit code, stdout and stderr of ``bucket-brigade train``; argparse's refusals exit
+    from inside ``main`` (SystemExit), the command's own are returned."""
+    try:
+        code = main(["train", "--out-dir", str(out_dir), *argv])
+    except SystemExit as exit_info:
+        code = exit_info.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -57,7 +62,7 @@ def test_a_run_writes_everything_and_resumes(capsys, tmp_path) -> None:
     (["--scenario", "nowhere"], "unknown scenario 'nowhere'"),
     (["--opponent-policies", "firefighter,nobody"], "unknown strategy 'nobody'"),
     (["--steps", "0"], "--steps 0 must be an integer from 1 to"),
-    (["--steps", "-5"], "--steps -5 must be an integer from 1 to"),
+    (["--steps", "-5"], "argument --steps: '-5' is negative"),
     (["--batch-size", "100"], "--batch-size 100 is not a multiple of --num-envs 16"),
     (["--resume", "missing.pt"], "checkpoint 'missing.pt' does not exist"),
     (["--run-name", "done"], "run 'done' already exists"),

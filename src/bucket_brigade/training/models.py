@@ -77,7 +77,8 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     except (ValueError, TypeError) as exc:
         raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights: "
                          f"{exc}") from None
-    if not all(bool(torch.isfinite(p).all()) for p in network.state_dict().values()):
+    if not all(bool(torch.isfinite(t).all()) for t in network.state_dict().values()
+               if t.is_floating_point()):
         raise UsageError(f"model file {str(path)!r} holds NaN or infinite weights")
     network.eval()
     trained_on = config.get("scenario") if isinstance(config, dict) else None
