@@ -6,32 +6,20 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import exclusive_lock, save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
-from bucket_brigade.sweep.local import ResultHandler, default_workers, run_local
-from bucket_brigade.sweep.ray_backend import (
-    PROGRESS_KEY,
-    ProgressHandler,
-    check_ray_settings,
-    import_ray,
-    run_ray,
-)
-from bucket_brigade.sweep.report import trial_rows, write_report
-from bucket_brigade.sweep.trial import (
-    FAILED,
-    INTERRUPTED,
-    OK,
-    PENDING,
-    damaged_result,
-    is_finished,
-    result_path,
-)
 from bucket_brigade.training.stop import handle_interrupts
+
+# The modules that run trials load torch: the functions that run the command import them,
+# so that the parser and --help answer at once.
+if TYPE_CHECKING:
+    from bucket_brigade.sweep.local import ResultHandler
+    from bucket_brigade.sweep.ray_backend import ProgressHandler
 
 BACKENDS = ("local", "ray")
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
@@ -71,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if search and args.backend != "ray":
         raise UsageError(f"[ray] search = {plan.ray.search!r} needs --backend ray")
     if args.backend == "ray":
+        from bucket_brigade.sweep.ray_backend import check_ray_settings, import_ray
+
         import_ray()  # before anything is written
         check_ray_settings(plan.ray)
     handle_interrupts()
@@ -80,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
     """The sweep, once its folder is this process's alone."""
+    from bucket_brigade.sweep.local import default_workers
+    from bucket_brigade.sweep.ray_backend import PROGRESS_KEY
+    from bucket_brigade.sweep.report import trial_rows, write_report
+    from bucket_brigade.sweep.trial import FAILED, PENDING, damaged_result, is_finished, result_path
+
     todo = [spec for spec in plan.trials if not is_finished(spec)]
     save_json({"name": plan.name, "source": str(args.config), "swept": list(plan.swept),
                "trials": [{"name": s.name, "params": s.params, "config": s.config}
@@ -139,6 +134,8 @@ def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
 
 def _detail(result: dict[str, Any]) -> str:
     """The progress line's news about a trial that just ended."""
+    from bucket_brigade.sweep.trial import INTERRUPTED, OK
+
     if result["status"] == OK:
         return f"{result['mean_score']:.2f} ± {result['ci95']:.2f}"
     if result["status"] == INTERRUPTED:
@@ -151,6 +148,9 @@ def _run_backend(args: argparse.Namespace, plan: SweepPlan, todo: list[TrialSpec
                  on_progress: ProgressHandler) -> tuple[bool, list[TrialSpec]]:
     """Run ``todo`` on the chosen backend: whether it was interrupted, and the trials run
     (with a Ray search algorithm, those it proposed)."""
+    from bucket_brigade.sweep.local import run_local
+    from bucket_brigade.sweep.ray_backend import run_ray
+
     if args.backend == "ray":
         return run_ray(plan, todo, name=time.strftime("tune_%Y%m%d-%H%M%S"),
                        storage_path=str(plan.sweep_dir / "ray"),

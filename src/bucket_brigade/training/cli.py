@@ -12,7 +12,7 @@ import shutil
 import time
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -22,14 +22,18 @@ from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
 from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
-from bucket_brigade.training.bench import peak_rss_mb
-from bucket_brigade.training.bookkeeping import TrainResult, check_resumable, claim_run
-from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
-from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
-from bucket_brigade.training.league import LEAGUE_SIZE
-from bucket_brigade.training.network import POLICIES
-from bucket_brigade.training.ppo import train
+from bucket_brigade.training.config import (
+    DEFAULT_EVAL_SEED,
+    LEAGUE_SIZE,
+    POLICIES,
+    TrainConfig,
+)
 from bucket_brigade.training.stop import handle_interrupts
+
+# The modules that train, save and load load torch: the functions that run the command
+# import them, so that the parser and --help answer at once.
+if TYPE_CHECKING:
+    from bucket_brigade.training.bookkeeping import TrainResult
 
 DEFAULTS = TrainConfig()
 MAX_EVAL_GAMES = 10**7
@@ -147,6 +151,9 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any] | None]:
     """The run's settings and, with --resume, its checkpoint, all checked: refuses bad
     values, a damaged checkpoint and output paths that could not be written."""
+    from bucket_brigade.training.bookkeeping import check_resumable
+    from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
+
     given = _given(args)
     if args.resume:
         checkpoint = load_checkpoint(args.resume)
@@ -187,6 +194,9 @@ def _resumed_out_dir(checkpoint_path: Path, saved: TrainConfig) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bucket_brigade.training.bookkeeping import claim_run
+    from bucket_brigade.training.checkpoint import RunPaths
+
     handle_interrupts()
     if not 0 <= args.eval_games <= MAX_EVAL_GAMES:
         raise UsageError(f"--eval-games {args.eval_games} must be from 0 to {MAX_EVAL_GAMES:,}")
@@ -218,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
            console: Console) -> TrainResult:
+    from bucket_brigade.training.ppo import train
+
     start = int(checkpoint["step"]) if checkpoint else 0
     console.print(
         f"[bold]{'Resuming' if checkpoint else 'Training'} {config.run_name}[/]: "
@@ -273,6 +285,8 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
 
 def _print_summary(console: Console, result: TrainResult, evaluation: Path | None) -> None:
     """Where everything went; plain lines that never wrap paths, so they can be copied."""
+    from bucket_brigade.training.bench import peak_rss_mb
+
     paths = result.paths
     state = "finished" if result.stopped_by is None else f"stopped by signal {result.stopped_by}"
     rows = [

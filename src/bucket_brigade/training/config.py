@@ -15,8 +15,6 @@ from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.names import check_path_name
-from bucket_brigade.training.models import load_policy
-from bucket_brigade.training.network import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
 
 # Limits of the counts (inclusive): far above any useful run, low enough that a typo such
 # as --num-envs 1e8 is refused at once instead of exhausting memory part-way.
@@ -31,6 +29,13 @@ FLOAT_RANGES = {
     "gamma": (0.0, 1.0, False), "gae_lambda": (0.0, 1.0, False),
     "ent_coef": (0.0, 10.0, False), "vf_coef": (0.0, 10.0, False),
 }
+
+# The policy network's shape (training.network builds it); here, so that the command line
+# can show and check them without loading torch.
+DEFAULT_HIDDEN_SIZE = 32
+POLICIES = ("structured", "mlp")  # the network's bodies
+DEFAULT_POLICY = "structured"
+LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
 DEFAULT_EVAL_SEED = 20_240_601
@@ -63,7 +68,7 @@ class TrainConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden_size: int = DEFAULT_HIDDEN_SIZE
-    policy: str = DEFAULT_POLICY  # the network's body: training.network.POLICIES
+    policy: str = DEFAULT_POLICY  # the network's body: one of POLICIES
     action_mask: bool = True  # no probability on pointless actions (training.network)
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
@@ -163,6 +168,8 @@ class TrainConfig:
             if not self.num_scripted:
                 raise UsageError(f"--opponent-model {self.opponent_model!r} plays the "
                                  "opponent seats, but every seat learns here")
+            from bucket_brigade.training.models import load_policy  # loads torch
+
             load_policy(self.opponent_model).check_fits(scenario, self.num_agents)
         elif self.num_scripted:
             opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)

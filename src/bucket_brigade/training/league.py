@@ -12,9 +12,8 @@ import numpy as np
 import torch
 
 from bucket_brigade.evaluation import sampled_actions
+from bucket_brigade.training.config import LEAGUE_SIZE
 from bucket_brigade.training.network import PolicyNetwork
-
-LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
 
 
 class League:

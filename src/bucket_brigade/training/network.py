@@ -62,11 +62,9 @@ from torch import nn
 from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
+from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
 
-DEFAULT_HIDDEN_SIZE = 32
 HOUSE_WIDTH_DIVISOR = 2  # the per-house layer is half as wide as the torso
-POLICIES = ("structured", "mlp")
-DEFAULT_POLICY = "structured"
 PADDING_LOGIT = -1e9  # finite, so that 0 * log(0) terms of the entropy stay 0, not NaN
 ME_THERE = 3  # where I was last night, from a house's view: elsewhere, rested, worked there
 
