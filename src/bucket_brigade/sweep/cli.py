@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import exclusive_lock, save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
@@ -42,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", metavar="ADDR",
                         help="with --backend ray: the Ray cluster to join (auto, or "
                              "HOST:6379; default: start a Ray instance on this machine)")
-    parser.add_argument("--max-parallel", type=int, metavar="N",
+    parser.add_argument("--max-parallel", type=count, metavar="N",
                         help="trials at a time (default: local, one per CPU; ray, as many "
                              "as the cluster's resources fit)")
     parser.add_argument("--out", metavar="DIR",
