@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # Lowest first. A unit (subpackage or top-level module) may import its own modules and
 # any unit of a lower layer, never one of its own layer or above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "cli_args"),
+    ("errors", "cli_args", "lazy"),
     ("io", "names", "confidence", "_numba_cache"),
     ("game",),
     ("engine", "agents"),

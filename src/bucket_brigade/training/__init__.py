@@ -6,8 +6,7 @@ The public names load on first use (PEP 562), so that the command line and the s
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bucket_brigade.lazy import lazy_exports
 
 _EXPORTS = {
     "PolicyNetwork": "network", "TrainConfig": "config", "TrainResult": "bookkeeping",
@@ -15,9 +14,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -5,16 +5,11 @@ The names below load on first use, so that the command line can import
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bucket_brigade.lazy import lazy_exports
 
 _EXPORTS = {"load_runs": "plots", "plot_runs": "plots", "LabelledReplay": "replay_html",
             "record_replay": "replay_html", "render_page": "replay_html",
             "write_page": "replay_html"}
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
