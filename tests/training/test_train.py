@@ -157,16 +157,19 @@ def test_console_progress_with_and_without_a_terminal(tiny_config, terminal) -> 
     assert ("\x1b[" in text) == terminal  # cursor control only for a terminal
 
 
-def test_the_trainers_one_thread_holds_for_the_whole_run(tiny_config, kernel_threads) -> None:
-    """The engine runs on the thread count the trainer sets (one on a CPU), in every kernel
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_runs_thread_count_holds_for_the_whole_run(tiny_config, kernel_threads,
+                                                        threads: int) -> None:
+    """The engine runs on the thread count the trainer sets (--threads), in every kernel
     call of the run, even with a batch large enough for the engine to go parallel."""
     import numba
 
     before = numba.get_num_threads(), torch.get_num_threads()
     try:
-        train(tiny_config(num_envs=512, batch_size=1024, steps=2048, minibatches=1))
-        assert numba.get_num_threads() == 1 and torch.get_num_threads() == 1
+        train(tiny_config(num_envs=512, batch_size=1024, steps=2048, minibatches=1,
+                          threads=threads))
+        assert numba.get_num_threads() == threads and torch.get_num_threads() == threads
     finally:
         numba.set_num_threads(before[0])
         torch.set_num_threads(before[1])
-    assert len(kernel_threads) >= 2 and set(kernel_threads) == {1}
+    assert len(kernel_threads) >= 2 and set(kernel_threads) == {threads}

@@ -29,7 +29,7 @@ import numpy as np
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import read_input_text
 from bucket_brigade.names import check_path_name
-from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, SWEEP_TRIAL_THREADS, TrainConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,7 +46,8 @@ SAMPLES_KEY = "samples"
 RANGE_KEYS = ("low", "high", "log", "choices")
 # Each trial's run name and output folder are the sweep's to choose.
 SWEEP_OWNED = {"run_name": "the sweep names every trial",
-               "out_dir": "set [sweep] out or --out instead"}
+               "out_dir": "set [sweep] out or --out instead",
+               "threads": "a sweep runs each trial on one thread, one trial per core"}
 TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 # [ray]: how Ray Tune chooses and stops trials. "grid" runs the file's own trials;
 # a search algorithm proposes [random] samples trials itself, from the [random] ranges.
@@ -363,7 +364,7 @@ def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
     identity.update(eval_games=settings["eval_games"], eval_seed=settings["eval_seed"])
     digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     name = check_path_name("trial name", f"{Path(config.scenario).stem}_seed{config.seed}_{digest}")
-    config = replace(config, run_name=name, out_dir=str(sweep_dir))
+    config = replace(config, run_name=name, out_dir=str(sweep_dir), threads=SWEEP_TRIAL_THREADS)
     try:
         config.validate()
     except ValueError as exc:

@@ -25,7 +25,7 @@ from typing import Any
 
 from bucket_brigade.sweep.config import TrialSpec
 from bucket_brigade.sweep.trial import FAILED, PENDING, outcome, run_trial
-from bucket_brigade.training.ppo import CPU_THREADS
+from bucket_brigade.training.config import SWEEP_TRIAL_THREADS
 
 ResultHandler = Callable[[dict[str, Any]], None]
 
@@ -35,7 +35,7 @@ _stop_requested = False  # this worker already asked its current training run to
 
 def default_workers() -> int:
     """As many trials as the CPUs hold, given the threads each training run uses."""
-    return max(1, (os.cpu_count() or 1) // CPU_THREADS)
+    return max(1, (os.cpu_count() or 1) // SWEEP_TRIAL_THREADS)
 
 
 def run_local(specs: Sequence[TrialSpec], max_parallel: int, on_result: ResultHandler) -> bool:

@@ -36,7 +36,7 @@ from bucket_brigade.sweep.trial import (
     result_path,
     run_trial,
 )
-from bucket_brigade.training.ppo import CPU_THREADS, TrainConfig
+from bucket_brigade.training.config import SWEEP_TRIAL_THREADS, TrainConfig
 
 RESULT_KEY = "sweep_result"  # the final report's full record
 PROGRESS_KEY = "eval/mean_score"  # the trainer's periodic evaluation: a progress line each
@@ -101,7 +101,7 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
     try:
         trainable = tune.with_resources(
             tune.with_parameters(_tune_trial, plan=plan, specs=by_name),
-            {"cpu": CPU_THREADS, "gpu": plan.gpus_per_trial})
+            {"cpu": SWEEP_TRIAL_THREADS, "gpu": plan.gpus_per_trial})
         search = settings.search != "grid"
         tuner = tune.Tuner(
             trainable,

@@ -7,6 +7,7 @@ it names is resolved into a :class:`~bucket_brigade.game.scenarios.Scenario` onc
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -21,7 +22,7 @@ from bucket_brigade.names import check_path_name
 COUNT_LIMITS = {
     "steps": 10**12, "opponents": 1000, "batch_size": 2**24, "num_envs": 2**20, "epochs": 1000,
     "minibatches": 2**24, "hidden_size": 8192, "checkpoint_interval": 10**12,
-    "eval_interval": 10**12, "learners": 1000, "seed": 2**32 - 1,
+    "eval_interval": 10**12, "learners": 1000, "seed": 2**32 - 1, "threads": 1024,
 }
 # Ranges of the real-valued settings: (low, high, low excluded); NaN and infinity never fit.
 FLOAT_RANGES = {
@@ -35,6 +36,7 @@ FLOAT_RANGES = {
 DEFAULT_HIDDEN_SIZE = 32
 POLICIES = ("structured", "mlp")  # the network's bodies
 DEFAULT_POLICY = "structured"
+SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat more threads
 LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
@@ -73,6 +75,7 @@ class TrainConfig:
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
     cpu: bool = False
+    threads: int = 0  # CPU threads of PyTorch and the engine; 0: every core this process may use
     self_play: bool = False  # every seat learns: opponents + 1 learners, none scripted
     learners: int = 1  # learning seats 0..K-1, one shared policy; `opponents` are scripted
     league: float = 0.0  # fraction of agent-slots in games against frozen snapshots
@@ -100,6 +103,16 @@ class TrainConfig:
         return self.batch_size // self.num_envs
 
     @property
+    def cpu_threads(self) -> int:
+        """``threads``, with 0 read as the cores this process may run on."""
+        if self.threads:
+            return self.threads
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+
+    @property
     def minibatch_size(self) -> int:
         return self.batch_size // self.minibatches
 
@@ -120,7 +133,7 @@ class TrainConfig:
         the resolved scenario."""
         # Scripted opponents are optional when other seats learn.
         several = isinstance(self.learners, int) and self.learners > 1
-        least = {"opponents": 0 if several else 1, "seed": 0}
+        least = {"opponents": 0 if several else 1, "seed": 0, "threads": 0}
         for name, most in COUNT_LIMITS.items():
             value = getattr(self, name)
             low = least.get(name, 1)

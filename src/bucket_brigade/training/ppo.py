@@ -19,6 +19,7 @@ settings in ``config``, the seats and envs in ``seating``, frozen snapshots in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +43,13 @@ from bucket_brigade.training.seating import (
 from bucket_brigade.training.signals import cheap_talk_metrics
 from bucket_brigade.training.stop import StopRequest
 
-CPU_THREADS = 1
 
-
-def select_device(force_cpu: bool) -> torch.device:
-    """CUDA when there is one (unless --cpu), else the CPU; on the CPU, one thread each for
-    torch and numba: the matrices are small, and the env and the network take turns."""
+def select_device(force_cpu: bool, threads: int) -> torch.device:
+    """CUDA when there is one (unless --cpu), else the CPU; PyTorch and the engine's kernels
+    (Numba) both run on ``threads`` threads, which the run keeps to its end."""
     device = torch.device("cuda" if torch.cuda.is_available() and not force_cpu else "cpu")
-    if device.type == "cpu":
-        torch.set_num_threads(CPU_THREADS)
-        numba.set_num_threads(CPU_THREADS)
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return device
 
 
@@ -179,12 +177,14 @@ def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer, config: T
 
 def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
           console: Console | None = None, on_metrics: MetricsCallback | None = None,
-          ) -> TrainResult:
+          until: Callable[[int, PolicyNetwork], bool] | None = None) -> TrainResult:
     """Train from scratch, or from ``checkpoint`` (a dict from ``load_checkpoint``) up to
     ``config.steps``; ``console`` shows progress, ``on_metrics(step, scalars)`` receives each
-    update's TensorBoard scalars. SIGINT / SIGTERM end the run early with a checkpoint."""
+    update's TensorBoard scalars, and ``until(step, network)``, asked after each update,
+    ends the run early when it returns True. SIGINT / SIGTERM end the run early with a
+    checkpoint."""
     config.validate()
-    device = select_device(config.cpu)
+    device = select_device(config.cpu, config.cpu_threads)
     torch.manual_seed(config.seed)
     start_step = int(checkpoint["step"]) if checkpoint else 0
 
@@ -220,8 +220,9 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
     global_step = start_step
     stop = StopRequest()
+    reached = False
     with stop.installed(), monitor.running():
-        while global_step < config.steps and stop.signal is None:
+        while global_step < config.steps and stop.signal is None and not reached:
             if config.anneal_lr:
                 optimizer.param_groups[0]["lr"] = config.lr * max(
                     1.0 - global_step / config.steps, 0.0)
@@ -232,7 +233,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
             for t in range(num_steps):
                 with torch.inference_mode():
                     inputs_buf[t] = agent.encode(next_obs)
-                    action, logprob, _, value = agent.act(inputs_buf[t])
+                    action, logprob, value = agent.sample(inputs_buf[t])
                 actions_buf[t] = action
                 logprobs_buf[t] = logprob
                 values_buf[t] = value
@@ -264,8 +265,9 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
             if league is not None:
                 diagnostics["league/snapshots"] = len(league.snapshots)
             monitor.end_update(global_step, diagnostics)
+            reached = until is not None and until(global_step, agent)
 
-            if record.checkpoint_due(global_step, stopping=stop.signal is not None):
+            if record.checkpoint_due(global_step, stopping=stop.signal is not None or reached):
                 record.save_checkpoint(global_step)
                 if league is not None:
                     league.add(agent)
