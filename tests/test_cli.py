@@ -125,6 +125,9 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("bench", "env", "--seconds", "nan"), "--seconds=nan must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "inf"), "--seconds=inf must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "-1"), "--seconds=-1.0 must be > 0"),
+    (("bench", "env", "--to-quality"), "--to-quality measures `bench train`"),
+    (("bench", "train", "--to-quality", "--baseline", "nobody"), "unknown strategy 'nobody'"),
+    (("bench", "train", "--to-quality", "--eval-games", "1"), "--eval-games 1 must be >= 2"),
     (("evolve", "--popsize", "1000000000"),
      "popsize=1000000000 must be an integer >= 2 and <= 10000"),
 ])

@@ -12,36 +12,70 @@ from typing import Any
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, opponent_seats
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, make_seat, opponent_seats
 from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.seat import Seat
 
+SCENARIO = "trivial_cooperation"  # the default game of both measurements
+QUALITY_SCENARIO = "greedy_neighbor"  # where a learner must beat hero for --to-quality
 ACTION_BLOCK = 64  # pre-drawn random learner actions, reused cyclically
 MAX_SECONDS = 3600.0  # an hour per engine is more than any measurement needs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", choices=("env", "train"), help="what to measure")
-    parser.add_argument("--scenario", default="trivial_cooperation", help="scenario name")
+    parser.add_argument("--scenario", help=f"scenario name (default: {SCENARIO}; "
+                                           f"{QUALITY_SCENARIO} with --to-quality)")
     parser.add_argument("--games", type=count, default=4096,
                         help="games in the batch for `env` (default: 4096)")
     parser.add_argument("--seconds", type=float, default=3.0,
                         help="measuring time per engine (default: 3)")
-    parser.add_argument("--steps", type=count, default=1_000_000,
-                        help="learner steps for `train` (default: 1M)")
+    parser.add_argument("--steps", type=count,
+                        help="learner steps for `train` (default: 1M; with --to-quality "
+                             "the most it trains, default: 5M)")
+    parser.add_argument("--seed", type=count, default=1, help="the run's seed (default: 1)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    quality = parser.add_argument_group(
+        "time to quality (`train --to-quality`): training seconds until the greedy policy "
+        "beats --baseline in its seat, paired over the same games, 95%% CI above 0")
+    quality.add_argument("--to-quality", action="store_true",
+                         help="measure the time to quality instead of steps/s")
+    quality.add_argument("--opponent-policies", default="random",
+                         help="the opponents of the training and of the checks "
+                              "(default: random)")
+    quality.add_argument("--baseline", default="hero",
+                         help="the scripted strategy to beat (default: hero)")
+    quality.add_argument("--eval-games", type=count, default=1000,
+                         help="games of each check (default: 1000)")
+    quality.add_argument("--eval-every", type=count, default=100_000,
+                         help="learner steps between checks (default: 100_000)")
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.to_quality and args.target != "train":
+        raise UsageError("--to-quality measures `bench train`, not `bench env`")
     if args.target == "env":
-        figures = benchmark_engine(args.scenario, args.games, args.seconds)
+        figures = benchmark_engine(args.scenario or SCENARIO, args.games, args.seconds)
+    elif args.to_quality:
+        from bucket_brigade.training import time_to_quality
+
+        if args.eval_games < 2 or args.eval_every < 1:
+            raise UsageError(f"--eval-games {args.eval_games} must be >= 2 and --eval-every "
+                             f"{args.eval_every} >= 1")
+        make_seat(args.baseline, args.scenario or QUALITY_SCENARIO)  # a bad name fails now
+        figures = time_to_quality(scenario=args.scenario or QUALITY_SCENARIO,
+                                  opponents=args.opponent_policies, baseline=args.baseline,
+                                  max_steps=args.steps or 5_000_000,
+                                  eval_games=args.eval_games, eval_every=args.eval_every,
+                                  seed=args.seed)
     else:
         from bucket_brigade.training import benchmark_training
 
-        figures = benchmark_training(scenario=args.scenario, steps=args.steps)
+        figures = benchmark_training(scenario=args.scenario or SCENARIO,
+                                     steps=args.steps or 1_000_000, seed=args.seed)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -13,7 +13,7 @@ from rich.console import Console
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from bucket_brigade.evaluation import evaluate, paired_difference
-from bucket_brigade.training import PolicyNetwork, benchmark_training, train
+from bucket_brigade.training import PolicyNetwork, benchmark_training, time_to_quality, train
 from bucket_brigade.training.checkpoint import CHECKPOINT_KEYS, load_checkpoint
 from bucket_brigade.training.monitor import TrainingMonitor
 
@@ -145,6 +145,22 @@ def test_benchmark_reports_speed_and_memory() -> None:
     assert figures["steps"] == 256 and figures["steps_per_sec"] > 0
     assert figures["peak_rss_mb"] > 10 and figures["device"] == "cpu"
     assert figures["settings"]["num_envs"] == 16
+
+
+def test_time_to_quality_stops_at_the_first_check_that_beats_the_baseline() -> None:
+    """Against firefighters on trivial_cooperation, a barely trained network soon beats
+    'random' in its seat (and the run stops at that check), but not hero."""
+    settings = {"num_envs": 64, "batch_size": 128, "hidden_size": 16, "cpu": True,
+                "scenario": "trivial_cooperation", "opponents": "firefighter",
+                "eval_games": 200, "eval_every": 256, "max_steps": 1024}
+    easy = time_to_quality(baseline="random", **settings)
+    assert easy["reached"] and easy["steps"] == easy["checks"][-1][0] < 1024
+    assert all(difference - ci95 <= 0 for _, _, difference, ci95 in easy["checks"][:-1])
+    assert easy["difference"] - easy["ci95"] > 0 and easy["seconds"] > 0
+    hard = time_to_quality(baseline="hero", **settings)
+    assert not hard["reached"] and hard["steps"] == 1024
+    assert [check[0] for check in hard["checks"]] == [128, 384, 640, 896, 1024]
+    assert hard["eval_seconds"] > 0 and hard["device"] == "cpu"
 
 
 @pytest.mark.parametrize("terminal", [True, False])

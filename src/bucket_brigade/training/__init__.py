@@ -10,7 +10,7 @@ from bucket_brigade.lazy import lazy_exports
 
 _EXPORTS = {
     "PolicyNetwork": "network", "TrainConfig": "config", "TrainResult": "bookkeeping",
-    "benchmark_training": "bench", "compute_gae": "ppo", "train": "ppo",
+    "benchmark_training": "bench", "time_to_quality": "bench", "compute_gae": "ppo", "train": "ppo",
 }
 __all__ = sorted(_EXPORTS)
 

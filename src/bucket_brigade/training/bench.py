@@ -1,15 +1,19 @@
-"""End-to-end training throughput: the real training loop (rollouts, GAE, PPO epochs,
-TensorBoard) on a throwaway output folder, timed from the first update to the last."""
+"""End-to-end training figures on a throwaway output folder: throughput of the real
+training loop (rollouts, GAE, PPO epochs, TensorBoard), timed from the first update to
+the last, and the time it takes to reach a policy that beats a scripted strategy."""
 
 from __future__ import annotations
 
 import resource
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from typing import Any
 
-from bucket_brigade.training.config import TrainConfig
+from bucket_brigade.evaluation import evaluate, paired_difference
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, TrainConfig
+from bucket_brigade.training.network import PolicyNetwork
 from bucket_brigade.training.ppo import train
 
 
@@ -44,4 +48,58 @@ def benchmark_training(steps: int = 1_000_000, scenario: str = "trivial_cooperat
         "peak_rss_mb": peak_rss_mb(),
         "device": result.device,
         "settings": settings,
+    }
+
+
+def time_to_quality(scenario: str = "greedy_neighbor", opponents: str = "random",
+                    baseline: str = "hero", max_steps: int = 5_000_000,
+                    eval_games: int = 1000, eval_every: int = 100_000,
+                    eval_seed: int = DEFAULT_EVAL_SEED, cpu: bool = False,
+                    **overrides: Any) -> dict[str, Any]:
+    """Train (default settings, or ``overrides``) until the greedy policy beats
+    ``baseline``: in seat 0 of the same ``eval_games`` games against ``opponents``, the
+    learner's mean score minus the baseline's, with its 95% confidence interval above 0.
+
+    The check runs after the first update past every ``eval_every`` steps, and the
+    seconds reported are the training's own: the checks' time is counted apart
+    (``eval_seconds``). A run that never gets there stops at ``max_steps`` with
+    ``reached`` False; ``checks`` lists every check as (step, seconds, difference, ci95).
+    """
+    games_of_baseline = evaluate(baseline, scenario, opponents, games=eval_games,
+                                 seed=eval_seed)
+    checks: list[tuple[int, float, float, float]] = []
+    start = time.perf_counter()
+    eval_seconds = 0.0
+
+    def beats_baseline(step: int, network: PolicyNetwork) -> bool:
+        nonlocal eval_seconds
+        if checks and step - checks[-1][0] < eval_every and step < max_steps:
+            return False
+        check_start = time.perf_counter()
+        network.eval()
+        games = evaluate(network, scenario, opponents, games=eval_games, seed=eval_seed)
+        network.train()
+        difference, ci95 = paired_difference(games, games_of_baseline)
+        eval_seconds += time.perf_counter() - check_start
+        checks.append((step, time.perf_counter() - start - eval_seconds, difference, ci95))
+        return difference - ci95 > 0
+
+    with tempfile.TemporaryDirectory(prefix="bb-bench-") as out_dir:
+        config = replace(TrainConfig(), steps=max_steps, scenario=scenario,
+                         opponent_policies=opponents, cpu=cpu, run_name="bench",
+                         out_dir=out_dir, checkpoint_interval=max(max_steps, 1), **overrides)
+        result = train(config, until=beats_baseline)
+    step, seconds, difference, ci95 = checks[-1]
+    return {
+        "reached": difference - ci95 > 0,
+        "seconds": seconds,
+        "steps": step,
+        "difference": difference,
+        "ci95": ci95,
+        "baseline": baseline,
+        "eval_seconds": eval_seconds,
+        "device": result.device,
+        "checks": [[s, round(t, 2), round(d, 3), round(c, 3)] for s, t, d, c in checks],
+        "settings": {k: v for k, v in config.to_dict().items()
+                     if k not in ("out_dir", "run_name")},
     }
