@@ -7,6 +7,7 @@ import io
 import os
 import signal
 
+import numpy as np
 import pytest
 import torch
 from rich.console import Console
@@ -147,20 +148,37 @@ def test_benchmark_reports_speed_and_memory() -> None:
     assert figures["settings"]["num_envs"] == 16
 
 
-def test_time_to_quality_stops_at_the_first_check_that_beats_the_baseline() -> None:
-    """Against firefighters on trivial_cooperation, a barely trained network soon beats
-    'random' in its seat (and the run stops at that check), but not hero."""
-    settings = {"num_envs": 64, "batch_size": 128, "hidden_size": 16, "cpu": True,
-                "scenario": "trivial_cooperation", "opponents": "firefighter",
-                "eval_games": 200, "eval_every": 256, "max_steps": 1024}
-    easy = time_to_quality(baseline="random", **settings)
-    assert easy["reached"] and easy["steps"] == easy["checks"][-1][0] < 1024
-    assert all(difference - ci95 <= 0 for _, _, difference, ci95 in easy["checks"][:-1])
-    assert easy["difference"] - easy["ci95"] > 0 and easy["seconds"] > 0
-    hard = time_to_quality(baseline="hero", **settings)
-    assert not hard["reached"] and hard["steps"] == 1024
-    assert [check[0] for check in hard["checks"]] == [128, 384, 640, 896, 1024]
-    assert hard["eval_seconds"] > 0 and hard["device"] == "cpu"
+QUALITY_SETTINGS = {"num_envs": 64, "batch_size": 128, "hidden_size": 16, "cpu": True,
+                    "eval_games": 200, "eval_every": 256, "max_steps": 1024}
+
+
+def test_time_to_quality_checks_every_interval_until_the_last_step() -> None:
+    """On greedy_neighbor against random opponents, 1,024 steps are far too few to beat
+    hero: the run checks after the first update, after every 256 steps, and at its end."""
+    figures = time_to_quality(baseline="hero", **QUALITY_SETTINGS)
+    assert not figures["reached"] and figures["steps"] == 1024
+    assert [check[0] for check in figures["checks"]] == [128, 384, 640, 896, 1024]
+    assert figures["difference"] < 0 and figures["seconds"] > 0
+    assert figures["eval_seconds"] > 0 and figures["device"] == "cpu"
+
+
+def test_time_to_quality_stops_at_the_first_check_whose_interval_is_above_zero(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Games in which the learner scores 0.1 more than the baseline on average (a tie at
+    200 games), then 0.1, then 5 (a win) at the third check: the run stops there."""
+    import bucket_brigade.training.bench as bench
+
+    rng = np.random.default_rng(0)
+    means = iter([0.0, 0.1, 0.1, 5.0])  # the baseline's, then the learner's at each check
+
+    def judged(*args: object, **kwargs: object) -> object:
+        return type("Result", (), {"games": 200, "scores": rng.normal(next(means), 10, 200)})()
+
+    monkeypatch.setattr(bench, "evaluate", judged)
+    figures = time_to_quality(baseline="hero", **QUALITY_SETTINGS)
+    assert figures["reached"] and figures["steps"] == 640
+    assert [difference - ci95 > 0 for _, _, difference, ci95 in figures["checks"]] \
+        == [False, False, True]
 
 
 @pytest.mark.parametrize("terminal", [True, False])
