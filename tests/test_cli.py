@@ -128,6 +128,7 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("bench", "env", "--to-quality"), "--to-quality measures `bench train`"),
     (("bench", "train", "--to-quality", "--baseline", "nobody"), "unknown strategy 'nobody'"),
     (("bench", "train", "--to-quality", "--eval-games", "1"), "--eval-games 1 must be >= 2"),
+    (("bench", "train", "--to-quality", "--margin", "nan"), "--margin nan must be a number >= 0"),
     (("evolve", "--popsize", "1000000000"),
      "popsize=1000000000 must be an integer >= 2 and <= 10000"),
 ])

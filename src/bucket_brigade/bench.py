@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     quality = parser.add_argument_group(
         "time to quality (`train --to-quality`): training seconds until the greedy policy "
-        "beats --baseline in its seat, paired over the same games, 95%% CI above 0")
+        "beats --baseline in its seat, paired over the same games, 95%% CI above --margin")
     quality.add_argument("--to-quality", action="store_true",
                          help="measure the time to quality instead of steps/s")
     quality.add_argument("--opponent-policies", default="random",
@@ -48,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                               "(default: random)")
     quality.add_argument("--baseline", default="hero",
                          help="the scripted strategy to beat (default: hero)")
+    quality.add_argument("--margin", type=float, default=0.0,
+                         help="points by which the learner must beat it (default: 0)")
     quality.add_argument("--eval-games", type=count, default=1000,
                          help="games of each check (default: 1000)")
     quality.add_argument("--eval-every", type=count, default=100_000,
@@ -65,12 +67,14 @@ def run(args: argparse.Namespace) -> None:
         if args.eval_games < 2 or args.eval_every < 1:
             raise UsageError(f"--eval-games {args.eval_games} must be >= 2 and --eval-every "
                              f"{args.eval_every} >= 1")
+        if not 0 <= args.margin < float("inf"):  # also refuses nan
+            raise UsageError(f"--margin {args.margin} must be a number >= 0")
         make_seat(args.baseline, args.scenario or QUALITY_SCENARIO)  # a bad name fails now
         figures = time_to_quality(scenario=args.scenario or QUALITY_SCENARIO,
                                   opponents=args.opponent_policies, baseline=args.baseline,
                                   max_steps=args.steps or 5_000_000,
                                   eval_games=args.eval_games, eval_every=args.eval_every,
-                                  seed=args.seed)
+                                  margin=args.margin, seed=args.seed)
     else:
         from bucket_brigade.training import benchmark_training
 

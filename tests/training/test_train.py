@@ -162,23 +162,26 @@ def test_time_to_quality_checks_every_interval_until_the_last_step() -> None:
     assert figures["eval_seconds"] > 0 and figures["device"] == "cpu"
 
 
-def test_time_to_quality_stops_at_the_first_check_whose_interval_is_above_zero(
+def test_time_to_quality_stops_at_the_first_check_whose_interval_clears_the_margin(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Games in which the learner scores 0.1 more than the baseline on average (a tie at
-    200 games), then 0.1, then 5 (a win) at the third check: the run stops there."""
+    200 games), then 2.2, then 9 at the third check: with a margin of 2 points, the
+    second check (about 2.2 ± 1) beats the baseline but by too little, the third is
+    enough."""
     import bucket_brigade.training.bench as bench
 
     rng = np.random.default_rng(0)
-    means = iter([0.0, 0.1, 0.1, 5.0])  # the baseline's, then the learner's at each check
+    means = iter([0.0, 0.1, 2.2, 9.0])  # the baseline's, then the learner's at each check
 
     def judged(*args: object, **kwargs: object) -> object:
-        return type("Result", (), {"games": 200, "scores": rng.normal(next(means), 10, 200)})()
+        return type("Result", (), {"games": 200, "scores": rng.normal(next(means), 5, 200)})()
 
     monkeypatch.setattr(bench, "evaluate", judged)
-    figures = time_to_quality(baseline="hero", **QUALITY_SETTINGS)
-    assert figures["reached"] and figures["steps"] == 640
-    assert [difference - ci95 > 0 for _, _, difference, ci95 in figures["checks"]] \
+    figures = time_to_quality(baseline="hero", margin=2.0, **QUALITY_SETTINGS)
+    assert figures["reached"] and figures["steps"] == 640 and figures["margin"] == 2.0
+    assert [difference - ci95 > 2 for _, _, difference, ci95 in figures["checks"]] \
         == [False, False, True]
+    assert figures["checks"][1][2] - figures["checks"][1][3] > 0  # beats it, by too little
 
 
 @pytest.mark.parametrize("terminal", [True, False])

@@ -54,11 +54,12 @@ def benchmark_training(steps: int = 1_000_000, scenario: str = "trivial_cooperat
 def time_to_quality(scenario: str = "greedy_neighbor", opponents: str = "random",
                     baseline: str = "hero", max_steps: int = 5_000_000,
                     eval_games: int = 1000, eval_every: int = 100_000,
-                    eval_seed: int = DEFAULT_EVAL_SEED, cpu: bool = False,
-                    **overrides: Any) -> dict[str, Any]:
+                    eval_seed: int = DEFAULT_EVAL_SEED, margin: float = 0.0,
+                    cpu: bool = False, **overrides: Any) -> dict[str, Any]:
     """Train (default settings, or ``overrides``) until the greedy policy beats
-    ``baseline``: in seat 0 of the same ``eval_games`` games against ``opponents``, the
-    learner's mean score minus the baseline's, with its 95% confidence interval above 0.
+    ``baseline`` by more than ``margin``: in seat 0 of the same ``eval_games`` games
+    against ``opponents``, the learner's mean score minus the baseline's, with its 95%
+    confidence interval above ``margin``.
 
     The check runs after the first update past every ``eval_every`` steps, and the
     seconds reported are the training's own: the checks' time is counted apart
@@ -82,7 +83,7 @@ def time_to_quality(scenario: str = "greedy_neighbor", opponents: str = "random"
         difference, ci95 = paired_difference(games, games_of_baseline)
         eval_seconds += time.perf_counter() - check_start
         checks.append((step, time.perf_counter() - start - eval_seconds, difference, ci95))
-        return difference - ci95 > 0
+        return difference - ci95 > margin
 
     with tempfile.TemporaryDirectory(prefix="bb-bench-") as out_dir:
         config = replace(TrainConfig(), steps=max_steps, scenario=scenario,
@@ -91,12 +92,13 @@ def time_to_quality(scenario: str = "greedy_neighbor", opponents: str = "random"
         result = train(config, until=beats_baseline)
     step, seconds, difference, ci95 = checks[-1]
     return {
-        "reached": difference - ci95 > 0,
+        "reached": difference - ci95 > margin,
         "seconds": seconds,
         "steps": step,
         "difference": difference,
         "ci95": ci95,
         "baseline": baseline,
+        "margin": margin,
         "eval_seconds": eval_seconds,
         "device": result.device,
         "checks": [[s, round(t, 2), round(d, 3), round(c, 3)] for s, t, d, c in checks],
