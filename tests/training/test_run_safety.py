@@ -36,7 +36,7 @@ def one_line_error(err: str) -> bool:
     ("--ent-coef", "1e308"), ("--vf-coef", "inf"), ("--max-grad-norm", "inf"),
     ("--clip-coef", "-inf"), ("--gamma", "nan"), ("--league", "nan"),
     ("--hidden-size", "1e8"), ("--num-envs", "1e8"), ("--batch-size", "1e12"),
-    ("--epochs", "1e9"), ("--eval-games", "1e15"), ("--eval-seed", "-1"),
+    ("--epochs", "1e9"), ("--threads", "2000"), ("--eval-games", "1e15"), ("--eval-seed", "-1"),
 ])
 def test_out_of_range_settings_are_refused_before_anything(option, value, capsys,
                                                             tmp_path) -> None:
