@@ -15,15 +15,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bucket_brigade.analysis.tournament import parse_scenarios
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate, paired_difference
-from bucket_brigade.game.scenarios import SCENARIOS
-from bucket_brigade.training.models import load_policy
+from bucket_brigade.game.scenarios import Scenario
+from bucket_brigade.training.models import LoadedPolicy, load_policy
 
 DEFAULT_SETS = "hero,free_rider,liar;firefighter;universal_free_rider;random,random,firefighter"
 
 
-def cell(model, scenario: str, opponents: str, baseline: str, games: int, seed: int) -> str:
+def cell(model: LoadedPolicy, scenario: str | Scenario, opponents: str, baseline: str,
+         games: int, seed: int) -> str:
     """'+1.23 ± 0.98 T' for the model minus the baseline on the same games."""
     learner = model.evaluate(scenario, opponents, games=games, seed=seed)
     scripted = evaluate(baseline, scenario, opponents, games=games, seed=seed)
@@ -48,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--games", type=int, default=1000, help="games per cell (default: 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the games (default: 0)")
     args = parser.parse_args(argv)
-    scenarios = list(SCENARIOS) if args.scenarios == "all" else args.scenarios.split(",")
     try:
+        scenarios = parse_scenarios(args.scenarios)
         models = [load_policy(path) for path in args.models]
         print("| cell | " + " | ".join(m.name for m in models) + " |")
         print("|---|" + "---|" * len(models))
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             row = [cell(m, scenario, args.training_opponents, args.baseline, args.games,
                         args.seed) for m in models]
-            print(f"| {scenario} vs {args.training_opponents} | " + " | ".join(row) + " |")
+            print(f"| {scenario.name} vs {args.training_opponents} | " + " | ".join(row) + " |")
     except UsageError as exc:
         print(f"generalization: error: {exc}", file=sys.stderr)
         return 2

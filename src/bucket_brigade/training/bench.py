@@ -77,9 +77,7 @@ def time_to_quality(scenario: str = "greedy_neighbor", opponents: str = "random"
         if checks and step - checks[-1][0] < eval_every and step < max_steps:
             return False
         check_start = time.perf_counter()
-        network.eval()
         games = evaluate(network, scenario, opponents, games=eval_games, seed=eval_seed)
-        network.train()
         difference, ci95 = paired_difference(games, games_of_baseline)
         eval_seconds += time.perf_counter() - check_start
         checks.append((step, time.perf_counter() - start - eval_seconds, difference, ci95))
