@@ -74,8 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     seed.add_argument("--cpu", action="store_true", default=None,
                       help="train on the CPU even when CUDA is available")
     seed.add_argument("--threads", type=count, metavar="N",
-                      help="CPU threads for PyTorch and the games (default: 0, every core "
-                           "this process may use)")
+                      help=f"CPU threads for PyTorch and the games (default: {d.threads}; "
+                           "0: every core this process may use)")
 
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=count, help=f"random seed (default: {d.seed})")

@@ -75,7 +75,7 @@ class TrainConfig:
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
     cpu: bool = False
-    threads: int = 0  # CPU threads of PyTorch and the engine; 0: every core this process may use
+    threads: int = 1  # CPU threads of PyTorch and the engine; 0: every core this process may use
     self_play: bool = False  # every seat learns: opponents + 1 learners, none scripted
     learners: int = 1  # learning seats 0..K-1, one shared policy; `opponents` are scripted
     league: float = 0.0  # fraction of agent-slots in games against frozen snapshots

@@ -43,10 +43,13 @@ talk) may stand at any house. Without it every (house, mode, signal) has probabi
 and counts. The flag is a buffer in the state dict, so a state dict rebuilds the
 policy's behaviour exactly.
 
-Small batches on a CPU spend most of their time in per-operation overhead. A house's
-observed features take only 27 x N x N x 3 values, so the per-house layer's part for
-them is computed once per combination and looked up; the torso embedding's part is
-computed once per observation and the position's once per call, then broadcast.
+Speed. A house's observed features take only 27 x N x N x 3 values, so the per-house
+layer's part for them is computed once per combination and looked up; the torso
+embedding's part is computed once per observation and the position's once per call.
+On the CPU the per-house layer and the house logits are one compiled pass
+(``training.house_layer``). Which actions are pointless is worked out once, when an
+observation is encoded, as offsets added to the logits; exponents are clamped
+(EXP_FLOOR) so that masked entries never reach the CPU's slow exp.
 """
 
 from __future__ import annotations
@@ -63,9 +66,15 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
+from bucket_brigade.training.house_layer import house_layer
 
 HOUSE_WIDTH_DIVISOR = 2  # the per-house layer is half as wide as the torso
 PADDING_LOGIT = -1e9  # finite, so that 0 * log(0) terms of the entropy stay 0, not NaN
+# Exponents are clamped at EXP_FLOOR before exp: below about -87, exp leaves float32's
+# normal range and the CPU's vectorised exp takes a path about 40 times slower, and tiny
+# results make denormal gradients, as slow. exp(-40) = 4e-18 is below half a unit in the
+# last place of 1 in float64 too, so in a softmax's sum (at least 1) it counts for nothing.
+EXP_FLOOR = -40.0
 ME_THERE = 3  # where I was last night, from a house's view: elsewhere, rested, worked there
 
 
@@ -200,17 +209,13 @@ class StructuredBody(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(intent logits [B, K], house logits [B, K, H], value [B]) from encoded inputs."""
-        batch = len(inputs)
         embedding = self.torso(inputs[:, :self.torso_inputs])
-        local = self.house_local(self.combinations).index_select(
-            0, inputs[:, self.torso_inputs:].long().flatten()).view(batch, self.num_houses, -1)
-        context = self.house_context(embedding)[:, None] \
-            + self.house_position(self.position_features)
-        per_house = torch.relu(local + context)
-        summary = self.summary(torch.cat([embedding, per_house.mean(1)], dim=-1))
-        # Contiguous, so that the softmax over houses runs along memory.
-        return (self.intent_head(summary), self.house_head(per_house).transpose(1, 2).contiguous(),
-                self.value_head(summary).squeeze(-1))
+        house_logits, mean = house_layer(
+            self.house_local(self.combinations), inputs[:, self.torso_inputs:].long(),
+            self.house_context(embedding), self.house_position(self.position_features),
+            self.house_head.weight, self.house_head.bias)
+        summary = self.summary(torch.cat([embedding, mean], dim=-1))
+        return self.intent_head(summary), house_logits, self.value_head(summary).squeeze(-1)
 
 
 class MLPBody(nn.Module):
@@ -300,26 +305,27 @@ class PolicyNetwork(nn.Module):
                 "action_mask": self.action_mask}
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        """The network's input for raw observations [B, obs_dim]: which houses burn, then the
+        """The network's input for raw observations [B, obs_dim]: the offsets that mask
+        pointless actions (PADDING_LOGIT, else 0; intents [K], then houses [K x H]), then the
         body's encoding. PPO keeps these, so an observation is encoded once, not per epoch."""
-        burning = (obs[:, :self.action_dims[0]] == BURNING).float()
-        return torch.cat([burning, self.body.encode(obs)], dim=-1)
+        burning = obs[:, :self.action_dims[0]] == BURNING
+        no_fire = ~burning.any(-1, keepdim=True)
+        pointless_intent = self.intent_works & no_fire
+        pointless_house = (self.intent_works[:, None] & ~burning[:, None]) \
+            | (~self.house_matters[:, None] & self.away_from_home)
+        pointless = torch.cat([pointless_intent, pointless_house.flatten(1)], dim=-1) \
+            & self.mask_pointless
+        return torch.cat([pointless.float() * PADDING_LOGIT, self.body.encode(obs)], dim=-1)
 
     def evaluate(self, inputs: torch.Tensor) -> PolicyOutput:
         """Log-probabilities of the intents and of the house given each intent, and the
         state values, from encoded inputs (see :class:`PolicyOutput`)."""
-        houses = self.action_dims[0]
-        burning = inputs[:, :houses] > 0
-        intent_logits, house_logits, value = self.body(inputs[:, houses:])
-        mask = self.mask_pointless
-        no_fire = ~burning.any(-1, keepdim=True)
-        intent_logits = intent_logits.masked_fill(self.intent_works & no_fire & mask,
-                                                  PADDING_LOGIT)
-        pointless_house = (self.intent_works[:, None] & ~burning[:, None]) \
-            | (~self.house_matters[:, None] & self.away_from_home)
-        house_logits = house_logits.masked_fill(pointless_house & mask, PADDING_LOGIT)
-        return PolicyOutput(torch.log_softmax(intent_logits, -1),
-                            torch.log_softmax(house_logits, -1), value)
+        intents, houses = len(self.intent_works), self.action_dims[0]
+        offsets = inputs[:, :intents * (houses + 1)]
+        intent_logits, house_logits, value = self.body(inputs[:, offsets.shape[1]:])
+        intent_logits = intent_logits + offsets[:, :intents]
+        house_logits = house_logits + offsets[:, intents:].view(-1, intents, houses)
+        return PolicyOutput(_log_softmax(intent_logits), _log_softmax(house_logits), value)
 
     def forward(self, obs: torch.Tensor | np.ndarray) -> PolicyOutput:
         """:meth:`evaluate` on raw observations [B, obs_dim] (a tensor or a NumPy array)."""
@@ -352,8 +358,8 @@ class PolicyNetwork(nn.Module):
             -1, (intent * houses + action[:, 0])[:, None]).squeeze(-1)
         log_prob = intent_lp.gather(-1, intent[:, None]).squeeze(-1) \
             + house_log_prob * credited[intent]
-        intent_p = intent_lp.exp()
-        house_entropy = -(house_lp.exp() * house_lp).sum(-1)  # [B, K]
+        intent_p = _probabilities(intent_lp)
+        house_entropy = -(_probabilities(house_lp) * house_lp).sum(-1)  # [B, K]
         entropy = -(intent_p * intent_lp).sum(-1) + (intent_p * house_entropy * credited).sum(-1)
         return action, log_prob, entropy, value
 
@@ -412,18 +418,32 @@ class PolicyNetwork(nn.Module):
         return full_actions(chosen.cpu().numpy(), self.cheap_talk)
 
 
+def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """``torch.log_softmax`` over the last dimension, several times faster on the CPU for
+    these short rows with masked entries (see EXP_FLOOR)."""
+    shifted = logits - logits.detach().amax(-1, keepdim=True)
+    return shifted - shifted.clamp_min(EXP_FLOOR).exp().sum(-1, keepdim=True).log()
+
+
+def _probabilities(log_probs: torch.Tensor) -> torch.Tensor:
+    """exp(log_probs), exactly 0 at or below EXP_FLOOR (masked entries)."""
+    return log_probs.clamp_min(EXP_FLOOR).exp() * (log_probs > EXP_FLOOR)
+
+
 def _draw_categorical(log_probs: torch.Tensor, generator: torch.Generator | None,
                       ) -> torch.Tensor:
     """One draw per row of [B, n] log-probabilities, by inverting the cumulative
     distribution with one uniform number per row: far cheaper on the CPU than
-    ``torch.multinomial``, which draws an exponential number per category. A category of
-    probability 0 is never drawn, even where rounding puts the uniform at the very top."""
-    probs = log_probs.exp()
+    ``torch.multinomial``, which draws an exponential number per category. A masked category
+    (log-probability at most EXP_FLOOR) is never drawn, even where rounding puts the
+    uniform at the very bottom or top."""
+    probs = _probabilities(log_probs)
+    possible = probs > 0
     cumulative = probs.cumsum(-1)
     uniform = torch.rand(len(probs), 1, generator=generator, device=probs.device,
                          dtype=probs.dtype) * cumulative[:, -1:]
     drawn = (cumulative <= uniform).sum(-1)
-    last_possible = probs.shape[-1] - 1 - (probs.flip(-1) > 0).to(torch.uint8).argmax(-1)
+    last_possible = probs.shape[-1] - 1 - possible.flip(-1).to(torch.uint8).argmax(-1)
     return torch.minimum(drawn, last_possible)
 
 

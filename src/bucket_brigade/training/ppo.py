@@ -205,12 +205,13 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     record.write_config()
 
     envs.reset(seed=config.seed + start_step)
-    next_obs = torch.from_numpy(stagger_game_starts(envs, config.seed + start_step)).to(device)
+    with torch.inference_mode():
+        next_inputs = agent.encode(torch.from_numpy(
+            stagger_game_starts(envs, config.seed + start_step)).to(device))
     # Rollout storage, allocated once, on the training device; observations are kept
     # encoded (PolicyNetwork.encode), as the network reads them.
     num_steps, num_envs = config.num_steps, config.num_envs
-    inputs_buf = torch.zeros((num_steps, num_envs, agent.encode(next_obs).shape[1]),
-                             device=device)
+    inputs_buf = torch.zeros((num_steps, num_envs, next_inputs.shape[1]), device=device)
     actions_buf = torch.zeros((num_steps, num_envs, len(agent.action_dims)), dtype=torch.long,
                               device=device)
     logprobs_buf = torch.zeros((num_steps, num_envs), device=device)
@@ -231,14 +232,15 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
             # 1. Rollout: num_steps nights of every game with the current policy.
             for t in range(num_steps):
+                inputs_buf[t] = next_inputs
                 with torch.inference_mode():
-                    inputs_buf[t] = agent.encode(next_obs)
-                    action, logprob, value = agent.sample(inputs_buf[t])
+                    action, logprob, value = agent.sample(next_inputs)
                 actions_buf[t] = action
                 logprobs_buf[t] = logprob
                 values_buf[t] = value
                 next_obs_np, reward, terminated, _, info = envs.step(action.cpu().numpy())
-                next_obs = torch.from_numpy(next_obs_np).to(device)  # the step's one copy
+                with torch.inference_mode():  # the step's one copy, encoded once
+                    next_inputs = agent.encode(torch.from_numpy(next_obs_np).to(device))
                 rewards_buf[t] = normalizer(reward, terminated)
                 terminated_buf[t] = terminated
                 if "final_info" in info:
@@ -247,7 +249,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
             # 2. Advantages: GAE over the rollout, bootstrapped from V(next_obs).
             with torch.no_grad():
-                next_value = agent.value(next_obs)
+                next_value = agent.evaluate(next_inputs).value
                 advantages, returns = compute_gae(
                     torch.from_numpy(rewards_buf).to(device), values_buf,
                     torch.from_numpy(terminated_buf).to(device), next_value,

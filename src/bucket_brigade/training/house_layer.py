@@ -1,0 +1,148 @@
+"""The structured network's per-house layer and house head, fused into one compiled pass
+on the CPU.
+
+For every game b and house m the layer computes
+
+    hidden[b, m] = relu(local[index[b, m]] + context[b] + position[m])        [D]
+    logits[b, :, m] = head_weight @ hidden[b, m] + head_bias                    [K]
+    mean[b] = hidden[b].mean over the houses                                    [D]
+
+(see ``training.network``). In PyTorch each of these steps is a pass over a [B, H, D]
+tensor, forward and backward, about ten in all, and each pass costs as much as the
+rest of a gradient step's layers: the tensor does not fit in the cache. The compiled
+kernels below visit each (b, m) once, keep ``hidden`` in registers, and recompute it in
+the backward pass instead of storing it. :func:`house_layer_reference` is the same
+layer in plain PyTorch: the CUDA path, and the oracle of the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba as nb
+import numpy as np
+import torch
+
+_JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+# The backward pass sums over the batch in this many parts, whatever the thread count, so
+# that a run's numbers do not depend on how many cores it had.
+BACKWARD_PARTS = 8
+
+
+@nb.njit(parallel=True, **_JIT)
+def _forward(local, index, context, position, head_weight, head_bias, logits, mean, hidden):
+    """``hidden`` [B, D] is scratch space: one house's hidden units at a time per game."""
+    games, houses = index.shape
+    width, intents = local.shape[1], head_weight.shape[0]
+    for b in nb.prange(games):
+        row = hidden[b]
+        mean[b] = 0.0
+        for m in range(houses):
+            entry = index[b, m]
+            for d in range(width):
+                value = local[entry, d] + context[b, d] + position[m, d]
+                row[d] = value if value > 0.0 else 0.0
+                mean[b, d] += row[d]
+            for k in range(intents):
+                total = head_bias[k]
+                for d in range(width):
+                    total += head_weight[k, d] * row[d]
+                logits[b, k, m] = total
+        mean[b] /= houses
+
+
+@nb.njit(parallel=True, **_JIT)
+def _backward(local, index, context, position, head_weight, grad_logits, grad_mean,
+              grad_local, grad_context, grad_position, grad_weight, grad_bias):
+    """Gradients of the inputs; the ones summed over games (``grad_local``,
+    ``grad_position``, ``grad_weight``, ``grad_bias``) have one slice per part of the
+    batch, summed by the caller, so that no two threads add to the same numbers."""
+    games, houses = index.shape
+    width, intents = local.shape[1], head_weight.shape[0]
+    parts = grad_local.shape[0]
+    for part in nb.prange(parts):
+        part_local, part_position = grad_local[part], grad_position[part]
+        part_weight, part_bias = grad_weight[part], grad_bias[part]
+        part_local[:] = 0.0
+        part_position[:] = 0.0
+        part_weight[:] = 0.0
+        part_bias[:] = 0.0
+        hidden = np.empty(width, dtype=local.dtype)
+        grad = np.empty(width, dtype=local.dtype)
+        for b in range(part * games // parts, (part + 1) * games // parts):
+            grad_context[b] = 0.0
+            for m in range(houses):
+                entry = index[b, m]
+                for d in range(width):  # the unit's value again; its gradient via the mean
+                    hidden[d] = local[entry, d] + context[b, d] + position[m, d]
+                    grad[d] = grad_mean[b, d] / houses
+                for k in range(intents):  # ... and via the head
+                    grad_logit = grad_logits[b, k, m]
+                    part_bias[k] += grad_logit
+                    for d in range(width):
+                        on = hidden[d] > 0.0
+                        grad[d] += head_weight[k, d] * grad_logit
+                        part_weight[k, d] += grad_logit * hidden[d] if on else 0.0
+                for d in range(width):  # relu: no gradient where the unit is off
+                    if hidden[d] <= 0.0:
+                        grad[d] = 0.0
+                    part_local[entry, d] += grad[d]
+                    grad_context[b, d] += grad[d]
+                    part_position[m, d] += grad[d]
+
+
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().contiguous().numpy()
+
+
+class _FusedHouseLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,
+                position: torch.Tensor, head_weight: torch.Tensor, head_bias: torch.Tensor,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        games, houses = index.shape
+        logits = local.new_empty((games, head_weight.shape[0], houses))
+        mean = local.new_empty((games, local.shape[1]))
+        _forward(_array(local), _array(index), _array(context), _array(position),
+                 _array(head_weight), _array(head_bias), logits.numpy(), mean.numpy(),
+                 np.empty_like(mean.numpy()))
+        ctx.save_for_backward(local, index, context, position, head_weight)
+        return logits, mean
+
+    @staticmethod
+    def backward(ctx: Any, grad_logits: torch.Tensor, grad_mean: torch.Tensor,
+                 ) -> tuple[torch.Tensor | None, ...]:
+        local, index, context, position, head_weight = ctx.saved_tensors
+        parts = max(min(BACKWARD_PARTS, len(index)), 1)
+        grad_local = local.new_empty((parts, *local.shape))
+        grad_context = torch.empty_like(context)
+        grad_position = position.new_empty((parts, *position.shape))
+        grad_weight = head_weight.new_empty((parts, *head_weight.shape))
+        grad_bias = head_weight.new_empty((parts, head_weight.shape[0]))
+        _backward(_array(local), _array(index), _array(context), _array(position),
+                  _array(head_weight), _array(grad_logits), _array(grad_mean),
+                  grad_local.numpy(), grad_context.numpy(), grad_position.numpy(),
+                  grad_weight.numpy(), grad_bias.numpy())
+        return (grad_local.sum(0), None, grad_context, grad_position.sum(0),
+                grad_weight.sum(0), grad_bias.sum(0))
+
+
+def house_layer_reference(local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,
+                          position: torch.Tensor, head_weight: torch.Tensor,
+                          head_bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits [B, K, H], mean of the hidden units over the houses [B, D]) in PyTorch."""
+    hidden = torch.relu(local[index] + context[:, None] + position)
+    logits = torch.nn.functional.linear(hidden, head_weight, head_bias)
+    return logits.transpose(1, 2).contiguous(), hidden.mean(1)
+
+
+def house_layer(local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,
+                position: torch.Tensor, head_weight: torch.Tensor, head_bias: torch.Tensor,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The layer for ``local`` [C, D] (one row per combination of a house's observed
+    features), ``index`` [B, H] int64 (each house's row), ``context`` [B, D],
+    ``position`` [H, D] and the head's ``head_weight`` [K, D] and ``head_bias`` [K]:
+    compiled on the CPU, :func:`house_layer_reference` elsewhere."""
+    if local.device.type != "cpu":
+        return house_layer_reference(local, index, context, position, head_weight, head_bias)
+    return _FusedHouseLayer.apply(local, index, context, position, head_weight, head_bias)

@@ -1,0 +1,66 @@
+"""The fused per-house layer against its plain PyTorch definition: values and gradients."""
+
+from __future__ import annotations
+
+import numba
+import pytest
+import torch
+
+from bucket_brigade.training.house_layer import house_layer, house_layer_reference
+
+
+def layer_inputs(games: int, houses: int, width: int, intents: int, rows: int,
+                 dtype: torch.dtype, seed: int = 0) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+
+    def tensor(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, dtype=dtype).requires_grad_()
+
+    index = torch.randint(0, rows, (games, houses), generator=generator)
+    return [tensor(rows, width), index, tensor(games, width), tensor(houses, width),
+            tensor(intents, width), tensor(intents)]
+
+
+@pytest.mark.parametrize(("games", "houses", "width", "intents"),
+                         [(1, 2, 1, 2), (3, 10, 16, 2), (257, 10, 16, 4), (64, 7, 5, 3)])
+def test_values_and_gradients_match_the_reference(games: int, houses: int, width: int,
+                                                   intents: int) -> None:
+    inputs = layer_inputs(games, houses, width, intents, rows=40, dtype=torch.float32)
+    fused, reference = house_layer(*inputs), house_layer_reference(*inputs)
+    for ours, theirs in zip(fused, reference, strict=True):
+        assert ours.shape == theirs.shape
+        torch.testing.assert_close(ours, theirs)
+    generator = torch.Generator().manual_seed(1)
+    weights = [torch.randn(t.shape, generator=generator) for t in reference]
+    differentiable = [t for t in inputs if t.requires_grad]
+
+    def gradients(outputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        loss = sum((o * w).sum() for o, w in zip(outputs, weights, strict=True))
+        return torch.autograd.grad(loss, differentiable)
+
+    for ours, theirs in zip(gradients(fused), gradients(reference), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_gradients_pass_the_numerical_check() -> None:
+    inputs = layer_inputs(games=9, houses=5, width=4, intents=3, rows=12, dtype=torch.float64)
+    assert torch.autograd.gradcheck(house_layer, inputs)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba has one thread here")
+def test_the_numbers_do_not_depend_on_the_thread_count() -> None:
+    inputs = layer_inputs(games=301, houses=10, width=16, intents=2, rows=50,
+                          dtype=torch.float32)
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            outputs = house_layer(*inputs)
+            results.append((outputs, torch.autograd.grad(
+                sum(o.sum() for o in outputs), [t for t in inputs if t.requires_grad])))
+    finally:
+        numba.set_num_threads(before)
+    for (outputs, grads) in results[1:]:
+        for ours, theirs in zip(outputs + grads, results[0][0] + results[0][1], strict=True):
+            assert torch.equal(ours, theirs)
