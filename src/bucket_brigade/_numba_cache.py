@@ -1,9 +1,10 @@
-"""Where Numba keeps the engine's compiled kernels between processes.
+"""How the package's compiled kernels (the engine's, the network's house layer) are kept
+and run: where Numba caches them between processes, and on which threading layer.
 
-Numba's default is the package's own ``__pycache__``, which is read-only where the package
-is installed system-wide or in a shared environment; there every new process would spend
-about half a minute recompiling the kernels. A folder in the user's cache directory is
-always writable. An already-set ``NUMBA_CACHE_DIR`` wins.
+Numba's default cache is the package's own ``__pycache__``, which is read-only where the
+package is installed system-wide or in a shared environment; there every new process
+would spend about half a minute recompiling the kernels. A folder in the user's cache
+directory is always writable. An already-set ``NUMBA_CACHE_DIR`` wins.
 """
 
 from __future__ import annotations
@@ -35,3 +36,15 @@ def configure_numba_cache() -> str:
     if numba is not None and not numba.config.CACHE_DIR:
         numba.config.CACHE_DIR = cache_dir
     return cache_dir
+
+
+def use_workqueue_threads() -> None:
+    """Run parallel kernels on Numba's workqueue layer: its OpenMP layer reconfigures the
+    OpenMP runtime that PyTorch shares, so merely stepping a game changed
+    ``torch.get_num_threads()``; the workqueue layer touches nothing outside Numba. A
+    layer the user names in ``NUMBA_THREADING_LAYER`` still wins. Call before the first
+    parallel kernel runs."""
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        import numba
+
+        numba.config.THREADING_LAYER = "workqueue"

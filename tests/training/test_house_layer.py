@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba
 import pytest
 import torch
@@ -64,3 +68,21 @@ def test_the_numbers_do_not_depend_on_the_thread_count() -> None:
     for (outputs, grads) in results[1:]:
         for ours, theirs in zip(outputs + grads, results[0][0] + results[0][1], strict=True):
             assert torch.equal(ours, theirs)
+
+
+def test_the_layer_runs_on_the_workqueue_layer_without_the_engine() -> None:
+    """Numba's OpenMP layer would reset PyTorch's thread count; the layer must choose
+    workqueue itself, not rely on the engine having been imported first."""
+    script = (
+        "import sys, torch; torch.set_num_threads(1)\n"
+        "from bucket_brigade.training.house_layer import house_layer\n"
+        "assert 'bucket_brigade.engine.batch' not in sys.modules\n"
+        "import numba\n"
+        "C, D, B, H, K = 20, 4, 600, 10, 2\n"
+        "house_layer(torch.randn(C, D), torch.randint(0, C, (B, H)), torch.randn(B, D),\n"
+        "            torch.randn(H, D), torch.randn(K, D), torch.randn(K))\n"
+        "print(numba.threading_layer(), torch.get_num_threads())\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=300, check=True)
+    assert done.stdout.split() == ["workqueue", "1"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 import numba
 import numpy as np
 
+from bucket_brigade._numba_cache import use_workqueue_threads
 from bucket_brigade.engine import kernel
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, check_seed, stream_states
@@ -17,11 +18,7 @@ from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
 from bucket_brigade.game.seat import Seat
 
-# Numba's OpenMP threading layer reconfigures the OpenMP runtime that PyTorch shares, so
-# merely stepping a game changed torch.get_num_threads(). The workqueue layer touches
-# nothing outside Numba. A layer the user names in NUMBA_THREADING_LAYER still wins.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+use_workqueue_threads()
 
 ACTION_FIELDS = ("house", "mode", "signal")
 # Below this many games one thread is faster: waking idle threads costs more than the games.

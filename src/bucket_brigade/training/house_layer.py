@@ -23,6 +23,9 @@ import numba as nb
 import numpy as np
 import torch
 
+from bucket_brigade._numba_cache import use_workqueue_threads
+
+use_workqueue_threads()
 _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 # The backward pass sums over the batch in this many parts, whatever the thread count, so
 # that a run's numbers do not depend on how many cores it had.
