@@ -10,9 +10,10 @@ For every game b and house m the layer computes
 (see ``training.network``). In PyTorch each of these steps is a pass over a [B, H, D]
 tensor, forward and backward, about ten in all, and each pass costs as much as the
 rest of a gradient step's layers: the tensor does not fit in the cache. The compiled
-kernels below visit each (b, m) once, keep ``hidden`` in registers, and recompute it in
-the backward pass instead of storing it. :func:`house_layer_reference` is the same
-layer in plain PyTorch: the CUDA path, and the oracle of the tests.
+kernels below visit each (b, m) once, hold one house's ``hidden`` at a time in a small
+scratch row, and recompute it in the backward pass instead of storing it.
+:func:`house_layer_reference` is the same layer in plain PyTorch: the CUDA path, and
+the oracle of the tests.
 """
 
 from __future__ import annotations
@@ -76,18 +77,18 @@ def _backward(local, index, context, position, head_weight, grad_logits, grad_me
             grad_context[b] = 0.0
             for m in range(houses):
                 entry = index[b, m]
-                for d in range(width):  # the unit's value again; its gradient via the mean
-                    hidden[d] = local[entry, d] + context[b, d] + position[m, d]
+                for d in range(width):  # the unit again; its gradient via the mean
+                    value = local[entry, d] + context[b, d] + position[m, d]
+                    hidden[d] = value if value > 0.0 else 0.0
                     grad[d] = grad_mean[b, d] / houses
                 for k in range(intents):  # ... and via the head
                     grad_logit = grad_logits[b, k, m]
                     part_bias[k] += grad_logit
                     for d in range(width):
-                        on = hidden[d] > 0.0
                         grad[d] += head_weight[k, d] * grad_logit
-                        part_weight[k, d] += grad_logit * hidden[d] if on else 0.0
+                        part_weight[k, d] += grad_logit * hidden[d]
                 for d in range(width):  # relu: no gradient where the unit is off
-                    if hidden[d] <= 0.0:
+                    if hidden[d] == 0.0:
                         grad[d] = 0.0
                     part_local[entry, d] += grad[d]
                     grad_context[b, d] += grad[d]

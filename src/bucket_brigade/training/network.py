@@ -379,10 +379,6 @@ class PolicyNetwork(nn.Module):
         """:meth:`act` on raw observations [B, obs_dim]."""
         return self.act(self.encode(obs), action)
 
-    def value(self, obs: torch.Tensor) -> torch.Tensor:
-        """State value V(obs), shape [B]."""
-        return self.evaluate(self.encode(obs)).value
-
     def _tensor(self, obs: torch.Tensor | np.ndarray) -> torch.Tensor:
         device = self.mask_pointless.device
         if isinstance(obs, np.ndarray):
