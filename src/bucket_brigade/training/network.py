@@ -47,7 +47,8 @@ Speed. A house's observed features take only 27 x N x N x 3 values, so the per-h
 layer's part for them is computed once per combination and looked up; the torso
 embedding's part is computed once per observation and the position's once per call.
 On the CPU the per-house layer and the house logits are one compiled pass
-(``training.house_layer``). Which actions are pointless is worked out once, when an
+(``training.house_layer``), and so is the encoding of observations
+(``training.encoding``). Which actions are pointless is worked out once, when an
 observation is encoded, as offsets added to the logits; exponents are clamped
 (EXP_FLOOR) so that masked entries never reach the CPU's slow exp.
 """
@@ -66,6 +67,7 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
+from bucket_brigade.training.encoding import encode_on_cpu, pointless_offsets
 from bucket_brigade.training.house_layer import house_layer
 
 HOUSE_WIDTH_DIVISOR = 2  # the per-house layer is half as wide as the torso
@@ -168,6 +170,9 @@ class StructuredBody(nn.Module):
             + [owned[(m + d) % num_houses] for d in (-1, 0, 1)]
             for m in range(num_houses)], torch.float32)
         self.torso_inputs = len(self.onehot_entry) + len(self.real_entry) + num_houses + 1
+        self.encoding_tables = tuple(getattr(self, name).numpy() for name in (
+            "onehot_entry", "onehot_value", "real_entry", "ring", "last_house_entry",
+            "last_mode_entry", "signal_entry"))
 
         self.torso = nn.Sequential(
             _layer(self.torso_inputs, hidden, np.sqrt(2)), nn.ReLU(),
@@ -190,8 +195,14 @@ class StructuredBody(nn.Module):
         self.value_head = _layer(hidden, 1, 1.0)
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        """[B, obs_dim] -> the torso's one-hot codes and reals, then each house's combination
-        number (as a float, so that one buffer holds everything)."""
+        """[B, obs_dim] on the CPU -> the torso's one-hot codes and reals, then each house's
+        combination number (as a float, so that one buffer holds everything), in one
+        compiled pass (``training.encoding``)."""
+        return torch.from_numpy(encode_on_cpu(obs.numpy(), self.encoding_tables, ME_THERE,
+                                              self.torso_inputs + self.num_houses))
+
+    def encode_tensors(self, obs: torch.Tensor) -> torch.Tensor:
+        """:meth:`encode` in PyTorch operations, on any device."""
         houses = obs[:, :self.num_houses]
         # index_select, not obs[:, index]: on the CPU it is several times faster.
         onehot = (obs.index_select(1, self.onehot_entry) == self.onehot_value).float()
@@ -239,6 +250,8 @@ class MLPBody(nn.Module):
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
         return obs
+
+    encode_tensors = encode
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         hidden = self.actor(inputs)
@@ -307,7 +320,19 @@ class PolicyNetwork(nn.Module):
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
         """The network's input for raw observations [B, obs_dim]: the offsets that mask
         pointless actions (PADDING_LOGIT, else 0; intents [K], then houses [K x H]), then the
-        body's encoding. PPO keeps these, so an observation is encoded once, not per epoch."""
+        body's encoding. PPO keeps these, so an observation is encoded once, not per epoch.
+        Compiled on the CPU (``training.encoding``), :meth:`encode_tensors` elsewhere."""
+        if obs.device.type != "cpu":
+            return self.encode_tensors(obs)
+        houses = self.action_dims[0]
+        offsets = np.empty((len(obs), len(self.intent_works) * (houses + 1)), np.float32)
+        pointless_offsets(np.ascontiguousarray(obs.numpy(), dtype=np.float32), houses,
+                          self.intent_works.numpy(), self.house_matters.numpy(),
+                          self.action_mask, np.float32(PADDING_LOGIT), offsets)
+        return torch.cat([torch.from_numpy(offsets), self.body.encode(obs)], dim=-1)
+
+    def encode_tensors(self, obs: torch.Tensor) -> torch.Tensor:
+        """:meth:`encode` in PyTorch operations, on any device."""
         burning = obs[:, :self.action_dims[0]] == BURNING
         no_fire = ~burning.any(-1, keepdim=True)
         pointless_intent = self.intent_works & no_fire
@@ -315,7 +340,8 @@ class PolicyNetwork(nn.Module):
             | (~self.house_matters[:, None] & self.away_from_home)
         pointless = torch.cat([pointless_intent, pointless_house.flatten(1)], dim=-1) \
             & self.mask_pointless
-        return torch.cat([pointless.float() * PADDING_LOGIT, self.body.encode(obs)], dim=-1)
+        return torch.cat([pointless.float() * PADDING_LOGIT, self.body.encode_tensors(obs)],
+                         dim=-1)
 
     def evaluate(self, inputs: torch.Tensor) -> PolicyOutput:
         """Log-probabilities of the intents and of the house given each intent, and the
