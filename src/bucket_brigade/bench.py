@@ -37,10 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="learner steps for `train` (default: 1M; with --to-quality "
                              "the most it trains, default: 5M)")
     parser.add_argument("--seed", type=count, default=1, help="the run's seed (default: 1)")
+    parser.add_argument("--threads", type=count,
+                        help="CPU threads of the training for `train` (default: the "
+                             "trainer's, 1; 0: every core this process may use)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     quality = parser.add_argument_group(
         "time to quality (`train --to-quality`): training seconds until the greedy policy "
-        "beats --baseline in its seat, paired over the same games, 95%% CI above --margin")
+        "beats --baseline in its seat, paired over the same games, 95% CI above --margin")
     quality.add_argument("--to-quality", action="store_true",
                          help="measure the time to quality instead of steps/s")
     quality.add_argument("--opponent-policies", default="random",
@@ -59,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     if args.to_quality and args.target != "train":
         raise UsageError("--to-quality measures `bench train`, not `bench env`")
+    if args.threads is not None and args.target != "train":
+        raise UsageError("--threads sets the training's threads (`bench train`); `bench env` "
+                         "runs on the Numba threads of the process (NUMBA_NUM_THREADS)")
+    threads = {} if args.threads is None else {"threads": args.threads}
     if args.target == "env":
         figures = benchmark_engine(args.scenario or SCENARIO, args.games, args.seconds)
     elif args.to_quality:
@@ -74,12 +81,13 @@ def run(args: argparse.Namespace) -> None:
                                   opponents=args.opponent_policies, baseline=args.baseline,
                                   max_steps=args.steps or 5_000_000,
                                   eval_games=args.eval_games, eval_every=args.eval_every,
-                                  margin=args.margin, seed=args.seed)
+                                  margin=args.margin, seed=args.seed, **threads)
     else:
         from bucket_brigade.training import benchmark_training
 
         figures = benchmark_training(scenario=args.scenario or SCENARIO,
-                                     steps=args.steps or 1_000_000, seed=args.seed)
+                                     steps=args.steps or 1_000_000, seed=args.seed,
+                                     **threads)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
