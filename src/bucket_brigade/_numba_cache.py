@@ -1,5 +1,5 @@
-"""How the package's compiled kernels (the engine's, the network's house layer) are kept
-and run: where Numba caches them between processes, and on which threading layer.
+"""How the package's compiled kernels (the engine's, the network's) are kept and run:
+where Numba caches them between processes, and on which threading layer.
 
 Numba's default cache is the package's own ``__pycache__``, which is read-only where the
 package is installed system-wide or in a shared environment; there every new process

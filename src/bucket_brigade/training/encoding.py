@@ -6,7 +6,8 @@ each with its own temporary tensor; for the rollout's batch of 1,024 observation
 cost as much as the policy's forward pass. The kernels below write each encoded row in
 one visit. Every value they write is a small integer, a copied observation entry or
 0 x or 1 x the padding logit, as the PyTorch encoding computes it, so they are exactly
-that encoding (the tests compare them), which stays the path off the CPU.
+that encoding (the tests compare them), which stays the path off the CPU. Like the
+house layer's, they run on the calling thread.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from bucket_brigade._numba_cache import use_workqueue_threads
 from bucket_brigade.game.constants import BURNING
 
-use_workqueue_threads()
 
-
-@nb.njit(parallel=True, cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True)
 def encode_observations(obs, onehot_entry, onehot_value, real_entry, ring, last_house_entry,
                         last_mode_entry, signal_entry, me_there, out):
     """Fill ``out`` [B, F + R + H + 1 + H] from ``obs`` [B, obs_dim]: F one-hot features
@@ -32,7 +30,7 @@ def encode_observations(obs, onehot_entry, onehot_value, real_entry, ring, last_
     features, reals, houses = len(onehot_entry), len(real_entry), ring.shape[0]
     agents = len(last_house_entry)
     fires_at, combinations_at = features + reals, features + reals + houses + 1
-    for b in nb.prange(games):
+    for b in range(games):
         row, encoded = obs[b], out[b]
         for f in range(features):
             encoded[f] = 1.0 if row[onehot_entry[f]] == onehot_value[f] else 0.0

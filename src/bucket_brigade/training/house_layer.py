@@ -14,6 +14,11 @@ kernels below visit each (b, m) once, hold one house's ``hidden`` at a time in a
 scratch row, and recompute it in the backward pass instead of storing it.
 :func:`house_layer_reference` is the same layer in plain PyTorch: the CUDA path, and
 the oracle of the tests.
+
+The kernels run on the calling thread (no ``prange``): the layer is a small part of a
+gradient step, and on one thread, the trainer's default, parallel kernels were about a
+tenth slower (see docs/results.md, "Training speed"). Running on no Numba thread pool,
+the layer leaves every thread setting (Numba's, PyTorch's) as the caller set it.
 """
 
 from __future__ import annotations
@@ -24,21 +29,19 @@ import numba as nb
 import numpy as np
 import torch
 
-from bucket_brigade._numba_cache import use_workqueue_threads
-
-use_workqueue_threads()
 _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
-# The backward pass sums over the batch in this many parts, whatever the thread count, so
-# that a run's numbers do not depend on how many cores it had.
+# The backward pass sums the gradients of each of this many parts of the batch apart,
+# then adds the parts: the summation order that the documented results were trained with
+# (the parts were once summed on several threads).
 BACKWARD_PARTS = 8
 
 
-@nb.njit(parallel=True, **_JIT)
+@nb.njit(**_JIT)
 def _forward(local, index, context, position, head_weight, head_bias, logits, mean, hidden):
     """``hidden`` [B, D] is scratch space: one house's hidden units at a time per game."""
     games, houses = index.shape
     width, intents = local.shape[1], head_weight.shape[0]
-    for b in nb.prange(games):
+    for b in range(games):
         row = hidden[b]
         mean[b] = 0.0
         for m in range(houses):
@@ -55,16 +58,16 @@ def _forward(local, index, context, position, head_weight, head_bias, logits, me
         mean[b] /= houses
 
 
-@nb.njit(parallel=True, **_JIT)
+@nb.njit(**_JIT)
 def _backward(local, index, context, position, head_weight, grad_logits, grad_mean,
               grad_local, grad_context, grad_position, grad_weight, grad_bias):
     """Gradients of the inputs; the ones summed over games (``grad_local``,
     ``grad_position``, ``grad_weight``, ``grad_bias``) have one slice per part of the
-    batch, summed by the caller, so that no two threads add to the same numbers."""
+    batch, summed by the caller."""
     games, houses = index.shape
     width, intents = local.shape[1], head_weight.shape[0]
     parts = grad_local.shape[0]
-    for part in nb.prange(parts):
+    for part in range(parts):
         part_local, part_position = grad_local[part], grad_position[part]
         part_weight, part_bias = grad_weight[part], grad_bias[part]
         part_local[:] = 0.0
