@@ -16,8 +16,8 @@ scratch row, and recompute it in the backward pass instead of storing it.
 the oracle of the tests.
 
 The kernels run on the calling thread (no ``prange``): the layer is a small part of a
-gradient step, and on one thread, the trainer's default, parallel kernels were about a
-tenth slower (see docs/results.md, "Training speed"). Running on no Numba thread pool,
+gradient step, and on one thread, the trainer's default, parallel kernels were slower:
+they pay for starting the parallel loop on every call. Running on no Numba thread pool,
 the layer leaves every thread setting (Numba's, PyTorch's) as the caller set it.
 """
 
