@@ -4,20 +4,27 @@
 # core (swapped every pair), so that both share whatever else the machine is doing.
 # Prints each pair's learner steps/s and their ratio (this checkout / REV), then the median.
 #
-#   scripts/bench-pairs.sh REV [PAIRS] [STEPS]     e.g. scripts/bench-pairs.sh HEAD~1 10 300000
+#   scripts/bench_pairs.sh REV [PAIRS] [STEPS]     e.g. scripts/bench_pairs.sh HEAD~1 10 300000
 #
 # Needs two cores, `taskset` and the project's .venv (`make install`).
 set -euo pipefail
+usage="Usage: scripts/bench_pairs.sh REV [PAIRS] [STEPS]  (defaults: 10 pairs of 300000 steps)"
+fail() { echo "bench_pairs: $1" >&2; exit 2; }
+case "${1:-}" in -h|--help) echo "$usage"; exit 0 ;; esac
+[ $# -ge 1 ] && [ $# -le 3 ] || fail "expected REV [PAIRS] [STEPS], got $# arguments"
 cd "$(dirname "$0")/.."
-REV=${1:?usage: scripts/bench-pairs.sh REV [PAIRS] [STEPS]}
+REV=$1
 PAIRS=${2:-10}
 STEPS=${3:-300000}
+[[ $PAIRS =~ ^[1-9][0-9]*$ ]] || fail "bad PAIRS '$PAIRS': give a count >= 1"
+[[ $STEPS =~ ^[1-9][0-9]*$ ]] || fail "bad STEPS '$STEPS': give a count >= 1"
+git rev-parse --verify --quiet "$REV^{commit}" >/dev/null || fail "unknown revision '$REV'"
 PYTHON=$PWD/.venv/bin/python
-[ -x "$PYTHON" ] || { echo "no .venv here: run make install first" >&2; exit 2; }
-command -v taskset >/dev/null || { echo "taskset not found (util-linux)" >&2; exit 2; }
+[ -x "$PYTHON" ] || fail "no .venv in $PWD: run make install first"
+command -v taskset >/dev/null || fail "taskset not found (it comes with util-linux)"
 OTHER=$(mktemp -d)
 trap 'git worktree remove --force "$OTHER" >/dev/null 2>&1 || rm -rf "$OTHER"' EXIT
-git worktree add --detach --force "$OTHER" "$REV" >/dev/null
+git worktree add --detach --force "$OTHER" "$REV" >/dev/null 2>&1
 
 bench() {  # bench SRC CORE OUT: steps/s of one run of SRC's package on CORE
   PYTHONPATH=$1 taskset -c "$2" "$PYTHON" -c \
