@@ -72,11 +72,3 @@ def pointless_offsets(obs, houses, intent_works, house_matters, mask, padding, o
                 pointless = (intent_works[k] and obs[b, m] != BURNING) \
                     or (not house_matters[k] and m != 0)
                 out[b, intents + k * houses + m] = on if mask and pointless else off
-
-
-def encode_on_cpu(obs: np.ndarray, tables: tuple[np.ndarray, ...], me_there: int,
-                  width: int) -> np.ndarray:
-    """:func:`encode_observations` into a new [B, width] float32 array."""
-    out = np.empty((obs.shape[0], width), dtype=np.float32)
-    encode_observations(np.ascontiguousarray(obs, dtype=np.float32), *tables, me_there, out)
-    return out

@@ -67,7 +67,7 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
-from bucket_brigade.training.encoding import encode_on_cpu, pointless_offsets
+from bucket_brigade.training.encoding import encode_observations, pointless_offsets
 from bucket_brigade.training.house_layer import house_layer
 
 HOUSE_WIDTH_DIVISOR = 2  # the per-house layer is half as wide as the torso
@@ -195,11 +195,12 @@ class StructuredBody(nn.Module):
         self.value_head = _layer(hidden, 1, 1.0)
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        """[B, obs_dim] on the CPU -> the torso's one-hot codes and reals, then each house's
+        """[B, obs_dim] float32 on the CPU -> the torso's one-hot codes and reals, then each house's
         combination number (as a float, so that one buffer holds everything), in one
         compiled pass (``training.encoding``)."""
-        return torch.from_numpy(encode_on_cpu(obs.numpy(), self.encoding_tables, ME_THERE,
-                                              self.torso_inputs + self.num_houses))
+        out = np.empty((len(obs), self.torso_inputs + self.num_houses), np.float32)
+        encode_observations(obs.numpy(), *self.encoding_tables, ME_THERE, out)
+        return torch.from_numpy(out)
 
     def encode_tensors(self, obs: torch.Tensor) -> torch.Tensor:
         """:meth:`encode` in PyTorch operations, on any device."""
@@ -324,11 +325,12 @@ class PolicyNetwork(nn.Module):
         Compiled on the CPU (``training.encoding``), :meth:`encode_tensors` elsewhere."""
         if obs.device.type != "cpu":
             return self.encode_tensors(obs)
+        obs = obs.to(torch.float32).contiguous()  # both kernels read it as it is
         houses = self.action_dims[0]
         offsets = np.empty((len(obs), len(self.intent_works) * (houses + 1)), np.float32)
-        pointless_offsets(np.ascontiguousarray(obs.numpy(), dtype=np.float32), houses,
-                          self.intent_works.numpy(), self.house_matters.numpy(),
-                          self.action_mask, np.float32(PADDING_LOGIT), offsets)
+        pointless_offsets(obs.numpy(), houses, self.intent_works.numpy(),
+                          self.house_matters.numpy(), self.action_mask,
+                          np.float32(PADDING_LOGIT), offsets)
         return torch.cat([torch.from_numpy(offsets), self.body.encode(obs)], dim=-1)
 
     def encode_tensors(self, obs: torch.Tensor) -> torch.Tensor:
