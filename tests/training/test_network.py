@@ -9,13 +9,12 @@ import torch
 
 from bucket_brigade.envs.vector import make_vec_env
 from bucket_brigade.training import PolicyNetwork
+from bucket_brigade.training.distribution import log_softmax
 from bucket_brigade.training.network import (
     PADDING_LOGIT,
     POLICIES,
     PolicyOutput,
     _draw_categorical,
-    _log_softmax,
-    _probabilities,
     network_from_state,
     ownership,
 )
@@ -258,23 +257,5 @@ def test_a_uniform_number_at_the_bottom_skips_masked_categories(
     one before it (masked logits are PADDING_LOGIT, far below EXP_FLOOR)."""
     monkeypatch.setattr(torch, "rand", lambda *shape, **kw: torch.zeros(*shape))
     logits = torch.tensor([[PADDING_LOGIT, PADDING_LOGIT, 0.3, 0.1]])
-    assert _draw_categorical(_log_softmax(logits), None).tolist() == [2]
+    assert _draw_categorical(log_softmax(logits), None).tolist() == [2]
 
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_log_softmax_and_probabilities_match_torch_with_masked_entries(
-        dtype: torch.dtype) -> None:
-    generator = torch.Generator().manual_seed(0)
-    logits = (torch.randn(500, 3, 10, generator=generator) * 8).to(dtype)
-    masked = torch.rand(500, 3, 10, generator=generator) < 0.6
-    masked[:, :, 0] = False  # every row keeps a possible entry
-    logits = logits.masked_fill(masked, PADDING_LOGIT).requires_grad_()
-    ours, theirs = _log_softmax(logits), torch.log_softmax(logits, -1)
-    torch.testing.assert_close(ours[~masked], theirs[~masked])
-    probabilities = _probabilities(ours)
-    assert (probabilities[masked] == 0).all()
-    torch.testing.assert_close(probabilities, theirs.exp())
-    weights = torch.randn(500, 3, 10, generator=generator).to(dtype)
-    (ours_grad,) = torch.autograd.grad((ours * weights * ~masked).sum(), logits)
-    (theirs_grad,) = torch.autograd.grad((theirs * weights * ~masked).sum(), logits)
-    torch.testing.assert_close(ours_grad, theirs_grad)

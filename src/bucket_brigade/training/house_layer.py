@@ -30,30 +30,25 @@ import numpy as np
 import torch
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
-# The backward pass sums the gradients of each of this many parts of the batch apart,
-# then adds the parts: the summation order that the documented results were trained with
-# (the parts were once summed on several threads).
-BACKWARD_PARTS = 8
 
 
 @nb.njit(**_JIT)
-def _forward(local, index, context, position, head_weight, head_bias, logits, mean, hidden):
-    """``hidden`` [B, D] is scratch space: one house's hidden units at a time per game."""
+def _forward(local, index, context, position, head_weight, head_bias, logits, mean):
     games, houses = index.shape
     width, intents = local.shape[1], head_weight.shape[0]
+    hidden = np.empty(width, dtype=local.dtype)  # one house's units at a time
     for b in range(games):
-        row = hidden[b]
         mean[b] = 0.0
         for m in range(houses):
             entry = index[b, m]
             for d in range(width):
                 value = local[entry, d] + context[b, d] + position[m, d]
-                row[d] = value if value > 0.0 else 0.0
-                mean[b, d] += row[d]
+                hidden[d] = value if value > 0.0 else 0.0
+                mean[b, d] += hidden[d]
             for k in range(intents):
                 total = head_bias[k]
                 for d in range(width):
-                    total += head_weight[k, d] * row[d]
+                    total += head_weight[k, d] * hidden[d]
                 logits[b, k, m] = total
         mean[b] /= houses
 
@@ -61,41 +56,34 @@ def _forward(local, index, context, position, head_weight, head_bias, logits, me
 @nb.njit(**_JIT)
 def _backward(local, index, context, position, head_weight, grad_logits, grad_mean,
               grad_local, grad_context, grad_position, grad_weight, grad_bias):
-    """Gradients of the inputs; the ones summed over games (``grad_local``,
-    ``grad_position``, ``grad_weight``, ``grad_bias``) have one slice per part of the
-    batch, summed by the caller."""
     games, houses = index.shape
     width, intents = local.shape[1], head_weight.shape[0]
-    parts = grad_local.shape[0]
-    for part in range(parts):
-        part_local, part_position = grad_local[part], grad_position[part]
-        part_weight, part_bias = grad_weight[part], grad_bias[part]
-        part_local[:] = 0.0
-        part_position[:] = 0.0
-        part_weight[:] = 0.0
-        part_bias[:] = 0.0
-        hidden = np.empty(width, dtype=local.dtype)
-        grad = np.empty(width, dtype=local.dtype)
-        for b in range(part * games // parts, (part + 1) * games // parts):
-            grad_context[b] = 0.0
-            for m in range(houses):
-                entry = index[b, m]
-                for d in range(width):  # the unit again; its gradient via the mean
-                    value = local[entry, d] + context[b, d] + position[m, d]
-                    hidden[d] = value if value > 0.0 else 0.0
-                    grad[d] = grad_mean[b, d] / houses
-                for k in range(intents):  # ... and via the head
-                    grad_logit = grad_logits[b, k, m]
-                    part_bias[k] += grad_logit
-                    for d in range(width):
-                        grad[d] += head_weight[k, d] * grad_logit
-                        part_weight[k, d] += grad_logit * hidden[d]
-                for d in range(width):  # relu: no gradient where the unit is off
-                    if hidden[d] == 0.0:
-                        grad[d] = 0.0
-                    part_local[entry, d] += grad[d]
-                    grad_context[b, d] += grad[d]
-                    part_position[m, d] += grad[d]
+    grad_local[:] = 0.0
+    grad_position[:] = 0.0
+    grad_weight[:] = 0.0
+    grad_bias[:] = 0.0
+    hidden = np.empty(width, dtype=local.dtype)
+    grad = np.empty(width, dtype=local.dtype)
+    for b in range(games):
+        grad_context[b] = 0.0
+        for m in range(houses):
+            entry = index[b, m]
+            for d in range(width):  # the unit again; its gradient via the mean
+                value = local[entry, d] + context[b, d] + position[m, d]
+                hidden[d] = value if value > 0.0 else 0.0
+                grad[d] = grad_mean[b, d] / houses
+            for k in range(intents):  # ... and via the head
+                grad_logit = grad_logits[b, k, m]
+                grad_bias[k] += grad_logit
+                for d in range(width):
+                    grad[d] += head_weight[k, d] * grad_logit
+                    grad_weight[k, d] += grad_logit * hidden[d]
+            for d in range(width):  # relu: no gradient where the unit is off
+                if hidden[d] == 0.0:
+                    grad[d] = 0.0
+                grad_local[entry, d] += grad[d]
+                grad_context[b, d] += grad[d]
+                grad_position[m, d] += grad[d]
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray:
@@ -111,8 +99,7 @@ class _FusedHouseLayer(torch.autograd.Function):
         logits = local.new_empty((games, head_weight.shape[0], houses))
         mean = local.new_empty((games, local.shape[1]))
         _forward(_array(local), _array(index), _array(context), _array(position),
-                 _array(head_weight), _array(head_bias), logits.numpy(), mean.numpy(),
-                 np.empty_like(mean.numpy()))
+                 _array(head_weight), _array(head_bias), logits.numpy(), mean.numpy())
         ctx.save_for_backward(local, index, context, position, head_weight)
         return logits, mean
 
@@ -120,18 +107,14 @@ class _FusedHouseLayer(torch.autograd.Function):
     def backward(ctx: Any, grad_logits: torch.Tensor, grad_mean: torch.Tensor,
                  ) -> tuple[torch.Tensor | None, ...]:
         local, index, context, position, head_weight = ctx.saved_tensors
-        parts = max(min(BACKWARD_PARTS, len(index)), 1)
-        grad_local = local.new_empty((parts, *local.shape))
-        grad_context = torch.empty_like(context)
-        grad_position = position.new_empty((parts, *position.shape))
-        grad_weight = head_weight.new_empty((parts, *head_weight.shape))
-        grad_bias = head_weight.new_empty((parts, head_weight.shape[0]))
+        grad_local, grad_context = torch.empty_like(local), torch.empty_like(context)
+        grad_position, grad_weight = torch.empty_like(position), torch.empty_like(head_weight)
+        grad_bias = head_weight.new_empty(head_weight.shape[0])
         _backward(_array(local), _array(index), _array(context), _array(position),
                   _array(head_weight), _array(grad_logits), _array(grad_mean),
                   grad_local.numpy(), grad_context.numpy(), grad_position.numpy(),
                   grad_weight.numpy(), grad_bias.numpy())
-        return (grad_local.sum(0), None, grad_context, grad_position.sum(0),
-                grad_weight.sum(0), grad_bias.sum(0))
+        return grad_local, None, grad_context, grad_position, grad_weight, grad_bias
 
 
 def house_layer_reference(local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,

@@ -50,7 +50,8 @@ On the CPU the per-house layer and the house logits are one compiled pass
 (``training.house_layer``), and so is the encoding of observations
 (``training.encoding``). Which actions are pointless is worked out once, when an
 observation is encoded, as offsets added to the logits; exponents are clamped
-(EXP_FLOOR) so that masked entries never reach the CPU's slow exp.
+(``training.distribution.EXP_FLOOR``) so that masked entries never reach the CPU's slow
+exp.
 """
 
 from __future__ import annotations
@@ -67,16 +68,16 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
+from bucket_brigade.training.distribution import (
+    log_prob_and_entropy,
+    log_softmax,
+    probabilities,
+)
 from bucket_brigade.training.encoding import encode_observations, pointless_offsets
 from bucket_brigade.training.house_layer import house_layer
 
 HOUSE_WIDTH_DIVISOR = 2  # the per-house layer is half as wide as the torso
 PADDING_LOGIT = -1e9  # finite, so that 0 * log(0) terms of the entropy stay 0, not NaN
-# Exponents are clamped at EXP_FLOOR before exp: below about -87, exp leaves float32's
-# normal range and the CPU's vectorised exp takes a path about 40 times slower, and tiny
-# results make denormal gradients, as slow. exp(-40) = 4e-18 is below half a unit in the
-# last place of 1 in float64 too, so in a softmax's sum (at least 1) it counts for nothing.
-EXP_FLOOR = -40.0
 ME_THERE = 3  # where I was last night, from a house's view: elsewhere, rested, worked there
 
 
@@ -348,12 +349,17 @@ class PolicyNetwork(nn.Module):
     def evaluate(self, inputs: torch.Tensor) -> PolicyOutput:
         """Log-probabilities of the intents and of the house given each intent, and the
         state values, from encoded inputs (see :class:`PolicyOutput`)."""
+        intent_logits, house_logits, value = self._masked_logits(inputs)
+        return PolicyOutput(log_softmax(intent_logits), log_softmax(house_logits), value)
+
+    def _masked_logits(self, inputs: torch.Tensor,
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(intent logits [B, K], house logits [B, K, H], value [B]) with the mask's offsets."""
         intents, houses = len(self.intent_works), self.action_dims[0]
         offsets = inputs[:, :intents * (houses + 1)]
         intent_logits, house_logits, value = self.body(inputs[:, offsets.shape[1]:])
-        intent_logits = intent_logits + offsets[:, :intents]
-        house_logits = house_logits + offsets[:, intents:].view(-1, intents, houses)
-        return PolicyOutput(_log_softmax(intent_logits), _log_softmax(house_logits), value)
+        return (intent_logits + offsets[:, :intents],
+                house_logits + offsets[:, intents:].view(-1, intents, houses), value)
 
     def forward(self, obs: torch.Tensor | np.ndarray) -> PolicyOutput:
         """:meth:`evaluate` on raw observations [B, obs_dim] (a tensor or a NumPy array)."""
@@ -375,20 +381,15 @@ class PolicyNetwork(nn.Module):
         """Sample an action (or score the given one) from encoded inputs: (action [B, D]
         int64, log-prob [B], entropy [B], value [B]). The house's log-probability and
         entropy count only for intents where it matters to the game (always without masks)."""
-        intent_lp, house_lp, value = self.evaluate(inputs)
+        intent_logits, house_logits, value = self._masked_logits(inputs)
         if action is None:
-            intent, house, _ = _draw_action(intent_lp, house_lp, None)
+            with torch.no_grad():
+                intent, house, _ = _draw_action(log_softmax(intent_logits),
+                                                log_softmax(house_logits), None)
             action = self._action_of(intent, house)
-        intent = self._intent_of(action)
-        credited = self._credited()
-        houses = self.action_dims[0]
-        house_log_prob = house_lp.flatten(1).gather(
-            -1, (intent * houses + action[:, 0])[:, None]).squeeze(-1)
-        log_prob = intent_lp.gather(-1, intent[:, None]).squeeze(-1) \
-            + house_log_prob * credited[intent]
-        intent_p = _probabilities(intent_lp)
-        house_entropy = -(_probabilities(house_lp) * house_lp).sum(-1)  # [B, K]
-        entropy = -(intent_p * intent_lp).sum(-1) + (intent_p * house_entropy * credited).sum(-1)
+        log_prob, entropy = log_prob_and_entropy(intent_logits, house_logits,
+                                                 self._intent_of(action), action[:, 0],
+                                                 self._credited())
         return action, log_prob, entropy, value
 
     def sample(self, inputs: torch.Tensor, generator: torch.Generator | None = None,
@@ -442,18 +443,6 @@ class PolicyNetwork(nn.Module):
         return full_actions(chosen.cpu().numpy(), self.cheap_talk)
 
 
-def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
-    """``torch.log_softmax`` over the last dimension, several times faster on the CPU for
-    these short rows with masked entries (see EXP_FLOOR)."""
-    shifted = logits - logits.detach().amax(-1, keepdim=True)
-    return shifted - shifted.clamp_min(EXP_FLOOR).exp().sum(-1, keepdim=True).log()
-
-
-def _probabilities(log_probs: torch.Tensor) -> torch.Tensor:
-    """exp(log_probs), exactly 0 at or below EXP_FLOOR (masked entries)."""
-    return log_probs.clamp_min(EXP_FLOOR).exp() * (log_probs > EXP_FLOOR)
-
-
 def _draw_categorical(log_probs: torch.Tensor, generator: torch.Generator | None,
                       ) -> torch.Tensor:
     """One draw per row of [B, n] log-probabilities, by inverting the cumulative
@@ -461,7 +450,7 @@ def _draw_categorical(log_probs: torch.Tensor, generator: torch.Generator | None
     ``torch.multinomial``, which draws an exponential number per category. A masked category
     (log-probability at most EXP_FLOOR) is never drawn, even where rounding puts the
     uniform at the very bottom or top."""
-    probs = _probabilities(log_probs)
+    probs = probabilities(log_probs)
     possible = probs > 0
     cumulative = probs.cumsum(-1)
     uniform = torch.rand(len(probs), 1, generator=generator, device=probs.device,
