@@ -30,9 +30,13 @@ import numpy as np
 import torch
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+# The forward pass may sum each logit's products in any order, so that the compiler
+# vectorises them: 1.5 times as fast, the same up to rounding. (The backward pass has no
+# such sums to gain from.)
+_FORWARD_JIT = {**_JIT, "fastmath": {"reassoc"}}
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_FORWARD_JIT)
 def _forward(local, index, context, position, head_weight, head_bias, logits, mean):
     games, houses = index.shape
     width, intents = local.shape[1], head_weight.shape[0]
