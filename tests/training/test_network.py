@@ -9,12 +9,9 @@ import torch
 
 from bucket_brigade.envs.vector import make_vec_env
 from bucket_brigade.training import PolicyNetwork
-from bucket_brigade.training.distribution import log_softmax
 from bucket_brigade.training.network import (
-    PADDING_LOGIT,
     POLICIES,
     PolicyOutput,
-    _draw_categorical,
     network_from_state,
     ownership,
 )
@@ -231,31 +228,3 @@ def test_play_is_the_greedy_action_with_a_signal(action_dims: list[int]) -> None
     np.testing.assert_array_equal(played[:, :len(action_dims)], greedy)
     if len(action_dims) == 2:  # without cheap talk the signal is the mode
         np.testing.assert_array_equal(played[:, 2], played[:, 1])
-
-
-def test_draws_follow_the_distribution_and_never_pick_an_impossible_category() -> None:
-    probs = torch.tensor([[0.0, 0.5, 0.0, 0.3, 0.2, 0.0]]).repeat(200_000, 1)
-    generator = torch.Generator().manual_seed(0)
-    drawn = _draw_categorical(probs.log(), generator)
-    frequencies = torch.bincount(drawn, minlength=6) / len(drawn)
-    # 4 standard errors of a frequency near 0.5 over 200,000 draws: 0.0045.
-    torch.testing.assert_close(frequencies, probs[0], atol=0.0045, rtol=0)
-
-
-def test_a_uniform_number_at_the_top_still_draws_a_possible_category(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rounding can put uniform x total at the total; the trailing impossible category
-    must not be drawn then."""
-    monkeypatch.setattr(torch, "rand", lambda *shape, **kw: torch.ones(*shape))
-    log_probs = torch.tensor([[0.4, 0.6, 0.0], [0.0, 1.0, 0.0]]).log()
-    assert _draw_categorical(log_probs, None).tolist() == [1, 1]
-
-
-def test_a_uniform_number_at_the_bottom_skips_masked_categories(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A uniform number of exactly 0 must draw the first possible category, not a masked
-    one before it (masked logits are PADDING_LOGIT, far below EXP_FLOOR)."""
-    monkeypatch.setattr(torch, "rand", lambda *shape, **kw: torch.zeros(*shape))
-    logits = torch.tensor([[PADDING_LOGIT, PADDING_LOGIT, 0.3, 0.1]])
-    assert _draw_categorical(log_softmax(logits), None).tolist() == [2]
-

@@ -64,6 +64,36 @@ def log_prob_and_entropy_reference(intent_logits: torch.Tensor, house_logits: to
     return log_prob, entropy
 
 
+def draw_categorical(log_probs: torch.Tensor, generator: torch.Generator | None,
+                     ) -> torch.Tensor:
+    """One draw per row of [B, n] log-probabilities, by inverting the cumulative
+    distribution with one uniform number per row: far cheaper on the CPU than
+    ``torch.multinomial``, which draws an exponential number per category. A masked category
+    (log-probability at most EXP_FLOOR) is never drawn, even where rounding puts the
+    uniform at the very bottom or top."""
+    probs = probabilities(log_probs)
+    possible = probs > 0
+    cumulative = probs.cumsum(-1)
+    uniform = torch.rand(len(probs), 1, generator=generator, device=probs.device,
+                         dtype=probs.dtype) * cumulative[:, -1:]
+    drawn = (cumulative <= uniform).sum(-1)
+    last_possible = probs.shape[-1] - 1 - possible.flip(-1).to(torch.uint8).argmax(-1)
+    return torch.minimum(drawn, last_possible)
+
+
+def draw_reference(intent_logits: torch.Tensor, house_logits: torch.Tensor,
+                   credited: torch.Tensor, generator: torch.Generator | None,
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`draw` in PyTorch: the intent, then the house from the drawn intent's row."""
+    intent_lp, house_lp = log_softmax(intent_logits), log_softmax(house_logits)
+    intent = draw_categorical(intent_lp, generator)
+    chosen_house_lp = house_lp[torch.arange(len(intent), device=intent.device), intent]
+    house = draw_categorical(chosen_house_lp, generator)
+    log_prob = intent_lp.gather(-1, intent[:, None]).squeeze(-1) \
+        + chosen_house_lp.gather(-1, house[:, None]).squeeze(-1) * credited[intent]
+    return intent, house, log_prob
+
+
 @nb.njit(inline="always", **_JIT)
 def _log_softmax_row(logits, log_probs, probs):
     """One row's log-probabilities and probabilities (0 at or below EXP_FLOOR); returns its
@@ -135,6 +165,37 @@ def _backward(intent, house, credited, intent_lp, intent_p, house_lp, house_p, h
                 grad_house[b, k, m] = grad
 
 
+@nb.njit(inline="always", **_JIT)
+def _invert(probs, uniform):
+    """draw_categorical's draw from one row of probabilities and a uniform number."""
+    total = 0.0
+    for i in range(len(probs)):
+        total += probs[i]
+    target, cumulative, drawn, last_possible = uniform * total, 0.0, 0, 0
+    for i in range(len(probs)):
+        cumulative += probs[i]
+        if cumulative <= target:
+            drawn += 1
+        if probs[i] > 0.0:
+            last_possible = i
+    return min(drawn, last_possible)
+
+
+@nb.njit(**_JIT)
+def _draw(intent_logits, house_logits, credited, intent_uniform, house_uniform,
+          intent, house, log_prob):
+    intents, houses = house_logits.shape[1], house_logits.shape[2]
+    intent_lp, intent_p = np.empty(intents), np.empty(intents)
+    house_lp, house_p = np.empty(houses), np.empty(houses)
+    for b in range(len(intent)):
+        _log_softmax_row(intent_logits[b], intent_lp, intent_p)
+        chosen = _invert(intent_p, intent_uniform[b])
+        _log_softmax_row(house_logits[b, chosen], house_lp, house_p)
+        where = _invert(house_p, house_uniform[b])
+        intent[b], house[b] = chosen, where
+        log_prob[b] = intent_lp[chosen] + credited[chosen] * house_lp[where]
+
+
 def _array(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().contiguous().numpy()
 
@@ -182,3 +243,23 @@ def log_prob_and_entropy(intent_logits: torch.Tensor, house_logits: torch.Tensor
                                               credited)
     return _FusedLogProbAndEntropy.apply(intent_logits, house_logits, intent, house,
                                          credited.to(intent_logits.dtype))
+
+
+def draw(intent_logits: torch.Tensor, house_logits: torch.Tensor, credited: torch.Tensor,
+         generator: torch.Generator | None = None,
+         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An action drawn from masked ``intent_logits`` [B, K] and ``house_logits`` [B, K, H]:
+    (intent [B], house [B], its log-probability [B], the house counted where ``credited``
+    [K] says), from two uniform numbers per row (:func:`draw_categorical`), the intent's
+    drawn first. Compiled on the CPU (no gradient), :func:`draw_reference` elsewhere."""
+    if intent_logits.device.type != "cpu":
+        return draw_reference(intent_logits, house_logits, credited, generator)
+    games = len(intent_logits)
+    uniforms = [torch.rand(games, 1, generator=generator, dtype=intent_logits.dtype)
+                for _ in range(2)]
+    intent, house = torch.empty(games, dtype=torch.long), torch.empty(games, dtype=torch.long)
+    log_prob = intent_logits.new_empty(games)
+    _draw(_array(intent_logits), _array(house_logits), _array(credited.to(intent_logits.dtype)),
+          *(_array(uniform[:, 0]) for uniform in uniforms), intent.numpy(), house.numpy(),
+          log_prob.numpy())
+    return intent, house, log_prob

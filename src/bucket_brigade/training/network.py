@@ -69,11 +69,7 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
-from bucket_brigade.training.distribution import (
-    log_prob_and_entropy,
-    log_softmax,
-    probabilities,
-)
+from bucket_brigade.training.distribution import draw, log_prob_and_entropy, log_softmax
 from bucket_brigade.training.encoding import encode_observations, pointless_offsets
 from bucket_brigade.training.house_layer import house_layer
 
@@ -385,8 +381,7 @@ class PolicyNetwork(nn.Module):
         intent_logits, house_logits, value = self._masked_logits(inputs)
         if action is None:
             with torch.no_grad():
-                intent, house, _ = _draw_action(log_softmax(intent_logits),
-                                                log_softmax(house_logits), None)
+                intent, house, _ = draw(intent_logits, house_logits, self._credited())
             action = self._action_of(intent, house)
         log_prob, entropy = log_prob_and_entropy(intent_logits, house_logits,
                                                  self._intent_of(action), action[:, 0],
@@ -397,11 +392,11 @@ class PolicyNetwork(nn.Module):
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The rollout's step: an action drawn from encoded inputs, its log-probability and
         the state value ([B, D], [B], [B]); :meth:`act` without the entropy, reading only
-        the drawn intent's house distribution."""
-        intent_lp, house_lp, value = self.evaluate(inputs)
-        intent, house, chosen_house_lp = _draw_action(intent_lp, house_lp, generator)
-        log_prob = intent_lp.gather(-1, intent[:, None]).squeeze(-1) \
-            + chosen_house_lp.gather(-1, house[:, None]).squeeze(-1) * self._credited()[intent]
+        the drawn intent's house distribution (``training.distribution.draw``; the
+        log-probability carries no gradient on the CPU)."""
+        intent_logits, house_logits, value = self._masked_logits(inputs)
+        intent, house, log_prob = draw(intent_logits, house_logits, self._credited(),
+                                       generator)
         return self._action_of(intent, house), log_prob, value
 
     def action_and_value(self, obs: torch.Tensor, action: torch.Tensor | None = None,
@@ -442,32 +437,6 @@ class PolicyNetwork(nn.Module):
         with torch.inference_mode():
             chosen = self.greedy_action(self._tensor(obs))
         return full_actions(chosen.cpu().numpy(), self.cheap_talk)
-
-
-def _draw_categorical(log_probs: torch.Tensor, generator: torch.Generator | None,
-                      ) -> torch.Tensor:
-    """One draw per row of [B, n] log-probabilities, by inverting the cumulative
-    distribution with one uniform number per row: far cheaper on the CPU than
-    ``torch.multinomial``, which draws an exponential number per category. A masked category
-    (log-probability at most EXP_FLOOR) is never drawn, even where rounding puts the
-    uniform at the very bottom or top."""
-    probs = probabilities(log_probs)
-    possible = probs > 0
-    cumulative = probs.cumsum(-1)
-    uniform = torch.rand(len(probs), 1, generator=generator, device=probs.device,
-                         dtype=probs.dtype) * cumulative[:, -1:]
-    drawn = (cumulative <= uniform).sum(-1)
-    last_possible = probs.shape[-1] - 1 - possible.flip(-1).to(torch.uint8).argmax(-1)
-    return torch.minimum(drawn, last_possible)
-
-
-def _draw_action(intent_lp: torch.Tensor, house_lp: torch.Tensor,
-                 generator: torch.Generator | None,
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(intent [B], house [B], the drawn intent's house log-probabilities [B, H])."""
-    intent = _draw_categorical(intent_lp, generator)
-    chosen_house_lp = house_lp[torch.arange(len(intent), device=intent.device), intent]
-    return intent, _draw_categorical(chosen_house_lp, generator), chosen_house_lp
 
 
 def network_from_state(state: Mapping[str, torch.Tensor],
