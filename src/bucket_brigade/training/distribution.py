@@ -1,7 +1,8 @@
 """The learner's two-step action distribution (an intent, then a house given the intent;
-see ``training.network``): log-softmaxes that tolerate masked logits, and the
-log-probability of a taken action with the distribution's entropy, which the PPO loss
-needs, fused into one compiled pass on the CPU.
+see ``training.network``): log-softmaxes that tolerate masked logits; the rollout's
+draws (:func:`draw`); and the log-probability of a taken action with the
+distribution's entropy, which the PPO loss needs (:func:`log_prob_and_entropy`). The
+draws and the loss's part are each one compiled pass on the CPU.
 
 For game b, with intent log-probabilities lp[k], house log-probabilities lq[k, m] for
 each intent, and ``credited[k]`` (whether the house counts for intent k):
@@ -14,8 +15,8 @@ backward, each paying PyTorch's cost per operation (a quarter of a gradient step
 default batch); the compiled kernels visit each game once and write the gradients
 straight from the closed forms: d lp[j] / d z[i] = [i = j] - p[i], and
 d H / d z[i] = -p[i] (lp[i] + H) for a softmax's entropy. They compute in float64 and
-store float32. :func:`log_prob_and_entropy_reference` is the same in PyTorch: the CUDA
-path, and the oracle of the tests.
+store float32. :func:`log_prob_and_entropy_reference` and :func:`draw_reference` are the
+same in PyTorch: the CUDA path, and the oracles of the tests.
 """
 
 from __future__ import annotations
