@@ -48,11 +48,11 @@ layer's part for them is computed once per combination and looked up; the torso
 embedding's part is computed once per observation and the position's once per call.
 On the CPU the per-house layer and the house logits are one compiled pass
 (``training.house_layer``), and so are the encoding of observations
-(``training.encoding``) and the log-probability and entropy of the taken actions that
-the PPO loss reads (``training.distribution``). Which actions are pointless is worked
-out once, when an observation is encoded, as offsets added to the logits; exponents are
-clamped (``training.distribution.EXP_FLOOR``) so that masked entries never reach the
-CPU's slow exp.
+(``training.encoding``), the rollout's draws, and the log-probability and entropy of
+the taken actions that the PPO loss reads (``training.distribution``). Which actions are
+pointless is worked out once, when an observation is encoded, as offsets added to the
+logits; exponents are clamped (``training.distribution.EXP_FLOOR``) so that masked
+entries never reach the CPU's slow exp.
 """
 
 from __future__ import annotations
