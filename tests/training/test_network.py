@@ -54,6 +54,9 @@ def test_act_shapes_and_log_probs(policy: str, action_dims: list[int], mask: boo
     assert output.house.shape == (32, output.intent.shape[1], 10)
     torch.testing.assert_close(output.intent.exp().sum(-1), torch.ones(32))
     torch.testing.assert_close(output.house.exp().sum(-1), torch.ones_like(output.house[..., 0]))
+    # The value alone (the trainer's bootstrap) is the value of the full pass.
+    assert torch.equal(net.value(net.encode(obs)), output.value)
+    assert torch.equal(output.value, value)
 
 
 @pytest.mark.parametrize("policy", POLICIES)

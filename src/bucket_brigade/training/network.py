@@ -349,12 +349,22 @@ class PolicyNetwork(nn.Module):
         intent_logits, house_logits, value = self._masked_logits(inputs)
         return PolicyOutput(log_softmax(intent_logits), log_softmax(house_logits), value)
 
+    def value(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The state values [B] from encoded inputs (:meth:`evaluate` without the
+        log-softmaxes it would compute for nothing)."""
+        return self.body(inputs[:, self._offset_count:])[2]
+
+    @property
+    def _offset_count(self) -> int:
+        """How many leading entries of an encoded input are the mask's offsets."""
+        return len(self.intent_works) * (self.action_dims[0] + 1)
+
     def _masked_logits(self, inputs: torch.Tensor,
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(intent logits [B, K], house logits [B, K, H], value [B]) with the mask's offsets."""
         intents, houses = len(self.intent_works), self.action_dims[0]
-        offsets = inputs[:, :intents * (houses + 1)]
-        intent_logits, house_logits, value = self.body(inputs[:, offsets.shape[1]:])
+        offsets = inputs[:, :self._offset_count]
+        intent_logits, house_logits, value = self.body(inputs[:, self._offset_count:])
         return (intent_logits + offsets[:, :intents],
                 house_logits + offsets[:, intents:].view(-1, intents, houses), value)
 

@@ -35,6 +35,7 @@ from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.league import League
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import PolicyNetwork
+from bucket_brigade.training.optimizer import FlatAdam
 from bucket_brigade.training.seating import (
     build_network,
     make_training_env,
@@ -115,7 +116,7 @@ class ReturnNormalizer:
         self.mean, self.var, self.count = state["mean"], state["var"], state["count"]
 
 
-def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer, config: TrainConfig,
+def ppo_update(agent: PolicyNetwork, optimizer: FlatAdam, config: TrainConfig,
                inputs: torch.Tensor, actions: torch.Tensor, logprobs: torch.Tensor,
                values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
                ) -> dict[str, float]:
@@ -158,9 +159,14 @@ def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer, config: T
             entropy_bonus = entropy.mean()
             loss = policy_loss - config.ent_coef * entropy_bonus + config.vf_coef * value_loss
 
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm, foreach=True)
+            # clip_grad_norm_ in two parts: the norm over each parameter's gradient, then one
+            # scaling of the flat gradient that holds them all (training.optimizer).
+            total_norm = nn.utils.get_total_norm([p.grad for p in agent.parameters()],
+                                                 foreach=True)
+            nn.utils.clip_grads_with_norm_([optimizer.flat], config.max_grad_norm, total_norm,
+                                           foreach=True)
             optimizer.step()
 
     variance = returns.var()
@@ -192,8 +198,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     league: League | None = None  # needs the network, which needs the env: bound below
     envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
     agent = build_network(envs, config).to(device)
-    optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5,
-                                 fused=device.type == "cpu" or None)
+    optimizer = FlatAdam(agent, lr=config.lr, eps=1e-5, fused=device.type == "cpu" or None)
     normalizer = ReturnNormalizer(config.num_envs, config.gamma)
     monitor = TrainingMonitor(RunPaths(Path(config.out_dir), config.run_name), config,
                               start_step=start_step, console=console, on_metrics=on_metrics)
@@ -249,7 +254,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
             # 2. Advantages: GAE over the rollout, bootstrapped from V(next_obs).
             with torch.no_grad():
-                next_value = agent.evaluate(next_inputs).value
+                next_value = agent.value(next_inputs)
                 advantages, returns = compute_gae(
                     torch.from_numpy(rewards_buf).to(device), values_buf,
                     torch.from_numpy(terminated_buf).to(device), next_value,
