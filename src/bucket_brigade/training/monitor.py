@@ -203,13 +203,23 @@ class TrainingMonitor:
             means = self._since_eval.means()
             scalars.update({name: means[key] for name, key in self._eval_metrics.items()})
             self._since_eval.reset()
-        for name, value in scalars.items():
-            self._writer.add_scalar(name, value, step)
+        self._write_scalars(scalars, step)
         if self.on_metrics is not None:
             self.on_metrics(step, scalars)
         if self._progress is not None:
             self._progress.update(self._task, completed=min(step, self.config.steps),
                                   rate=self.steps_per_sec, reward=self.avg_reward_100ep)
+
+    def _write_scalars(self, scalars: dict[str, float], step: int) -> None:
+        """All of an update's scalars as one event (a summary with one value each), which
+        TensorBoard reads as it reads ``add_scalar``'s one event per scalar: writing an event
+        costs about 40 µs of Python (its checksum is computed byte by byte), a dozen of
+        them 2% of an update at the default settings."""
+        from tensorboard.compat.proto.summary_pb2 import Summary
+        from torch.utils.tensorboard.summary import scalar
+
+        values = [value for name, number in scalars.items() for value in scalar(name, number).value]
+        self._writer.file_writer.add_summary(Summary(value=values), step)
 
     def checkpoint_saved(self, step: int, path: Path) -> None:
         """The periodic status line, printed with every checkpoint."""
