@@ -32,7 +32,9 @@ import torch
 _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 # The forward pass may sum each logit's products in any order, so that the compiler
 # vectorises them: 1.5 times as fast, the same up to rounding. (The backward pass has no
-# such sums to gain from.)
+# such sums to gain from. It gains from the ReLU's zero gradients written as a select
+# rather than a branch, and from dividing the mean's gradient once per game rather than
+# once per house: 1.4 times as fast, the same bit for bit.)
 _FORWARD_JIT = {**_JIT, "fastmath": {"reassoc"}}
 
 
@@ -68,14 +70,17 @@ def _backward(local, index, context, position, head_weight, grad_logits, grad_me
     grad_bias[:] = 0.0
     hidden = np.empty(width, dtype=local.dtype)
     grad = np.empty(width, dtype=local.dtype)
+    mean_share = np.empty(width, dtype=local.dtype)  # a unit's gradient via the mean
     for b in range(games):
         grad_context[b] = 0.0
+        for d in range(width):
+            mean_share[d] = grad_mean[b, d] / houses
         for m in range(houses):
             entry = index[b, m]
             for d in range(width):  # the unit again; its gradient via the mean
                 value = local[entry, d] + context[b, d] + position[m, d]
                 hidden[d] = value if value > 0.0 else 0.0
-                grad[d] = grad_mean[b, d] / houses
+                grad[d] = mean_share[d]
             for k in range(intents):  # ... and via the head
                 grad_logit = grad_logits[b, k, m]
                 grad_bias[k] += grad_logit
@@ -83,8 +88,7 @@ def _backward(local, index, context, position, head_weight, grad_logits, grad_me
                     grad[d] += head_weight[k, d] * grad_logit
                     grad_weight[k, d] += grad_logit * hidden[d]
             for d in range(width):  # relu: no gradient where the unit is off
-                if hidden[d] == 0.0:
-                    grad[d] = 0.0
+                grad[d] = grad[d] if hidden[d] != 0.0 else 0.0  # a select, not a branch
                 grad_local[entry, d] += grad[d]
                 grad_context[b, d] += grad[d]
                 grad_position[m, d] += grad[d]
