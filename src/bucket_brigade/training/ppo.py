@@ -27,15 +27,14 @@ import numba
 import numpy as np
 import torch
 from rich.console import Console
-from torch import nn
 
 from bucket_brigade.training.bookkeeping import RunRecord, TrainResult
 from bucket_brigade.training.checkpoint import RunPaths
 from bucket_brigade.training.config import TrainConfig
+from bucket_brigade.training.gradients import FlatGradients
 from bucket_brigade.training.league import League
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import PolicyNetwork
-from bucket_brigade.training.optimizer import FlatAdam
 from bucket_brigade.training.seating import (
     build_network,
     make_training_env,
@@ -116,7 +115,8 @@ class ReturnNormalizer:
         self.mean, self.var, self.count = state["mean"], state["var"], state["count"]
 
 
-def ppo_update(agent: PolicyNetwork, optimizer: FlatAdam, config: TrainConfig,
+def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer,
+               gradients: FlatGradients, config: TrainConfig,
                inputs: torch.Tensor, actions: torch.Tensor, logprobs: torch.Tensor,
                values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
                ) -> dict[str, float]:
@@ -159,14 +159,9 @@ def ppo_update(agent: PolicyNetwork, optimizer: FlatAdam, config: TrainConfig,
             entropy_bonus = entropy.mean()
             loss = policy_loss - config.ent_coef * entropy_bonus + config.vf_coef * value_loss
 
-            optimizer.zero_grad()
+            gradients.zero_()  # optimizer.zero_grad(), on one flat tensor (training.gradients)
             loss.backward()
-            # clip_grad_norm_ in two parts: the norm over each parameter's gradient, then one
-            # scaling of the flat gradient that holds them all (training.optimizer).
-            total_norm = nn.utils.get_total_norm([p.grad for p in agent.parameters()],
-                                                 foreach=True)
-            nn.utils.clip_grads_with_norm_([optimizer.flat], config.max_grad_norm, total_norm,
-                                           foreach=True)
+            gradients.clip_norm_(config.max_grad_norm)  # nn.utils.clip_grad_norm_, the same
             optimizer.step()
 
     variance = returns.var()
@@ -198,7 +193,9 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     league: League | None = None  # needs the network, which needs the env: bound below
     envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
     agent = build_network(envs, config).to(device)
-    optimizer = FlatAdam(agent, lr=config.lr, eps=1e-5, fused=device.type == "cpu" or None)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5,
+                                 fused=device.type == "cpu" or None)
+    gradients = FlatGradients(agent)
     normalizer = ReturnNormalizer(config.num_envs, config.gamma)
     monitor = TrainingMonitor(RunPaths(Path(config.out_dir), config.run_name), config,
                               start_step=start_step, console=console, on_metrics=on_metrics)
@@ -262,7 +259,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
             # 3. Optimise the clipped PPO objective on the flattened batch.
             diagnostics = ppo_update(
-                agent, optimizer, config,
+                agent, optimizer, gradients, config,
                 inputs_buf.flatten(0, 1), actions_buf.flatten(0, 1),
                 logprobs_buf.reshape(-1), values_buf.reshape(-1), advantages.reshape(-1),
                 returns.reshape(-1))
