@@ -1,6 +1,6 @@
 """A network's gradients held in one flat tensor (:class:`FlatGradients`).
 
-The policy network has 16 parameter tensors, all small. Zeroing their gradients and
+The default policy network has 16 parameter tensors, all small. Zeroing their gradients and
 scaling them when clipping cost PyTorch's overhead per tensor, more than the arithmetic
 on all of them. With every parameter's ``grad`` a view into one flat tensor, each is one
 operation. The numbers are those of ``optimizer.zero_grad()`` and

@@ -213,7 +213,7 @@ class TrainingMonitor:
     def _write_scalars(self, scalars: dict[str, float], step: int) -> None:
         """All of an update's scalars as one event (a summary with one value each), which
         TensorBoard reads as it reads ``add_scalar``'s one event per scalar: writing an event
-        costs about 40 µs of Python (its checksum is computed byte by byte), a dozen of
+        costs about 50 µs of Python (its checksum is computed byte by byte), a dozen of
         them 2% of an update at the default settings."""
         from tensorboard.compat.proto.summary_pb2 import Summary
         from torch.utils.tensorboard.summary import scalar

@@ -363,8 +363,9 @@ class PolicyNetwork(nn.Module):
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(intent logits [B, K], house logits [B, K, H], value [B]) with the mask's offsets."""
         intents, houses = len(self.intent_works), self.action_dims[0]
-        offsets = inputs[:, :self._offset_count]
-        intent_logits, house_logits, value = self.body(inputs[:, self._offset_count:])
+        count = self._offset_count
+        offsets = inputs[:, :count]
+        intent_logits, house_logits, value = self.body(inputs[:, count:])
         return (intent_logits + offsets[:, :intents],
                 house_logits + offsets[:, intents:].view(-1, intents, houses), value)
 
