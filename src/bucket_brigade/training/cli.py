@@ -34,6 +34,7 @@ from bucket_brigade.training.stop import handle_interrupts
 # import them, so that the parser and --help answer at once.
 if TYPE_CHECKING:
     from bucket_brigade.training.bookkeeping import TrainResult
+    from bucket_brigade.training.checkpoint import RunPaths
 
 DEFAULTS = TrainConfig()
 MAX_EVAL_GAMES = 10**7
@@ -165,6 +166,10 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         except TypeError as exc:
             raise UsageError(f"checkpoint {args.resume!r} is damaged: its config does not "
                              f"fit ({exc})") from None
+        problem = saved.kind_problem()
+        if problem:
+            raise UsageError(f"checkpoint {args.resume!r} is damaged: in its config, "
+                             f"{problem}")
         for name in FIXED_ON_RESUME:
             if name in given and given[name] != getattr(saved, name):
                 raise UsageError(f"--{name.replace('_', '-')} {given[name]!r} differs from the "
@@ -173,9 +178,6 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         config = replace(saved, **given)
         config.validate()
         check_resumable(checkpoint, args.resume, config)
-        if config.steps <= checkpoint["step"]:
-            raise UsageError(f"checkpoint {args.resume!r} is at step {checkpoint['step']:,}, "
-                             f"already at --steps {config.steps:,}; ask for more steps")
     else:
         checkpoint = None
         scenario_name = Path(given.get("scenario", DEFAULTS.scenario)).stem  # a file: its stem
@@ -215,9 +217,7 @@ def run(args: argparse.Namespace) -> int:
         existing = paths.existing()
         if existing and not checkpoint:
             if not args.overwrite:
-                raise UsageError(f"run {config.run_name!r} already exists ({existing[0]}); "
-                                 "choose another --run-name, --resume one of its checkpoints "
-                                 "or --overwrite it")
+                raise UsageError(_run_exists(paths, existing[0]))
             for path in existing:  # every check passed: the new run starts now
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         console = Console()
@@ -229,11 +229,28 @@ def run(args: argparse.Namespace) -> int:
     return 128 + result.stopped_by if result.stopped_by else 0
 
 
+def _run_exists(paths: RunPaths, existing: Path) -> str:
+    """The refusal of a run name already taken; for a run without its final model (killed,
+    or stopped), the exact option that finishes it."""
+    latest = None if paths.model_path.exists() else paths.latest_checkpoint()
+    if latest is not None:
+        return (f"run {paths.run_name!r} already exists without its final model; finish it "
+                f"with --resume {latest} (its latest checkpoint), or choose another "
+                "--run-name or --overwrite it")
+    return (f"run {paths.run_name!r} already exists ({existing}); choose another --run-name, "
+            "--resume one of its checkpoints or --overwrite it")
+
+
 def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
            console: Console) -> TrainResult:
     from bucket_brigade.training.ppo import train
 
     start = int(checkpoint["step"]) if checkpoint else 0
+    if checkpoint and start >= config.steps:
+        console.print(f"[bold]Finishing {config.run_name}[/]: its checkpoint is at step "
+                      f"{start:,}, --steps {config.steps:,}; writing the final model from it",
+                      highlight=False, soft_wrap=True)
+        return train(config, checkpoint, console=console)
     console.print(
         f"[bold]{'Resuming' if checkpoint else 'Training'} {config.run_name}[/]: "
         f"{config.scenario}, {_seating(config)}, "
@@ -301,7 +318,7 @@ def _print_summary(console: Console, result: TrainResult, evaluation: Path | Non
                      f"{result.avg_reward_100ep:.2f}"),
         ("tensorboard", f"{paths.run_dir}  (tensorboard --logdir {paths.run_dir.parent})"),
         ("config", str(paths.config_path)),
-        ("checkpoint", str(result.last_checkpoint)),
+        ("checkpoint", str(result.last_checkpoint or "none new (the run was at --steps)")),
     ]
     if result.model_path is not None:
         rows.append(("final model", str(result.model_path)))

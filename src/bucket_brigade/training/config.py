@@ -37,6 +37,15 @@ DEFAULT_HIDDEN_SIZE = 32
 POLICIES = ("structured", "mlp")  # the network's bodies
 DEFAULT_POLICY = "structured"
 SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat more threads
+
+# What each kind of TrainConfig field (its annotation) holds: (check, name of the kind).
+_KINDS: dict[str, tuple[Any, str]] = {
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str), "text"),
+    "str | None": (lambda v: v is None or isinstance(v, str), "text or none"),
+}
 LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
@@ -128,9 +137,22 @@ class TrainConfig:
         seats). Every other seat is scripted then, learners' seats included."""
         return self.opponent_policies, self.num_agents - 1
 
+    def kind_problem(self) -> str | None:
+        """The first setting whose value is not of its kind (a number where text goes, a
+        tensor from a damaged checkpoint, ...) as "NAME is of type TYPE, not KIND", or None."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            holds, kind = _KINDS[str(field.type)]
+            if not holds(value):
+                return f"{field.name} is of type {type(value).__name__}, not {kind}"
+        return None
+
     def validate(self) -> Scenario:
         """Refuse settings that cannot run, with a message that names the value; returns
         the resolved scenario."""
+        problem = self.kind_problem()
+        if problem:
+            raise UsageError(f"setting {problem}")
         # Scripted opponents are optional when other seats learn.
         several = isinstance(self.learners, int) and self.learners > 1
         least = {"opponents": 0 if several else 1, "seed": 0, "threads": 0}

@@ -221,6 +221,11 @@ class TrainingMonitor:
         values = [value for name, number in scalars.items() for value in scalar(name, number).value]
         self._writer.file_writer.add_summary(Summary(value=values), step)
 
+    def flush(self) -> None:
+        """Put the events logged so far on disk (TensorBoard's writer queues them): called
+        before each checkpoint, so that a run killed after it has every step up to it."""
+        self._writer.flush()
+
     def checkpoint_saved(self, step: int, path: Path) -> None:
         """The periodic status line, printed with every checkpoint."""
         if self.console is None:
