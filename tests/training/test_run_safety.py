@@ -179,6 +179,8 @@ def _damage(kind: str, checkpoint: dict[str, Any]) -> Any:
         damaged["config"] = ["steps"]
     elif kind == "config with a bad value":
         damaged["config"]["seed"] = -3
+    elif kind == "network switch a tensor":
+        damaged["network"]["action_mask"] = torch.tensor([])
     elif kind == "config with a tensor for a switch":
         damaged["config"]["action_mask"] = torch.tensor(0.0)
     elif kind == "config with tensors for names":
@@ -191,8 +193,9 @@ DAMAGE = ("not a dict", "weights of a wrong shape", "a weight missing", "NaN wei
           "optimizer moments of a wrong shape", "optimizer for other parameters",
           "optimizer lr not a number", "reward_normalizer missing",
           "reward_normalizer negative variance", "episode history not lists",
-          "network sizes not integers", "config not a table", "config with a bad value",
-          "config with a tensor for a switch", "config with tensors for names")
+          "network sizes not integers", "network switch a tensor", "config not a table",
+          "config with a bad value", "config with a tensor for a switch",
+          "config with tensors for names")
 
 
 @pytest.fixture(scope="module")

@@ -169,6 +169,9 @@ def _checkpoint_problem(checkpoint: dict[str, Any]) -> str | None:
     if not isinstance(network, dict) or not _is_int(network.get("obs_dim")) \
             or not _is_int(network.get("hidden_size")) \
             or not isinstance(network.get("action_dims"), list) \
-            or not all(_is_int(n) for n in network["action_dims"]):
-        return "network is not {obs_dim, action_dims, hidden_size} of integers"
+            or not all(_is_int(n) for n in network["action_dims"]) \
+            or not isinstance(network.get("policy", ""), str) \
+            or not isinstance(network.get("action_mask", True), bool):
+        return ("network is not {obs_dim, action_dims, hidden_size} of integers with "
+                "policy text and action_mask true or false")
     return None
