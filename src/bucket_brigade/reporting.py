@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import SCENARIOS
 
 
@@ -30,7 +30,7 @@ def print_scenarios(as_json: bool = False) -> None:
             str(s.min_nights),
             f"{s.reward_own_house_survives:g}/{s.penalty_own_house_burns:g}", s.description,
         )
-    Console(width=max(Console().width, 120)).print(table)
+    print_table(table)
 
 
 def print_rows(rows: list[dict], title: str) -> None:
@@ -45,4 +45,4 @@ def print_rows(rows: list[dict], title: str) -> None:
         table.add_row(*(str(r[k]) for k in keys), f"{r['mean_score']:.2f} ± {r['ci95']:.2f}",
                       f"{r['houses_saved']:.2f}", f"{r['nights']:.1f}", f"{r['work_rate']:.2f}",
                       f"{r['honesty']:.2f}")
-    Console(width=max(Console().width, 120)).print(table)
+    print_table(table)

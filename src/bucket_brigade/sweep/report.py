@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.console import print_table
 from bucket_brigade.io import atomic_write_bytes, atomic_write_text
 from bucket_brigade.sweep.config import SweepPlan
 from bucket_brigade.sweep.trial import FAILED, OK, PENDING, load_result
@@ -28,7 +29,6 @@ from bucket_brigade.sweep.trial import FAILED, OK, PENDING, load_result
 IDENTITY_COLUMNS = ("scenario", "seed")
 TRIAL_COLUMNS = ("mean_score", "ci95", "eval_games", "steps", "steps_per_sec",
                  "wall_seconds")
-TABLE_WIDTH = 140  # at least, as the other commands' tables: trial names stay whole
 BEST_COLUMNS = ("scenario", "configuration", "seeds", "mean_score", "seed_sd",
                 "best_trial", "best_trial_score")
 
@@ -81,10 +81,9 @@ def write_report(plan: SweepPlan, rows: list[dict[str, Any]], console: Console) 
     written = [plan.sweep_dir / "results.csv", plan.sweep_dir / "best.csv"]
     _write_csv(written[0], rows, list(rows[0]))
     _write_csv(written[1], best, list(BEST_COLUMNS))
-    wide = Console(file=console.file, width=max(console.width, TABLE_WIDTH))
-    wide.print(_trials_table(plan, rows))
+    print_table(_trials_table(plan, rows), console)
     if best:
-        wide.print(_best_table(best))
+        print_table(_best_table(best), console)
         written.append(plan.sweep_dir / "results.png")
         save_plot(plan, rows, best, written[-1])
     return written

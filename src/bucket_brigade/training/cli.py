@@ -20,6 +20,7 @@ from rich.table import Table
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
 from bucket_brigade.cli_args import count
+from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.config import (
@@ -280,7 +281,7 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
         table.add_row(row["name"], f"{row['mean_score']:.2f} ± {row['ci95']:.2f}", diff,
                       f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
                       f"{row['work_rate']:.2f}")
-    console.print(table)
+    print_table(table, console)
     path = result.paths.run_dir / "evaluation.json"
     save_json({"games": games, "seed": seed, "scenario": config.scenario,
                "opponents": config.num_agents - 1,
