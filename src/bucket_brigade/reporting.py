@@ -33,16 +33,32 @@ def print_scenarios(as_json: bool = False) -> None:
     print_table(table)
 
 
-def print_rows(rows: list[dict], title: str) -> None:
-    """An evaluation table: one line per candidate, grouped by scenario and opponents."""
-    table = Table(title=title)
+def print_rows(rows: list[dict], title: str, baseline: str = "best") -> None:
+    """An evaluation table: one line per candidate, grouped by scenario and opponents, with
+    each candidate's paired difference from its column's baseline."""
+    compared = sum(r.get("p_holm") is not None for r in rows)
+    chosen = "the best scripted strategy of each scenario and opponents" \
+        if baseline == "best" else baseline
+    table = Table(title=title, caption=(
+        f"95% CIs. - baseline: score minus the baseline's ({chosen}), game by game; "
+        f"*: differs from it after Holm's correction over the {compared} differences of this "
+        "table (chance of any false * at most 5%)") if compared else None)
     keys = [k for k in ("scenario", "opponents", "trained_on", "candidate") if k in rows[0]]
     for key in keys:
         table.add_column(key.replace("_", " "), no_wrap=True)
-    for column in ("score ± 95% CI", "saved", "nights", "work rate", "honesty"):
-        table.add_column(column, justify="right")
+    for column in ("score ± 95% CI", "- baseline", "saved", "nights", "work rate", "honesty"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(*(str(r[k]) for k in keys), f"{r['mean_score']:.2f} ± {r['ci95']:.2f}",
-                      f"{r['houses_saved']:.2f}", f"{r['nights']:.1f}", f"{r['work_rate']:.2f}",
-                      f"{r['honesty']:.2f}")
+                      _versus_baseline(r), f"{r['houses_saved']:.2f}", f"{r['nights']:.1f}",
+                      f"{r['work_rate']:.2f}", f"{r['honesty']:.2f}")
     print_table(table)
+
+
+def _versus_baseline(row: dict) -> str:
+    if row.get("baseline") is None:
+        return "-"
+    if row.get("minus_baseline") is None:
+        return "(baseline)"
+    return f"{row['minus_baseline']:+.2f} ± {row['minus_baseline_ci95']:.2f}" \
+        f"{' *' if row['differs'] else '  '}"

@@ -12,6 +12,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from bucket_brigade.cli import main
 from bucket_brigade.viz.plots import (
+    MIN_DIFFERENCE_SCALE,
     TAG_ORDER,
     choose_tags,
     curves_figure,
@@ -171,6 +172,44 @@ def heatmap_rows(scenarios: list[str]) -> list[dict]:
             for j, s in enumerate(scenarios) for k, c in enumerate(candidates)]
 
 
+def paired_rows() -> list[dict]:
+    """Two columns; the baseline hero scores 107.4 in the first, where firefighter's 107.3
+    does not differ from it and free_rider's 80.0 does."""
+    def row(candidate: str, scenario: str, mean: float, diff: float | None,
+            differs: bool | None, baseline: str | None = "hero") -> dict:
+        return {"candidate": candidate, "scenario": scenario, "opponents": "random",
+                "mean_score": mean, "baseline": baseline, "minus_baseline": diff,
+                "minus_baseline_ci95": None if diff is None else 0.5, "differs": differs}
+    return [row("hero", "easy", 107.4, None, None), row("firefighter", "easy", 107.3, -0.1, False),
+            row("free_rider", "easy", 80.0, -27.4, True),
+            row("hero", "hard", 12.0, None, None, None),
+            row("firefighter", "hard", 13.0, None, None, None)]
+
+
+def test_heatmap_colours_paired_differences_that_survive_the_correction() -> None:
+    figure = heatmap_figure(paired_rows(), "candidate", ("scenario", "opponents"), "t")
+    heatmap, colour_bar = figure.axes
+    colours = heatmap.images[0].get_array()
+    # rows hero, firefighter, free_rider; columns easy, hard (no baseline there: blank)
+    assert colours[0, 0] == 0 and colours[1, 0] == 0  # 107.4 vs 107.3: the same colour
+    assert colours[2, 0] == -27.4
+    assert colours.mask[:, 1].tolist() == [True, True, True]
+    norm = heatmap.images[0].norm
+    assert norm.vmin == -27.4 and norm.vmax == 27.4  # one scale, centred on no difference
+    texts = {t.get_text() for t in heatmap.texts}
+    assert {"107.4\nbaseline", "107.3\n-0.1 ± 0.5", "80.0\n-27.4 ± 0.5", "12.0"} <= texts
+    assert "Holm" in colour_bar.get_ylabel() and "SD" not in colour_bar.get_ylabel()
+
+
+def test_a_table_without_baselines_is_coloured_by_score_on_one_scale() -> None:
+    rows = heatmap_rows(["easy", "hard"])
+    figure = heatmap_figure(rows, "candidate", ("scenario", "opponents"), "t")
+    image = figure.axes[0].images[0]
+    assert image.get_array()[:, 1].tolist() == [1.0, 11.0, 21.0, 31.0]  # the scores
+    assert (image.norm.vmin, image.norm.vmax) == (0.0, 31.0)
+    assert "one scale" in figure.axes[1].get_ylabel()
+
+
 @pytest.mark.parametrize("columns", [1, 2, 12])
 def test_heatmap_has_a_colour_bar_axis_names_and_a_title_that_fits(columns: int,
                                                                     tmp_path: Path) -> None:
@@ -180,7 +219,7 @@ def test_heatmap_has_a_colour_bar_axis_names_and_a_title_that_fits(columns: int,
                             title)
     heatmap, colour_bar = figure.axes
     assert heatmap.get_xlabel() == "scenario / opponents" and heatmap.get_ylabel() == "candidate"
-    assert "column" in colour_bar.get_ylabel()
+    assert "mean score" in colour_bar.get_ylabel()
     assert [t.get_text() for t in heatmap.get_xticklabels()] == [
         f"{s} / free_rider" for s in scenarios]
     canvas = FigureCanvasAgg(figure)
@@ -196,3 +235,10 @@ def test_heatmap_has_a_colour_bar_axis_names_and_a_title_that_fits(columns: int,
     out = tmp_path / "heatmap.png"
     save_heatmap(heatmap_rows(scenarios), out, "candidate", ("scenario", "opponents"), title)
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_small_differences_are_not_stretched_to_the_ends_of_the_scale() -> None:
+    rows = [dict(r, minus_baseline=-0.8, differs=True) if r["candidate"] == "free_rider"
+            else r for r in paired_rows()]
+    norm = heatmap_figure(rows, "candidate", ("scenario", "opponents"), "t").axes[0].images[0].norm
+    assert (norm.vmin, norm.vmax) == (-MIN_DIFFERENCE_SCALE, MIN_DIFFERENCE_SCALE)

@@ -36,6 +36,9 @@ TAG_ORDER = (
     "eval/work_rate", "eval/signal_honesty", "charts/learning_rate", "train/total_episodes",
 )
 COLUMNS = 3
+# Points of score difference at the ends of a heatmap's colour scale, at least: a table of
+# small differences is not stretched until a point's difference looks like a rout.
+MIN_DIFFERENCE_SCALE = 10.0
 
 
 @dataclass(frozen=True)
@@ -196,41 +199,74 @@ def save_heatmap(rows: Sequence[dict], path: str | Path, row_key: str,
 
 def heatmap_figure(rows: Sequence[dict], row_key: str, column_keys: Sequence[str],
                    title: str) -> Figure:
-    """An evaluation table: mean scores written in the cells, each cell coloured by its
-    score relative to its column (scenarios score on different scales), in the column's
-    standard deviations, with a colour bar that says so."""
+    """An evaluation table: every cell's mean score written in it, and a colour that means
+    the same thing in every cell.
+
+    Rows that carry paired differences from a baseline (``minus_baseline``, ``differs``;
+    see :func:`~bucket_brigade.analysis.tournament.add_paired_differences`) are coloured
+    by that difference, in points on one scale for the whole table, and only where it
+    survives the table's multiple-comparison correction (the scale reaches at least
+    :data:`MIN_DIFFERENCE_SCALE` points either way): a cell that does not differ from
+    its baseline stays white, however its mean compares. The difference and its 95% CI are
+    written under the score, and the baseline cell is framed. Other tables (a payoff
+    matrix) are coloured by the mean score itself, on one scale for the whole table.
+    """
     import textwrap
 
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     row_names = list(dict.fromkeys(str(r[row_key]) for r in rows))
     columns = list(dict.fromkeys(" / ".join(str(r[k]) for k in column_keys) for r in rows))
-    values = np.full((len(row_names), len(columns)), np.nan)
-    for r in rows:
-        column = " / ".join(str(r[k]) for k in column_keys)
-        values[row_names.index(str(r[row_key])), columns.index(column)] = r["mean_score"]
-    with np.errstate(invalid="ignore"):  # an all-empty column stays blank
-        centred = values - np.nanmean(values, axis=0)
-        spread = np.nanstd(values, axis=0)
-    relative = centred / np.where(spread > 0, spread, 1.0)
+    cells = {(row_names.index(str(r[row_key])),
+              columns.index(" / ".join(str(r[k]) for k in column_keys))): r for r in rows}
+    paired = any(r.get("minus_baseline") is not None for r in rows)
+    colour = np.full((len(row_names), len(columns)), np.nan)
+    for (i, j), r in cells.items():
+        if not paired:
+            colour[i, j] = r["mean_score"]
+        elif r.get("baseline") is not None:  # 0 (white): the baseline, or no difference
+            colour[i, j] = r["minus_baseline"] if r.get("differs") else 0.0
+    if paired:
+        reach = max(MIN_DIFFERENCE_SCALE, float(np.nanmax(np.abs(colour))))
+        colour_map, limits = colormaps["RdBu"].with_extremes(bad="#e8e8e8"), (-reach, reach)
+        label = ("score minus the column's baseline (points);\nwhite: no difference "
+                 "(paired 95% CI, Holm-corrected)")
+        what = "cells: mean score, and its paired difference from the column's baseline " \
+               "(framed) with 95% CI"
+    else:
+        colour_map = colormaps["viridis"].with_extremes(bad="#e8e8e8")
+        limits = (float(np.nanmin(colour)), float(np.nanmax(colour)))
+        label, what = "mean score (one scale for the whole table)", "cells: mean score"
 
     label_width = 0.07 * max(len(name) for name in row_names)  # inches of row names
-    width = max(5.0, 1.6 + label_width + 0.75 * len(columns))
-    height = 1.9 + 0.32 * len(row_names) + 0.06 * max(len(c) for c in columns)
+    width = max(5.0, 2.2 + label_width + 1.0 * len(columns))
+    height = 2.0 + (0.45 if paired else 0.32) * len(row_names) \
+        + 0.06 * max(len(c) for c in columns)
     figure = Figure(figsize=(width, height), layout="constrained")
     ax = figure.subplots()
-    image = ax.imshow(relative, cmap="RdYlGn", vmin=-2, vmax=2, aspect="auto")
+    image = ax.imshow(colour, cmap=colour_map, vmin=limits[0], vmax=limits[1], aspect="auto")
     ax.set_xticks(range(len(columns)), columns, rotation=45 if len(columns) > 1 else 0,
                   ha="right" if len(columns) > 1 else "center", fontsize=8)
     ax.set_yticks(range(len(row_names)), row_names, fontsize=8)
     ax.set_xlabel(" / ".join(column_keys).replace("_", " "), fontsize=9)
     ax.set_ylabel(row_key.replace("_", " "), fontsize=9)
-    for i, j in zip(*np.nonzero(np.isfinite(values))):
-        ink = "white" if abs(relative[i, j]) > 1.4 else "black"  # readable on dark cells
-        ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=7, color=ink)
-    colour_bar = figure.colorbar(image, ax=ax, shrink=0.9, extend="both")
-    colour_bar.set_label("score vs column mean\n(column SDs)", fontsize=8)
+    for (i, j), r in cells.items():
+        text = f"{r['mean_score']:.1f}"
+        if r.get("minus_baseline") is not None:
+            text += f"\n{r['minus_baseline']:+.1f} ± {r['minus_baseline_ci95']:.1f}"
+        if paired and r.get("baseline") == r[row_key]:
+            text += "\nbaseline"
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=1.6,
+                                   edgecolor="black"))
+        shade = image.norm(colour[i, j]) if np.isfinite(colour[i, j]) else 0.5
+        dark = abs(shade - 0.5) > 0.35 if paired else shade < 0.45  # readable on dark cells
+        ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                color="white" if dark else "black", linespacing=1.1)
+    colour_bar = figure.colorbar(image, ax=ax, shrink=0.9)
+    colour_bar.set_label(label, fontsize=8)
     colour_bar.ax.tick_params(labelsize=7)
     characters = int(width * 72 / 7.5)  # what fits across the figure at 9 points
-    figure.suptitle(textwrap.fill(f"{title} (cells: mean score)", characters), fontsize=9)
+    figure.suptitle(textwrap.fill(f"{title} ({what})", characters), fontsize=9)
     return figure
