@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket_brigade.io import atomic_write_bytes
+from bucket_brigade.training.monitor import EVENT_FILE_MARK
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-EVENT_FILE_MARK = "events.out.tfevents"
 DEFAULT_RUNS_DIR = "experiments/marl/runs"
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
 PLOT_FORMATS = (".png", ".svg", ".pdf")
