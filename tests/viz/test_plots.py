@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib.image
@@ -11,17 +12,21 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch.utils.tensorboard import SummaryWriter
 
 from bucket_brigade.cli import main
+from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.viz.plots import (
     MIN_DIFFERENCE_SCALE,
     TAG_ORDER,
+    Run,
     choose_tags,
     curves_figure,
     find_run_dirs,
+    group_runs,
     heatmap_figure,
     load_runs,
     plot_runs,
     run_labels,
     save_heatmap,
+    seed_band,
     smooth,
 )
 
@@ -151,19 +156,68 @@ def test_find_run_dirs_lists_each_run_once(tmp_path: Path) -> None:
     assert [p.name for p in found] == ["r1", "r2"]
 
 
-def test_every_panel_has_a_legend_and_axis_names(tmp_path: Path) -> None:
+def write_configured_run(runs: Path, name: str, seed: int, lr: float, offset: float,
+                         steps: list[int] = STEPS) -> dict[str, list[float]]:
+    """A run with a config.json as the trainer writes it (its settings, and more)."""
+    written = write_run(runs / name, offset, tags=("episode/reward",), steps=steps)
+    config = {**TrainConfig(seed=seed, lr=lr, run_name=name).to_dict(), "num_agents": 4,
+              "network": {"hidden_size": 64}}
+    (runs / name / "config.json").write_text(json.dumps(config))
+    return written
+
+
+def test_runs_that_differ_only_in_the_seed_are_one_group(tmp_path: Path) -> None:
+    runs = tmp_path / "sweep" / "runs"
+    written = [write_configured_run(runs, f"greedy_neighbor_seed{k}_1a2b3c4d", k, 1e-3, k)
+               for k in range(3)]
+    write_configured_run(runs, "greedy_neighbor_seed0_9f8e7d6c", 0, 3e-4, 10.0)
+    groups = group_runs(load_runs([runs]))
+    assert [(g.label, len(g.runs)) for g in groups] == [("lr=0.001 (3 seeds)", 3),
+                                                         ("lr=0.0003", 1)]
+    curves = [run.curves["episode/reward"] for run in groups[0].runs]
+    steps, mean, low, high = seed_band(curves, 0.6)
+    smoothed = np.array([smooth(np.float32(w["episode/reward"]).astype(float), 0.6)
+                         for w in written])
+    assert steps.tolist() == STEPS
+    np.testing.assert_allclose(mean, smoothed.mean(axis=0))
+    np.testing.assert_allclose(low, smoothed.min(axis=0))
+    np.testing.assert_allclose(high, smoothed.max(axis=0))
+
+
+def test_a_band_covers_the_steps_every_seed_logged(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_configured_run(runs, "a", 1, 1e-3, 0.0)
+    write_configured_run(runs, "b", 2, 1e-3, 1.0, steps=STEPS[:5])
+    (group,) = group_runs(load_runs([runs]))
+    steps, *_ = seed_band([run.curves["episode/reward"] for run in group.runs], 0.0)
+    assert steps.tolist() == STEPS[:5]
+    assert group.label == "a + b (2 seeds)"  # names with nothing in common, both shown
+
+
+def test_runs_without_settings_keep_their_folder_names() -> None:
+    runs = [Run("tiny_s1", Path("/r/tiny_s1"), {}), Run("tiny_s2", Path("/r/tiny_s2"), {})]
+    assert [g.label for g in group_runs(runs)] == ["tiny_s1", "tiny_s2"]
+    same = [Run(r.label, r.path, {}, {"lr": 1.0, "seed": k}) for k, r in enumerate(runs)]
+    assert [g.label for g in group_runs(same)] == ["tiny_s (2 seeds)"]
+
+
+def test_one_legend_below_the_panels_and_axis_names_on_each(tmp_path: Path) -> None:
     write_run(tmp_path / "runs" / "baseline", 0.0)
     write_run(tmp_path / "runs" / "fast_lr", 5.0, tags=TAG_ORDER[:3])
-    runs = load_runs([tmp_path / "runs"])
-    figure = curves_figure(runs, TAG_ORDER[:8], smoothing=0.6)
+    groups = group_runs(load_runs([tmp_path / "runs"]))
+    figure = curves_figure(groups, TAG_ORDER[:8], smoothing=0.6)
     panels = [ax for ax in figure.axes if ax.get_visible()]
     assert len(panels) == 8
     for ax in panels:
         assert ax.get_xlabel() == "environment steps" and ax.get_ylabel()
-        assert ax.get_legend() is not None
-    shown = [text.get_text() for text in panels[0].get_legend().get_texts()]
-    assert shown == ["baseline", "fast_lr"]
-    assert [t.get_text() for t in panels[5].get_legend().get_texts()] == ["baseline"]
+        assert ax.get_legend() is None  # nothing drawn over the data
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["baseline", "fast_lr"]
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    box = legend.get_window_extent(canvas.get_renderer())
+    assert box.y1 <= min(ax.get_window_extent().y0 for ax in panels)
+    assert figure.bbox.y0 <= box.y0 and box.x0 >= figure.bbox.x0 and box.x1 <= figure.bbox.x1
 
 
 def heatmap_rows(scenarios: list[str]) -> list[dict]:

@@ -2,8 +2,11 @@
 
 TensorBoard itself needs a server and a browser; a PNG (or SVG/PDF) grid is what goes
 into a report or a chat message, and compares runs on one page. Each panel is one
-scalar tag; every run is one colour throughout, drawn faintly as logged and boldly
-after TensorBoard's debiased exponential smoothing, with a legend and axis names.
+scalar tag. Runs whose settings (their ``config.json``) differ only in the seed form one
+group, drawn as the mean of their smoothed curves with a band from the lowest to the
+highest; a run alone is drawn faintly as logged and boldly after TensorBoard's debiased
+exponential smoothing. Every group is one colour throughout, named in one legend below
+the panels (never over the data) by the settings that tell the groups apart.
 
 Also the evaluation heatmap that ``bucket-brigade evaluate`` (and ``nash``) write.
 """
@@ -11,19 +14,24 @@ Also the evaluation heatmap that ``bucket-brigade evaluate`` (and ``nash``) writ
 from __future__ import annotations
 
 import io
+import itertools
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bucket_brigade.io import atomic_write_bytes
+from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.monitor import EVENT_FILE_MARK
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 DEFAULT_RUNS_DIR = "experiments/marl/runs"
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
@@ -36,6 +44,9 @@ TAG_ORDER = (
     "eval/work_rate", "eval/signal_honesty", "charts/learning_rate", "train/total_episodes",
 )
 COLUMNS = 3
+# Settings that do not change what a run learns, or tell its seeds apart: runs that
+# differ only in these are one group.
+NOT_GROUPING = ("seed", "run_name", "out_dir", "threads", "cpu", "checkpoint_interval")
 # Points of score difference at the ends of a heatmap's colour scale, at least: a table of
 # small differences is not stretched until a point's difference looks like a rout.
 MIN_DIFFERENCE_SCALE = 10.0
@@ -52,6 +63,15 @@ class Run:
     label: str
     path: Path
     curves: dict[str, Curve]
+    settings: dict[str, Any] | None = None  # the run's TrainConfig, from its config.json
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs that differ only in their seed (or one run), drawn as one curve per tag."""
+
+    label: str
+    runs: tuple[Run, ...]
 
 
 def find_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
@@ -95,7 +115,47 @@ def load_run(path: Path, label: str) -> Run:
         order = np.argsort(steps, kind="stable")
         curves[tag] = Curve(steps[order],
                             np.array([event.value for event in events], dtype=float)[order])
-    return Run(label, path, curves)
+    return Run(label, path, curves, _settings(path / "config.json"))
+
+
+def _settings(config_path: Path) -> dict[str, Any] | None:
+    """The TrainConfig fields of a run's config.json; None without a readable one."""
+    try:
+        data = json.loads(config_path.read_text())
+        return TrainConfig.from_dict(data).to_dict() if isinstance(data, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def group_runs(runs: Sequence[Run]) -> list[RunGroup]:
+    """Runs whose settings are the same but for :data:`NOT_GROUPING` as one group each (a
+    run without a config.json alone), labelled by the settings that differ between the
+    groups, e.g. ``lr=0.001``, or else by the runs' folder names."""
+    members: dict[object, list[Run]] = {}
+    for run in runs:
+        key = run.path if run.settings is None else json.dumps(
+            {k: v for k, v in run.settings.items() if k not in NOT_GROUPING}, sort_keys=True)
+        members.setdefault(key, []).append(run)
+    configured = [group[0].settings for group in members.values() if group[0].settings]
+    differing = [k for k in (configured[0] if configured else {}) if k not in NOT_GROUPING
+                 and len({json.dumps(c.get(k)) for c in configured}) > 1]
+    groups = []
+    for group in members.values():
+        settings = group[0].settings
+        label = ", ".join(f"{k}={settings[k]}" for k in differing) if settings and differing \
+            else _common_name([run.label for run in group])
+        if len(group) > 1:
+            label += f" ({len(group)} seeds)"
+        groups.append(RunGroup(label, tuple(group)))
+    return groups
+
+
+def _common_name(labels: Sequence[str]) -> str:
+    """What the names of a group's runs share (``tiny`` for ``tiny_s1``, ``tiny_s2``)."""
+    shared = "".join(letters[0] for letters in
+                     itertools.takewhile(lambda same: len(set(same)) == 1, zip(*labels)))
+    shared = shared.rstrip("_-/.")
+    return shared or " + ".join(labels)
 
 
 def load_runs(paths: Sequence[str | Path]) -> list[Run]:
@@ -139,7 +199,8 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
 
 def plot_runs(runs: Sequence[Run], out: str | Path, *, smoothing: float = DEFAULT_SMOOTHING,
               tags: Sequence[str] | None = None) -> list[str]:
-    """Draw one panel per tag, every run overlaid, and write the figure atomically.
+    """Draw one panel per tag, every group of runs overlaid, and write the figure
+    atomically.
 
     Returns the tags drawn.
     """
@@ -148,45 +209,80 @@ def plot_runs(runs: Sequence[Run], out: str | Path, *, smoothing: float = DEFAUL
         raise ValueError(f"--out {str(out)!r}: the file type must be one of "
                          f"{', '.join(PLOT_FORMATS)}")
     chosen = choose_tags(set().union(*(run.curves for run in runs)), tags)
-    figure = curves_figure(runs, chosen, smoothing)
+    figure = curves_figure(group_runs(runs), chosen, smoothing)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=out.suffix.lower()[1:], dpi=110)
     atomic_write_bytes(out, buffer.getvalue())
     return chosen
 
 
-def curves_figure(runs: Sequence[Run], chosen: Sequence[str], smoothing: float) -> Figure:
-    """One panel per tag in ``chosen``, each with its own legend and axis names."""
+def seed_band(curves: Sequence[Curve], smoothing: float,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Steps logged by every run of a group, and at those steps the mean, lowest and
+    highest of the runs' smoothed values."""
+    steps = curves[0].steps
+    for curve in curves[1:]:
+        steps = np.intersect1d(steps, curve.steps)
+    values = np.array([smooth(curve.values, smoothing)[np.searchsorted(curve.steps, steps)]
+                       for curve in curves])
+    return steps, values.mean(axis=0), values.min(axis=0), values.max(axis=0)
+
+
+def curves_figure(groups: Sequence[RunGroup], chosen: Sequence[str],
+                  smoothing: float) -> Figure:
+    """One panel per tag in ``chosen``, with axis names, and one legend for all of them
+    below the panels."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import EngFormatter
 
     columns = min(COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / columns)
-    figure = Figure(figsize=(4.6 * columns, 3.0 * rows + 0.5), layout="constrained")
+    legend_rows = math.ceil(len(groups) / columns) + 1  # the entries, and the note
+    figure = Figure(figsize=(4.6 * columns, 3.0 * rows + 0.5 + 0.22 * legend_rows),
+                    layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    colours = [f"C{k % 10}" for k in range(len(runs))]
+    handles = {}
     for ax, tag in zip(axes, chosen):
-        for run, colour in zip(runs, colours):
-            curve = run.curves.get(tag)
-            if curve is None:
-                continue
-            marker = "o" if len(curve.steps) == 1 else None
-            if smoothing > 0:
-                ax.plot(curve.steps, curve.values, color=colour, alpha=0.25, linewidth=0.8,
-                        marker=marker)
-            ax.plot(curve.steps, smooth(curve.values, smoothing), color=colour,
-                    linewidth=1.6, marker=marker, label=run.label)
+        for k, group in enumerate(groups):
+            curves = [run.curves[tag] for run in group.runs if tag in run.curves]
+            if curves:
+                handles[group.label] = _draw_group(ax, curves, f"C{k % 10}", smoothing)
         ax.set_title(tag, fontsize=10)
         ax.set_xlabel("environment steps", fontsize=8)
         ax.set_ylabel(tag.rpartition("/")[2].replace("_", " "), fontsize=8)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7, framealpha=0.6)
         ax.xaxis.set_major_formatter(EngFormatter())
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes[len(chosen):]:
         ax.set_visible(False)
+    notes = [f"smoothed ({smoothing:g})"] if smoothing > 0 else []
+    if smoothing > 0 and any(len(group.runs) == 1 for group in groups):
+        notes.append("faint: as logged")
+    if any(len(group.runs) > 1 for group in groups):
+        notes.append("seeds: their mean, and a band from the lowest to the highest")
+    legend = figure.legend(list(handles.values()), list(handles), loc="outside lower center",
+                           ncols=min(columns, len(handles)), fontsize=8, frameon=False,
+                           title="; ".join(notes) or None, title_fontsize=8)
+    legend.set_in_layout(True)
     return figure
+
+
+def _draw_group(ax: Axes, curves: Sequence[Curve], colour: str, smoothing: float) -> Line2D:
+    """One group's curve in one panel; returns the line that stands for it in the legend."""
+    if len(curves) == 1:
+        curve = curves[0]
+        marker = "o" if len(curve.steps) == 1 else None
+        if smoothing > 0:
+            ax.plot(curve.steps, curve.values, color=colour, alpha=0.25, linewidth=0.8,
+                    marker=marker)
+        (line,) = ax.plot(curve.steps, smooth(curve.values, smoothing), color=colour,
+                          linewidth=1.6, marker=marker)
+        return line
+    steps, mean, low, high = seed_band(curves, smoothing)
+    ax.fill_between(steps, low, high, color=colour, alpha=0.2, linewidth=0)
+    (line,) = ax.plot(steps, mean, color=colour, linewidth=1.6,
+                      marker="o" if len(steps) == 1 else None)
+    return line
 
 
 def save_heatmap(rows: Sequence[dict], path: str | Path, row_key: str,
