@@ -73,7 +73,7 @@ def test_evaluate_against_a_named_baseline(tmp_path, capsys: pytest.CaptureFixtu
                            "--games", "50", "--out-dir", str(tmp_path))
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert code == 0 and [r["baseline"] for r in rows] == ["free_rider", "free_rider"]
-    assert "baseline's (free_rider)" in out
+    assert "baseline: free_rider;" in out
 
 
 @pytest.mark.parametrize("argv", [

@@ -39,14 +39,14 @@ def print_rows(rows: list[dict], title: str, baseline: str = "best") -> None:
     compared = sum(r.get("p_holm") is not None for r in rows)
     chosen = "the best scripted strategy of each scenario and opponents" \
         if baseline == "best" else baseline
-    table = Table(title=title, caption=(
-        f"95% CIs. - baseline: score minus the baseline's ({chosen}), game by game; "
-        f"*: differs from it after Holm's correction over the {compared} differences of this "
-        "table (chance of any false * at most 5%)") if compared else None)
+    table = Table(title=title, caption_justify="left", caption=(
+        f"vs baseline: score minus the baseline's, paired by game, with its 95% CI; baseline: "
+        f"{chosen}; *: differs from it after Holm's correction over the {compared} "
+        "differences of this table (chance of any false * at most 5%)") if compared else None)
     keys = [k for k in ("scenario", "opponents", "trained_on", "candidate") if k in rows[0]]
     for key in keys:
         table.add_column(key.replace("_", " "), no_wrap=True)
-    for column in ("score ± 95% CI", "- baseline", "saved", "nights", "work rate", "honesty"):
+    for column in ("score ± 95% CI", "vs baseline", "saved", "nights", "work rate", "honesty"):
         table.add_column(column, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(*(str(r[k]) for k in keys), f"{r['mean_score']:.2f} ± {r['ci95']:.2f}",
