@@ -13,29 +13,25 @@ from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
 from bucket_brigade.training.monitor import HPARAM_METRICS, TrainingMonitor
 
 
+def hparams_values(run_dir: Path, tag: str) -> list[bytes]:
+    """The plugin content of every ``tag`` summary in the run's event files."""
+    return [value.metadata.plugin_data.content
+            for path in sorted(run_dir.glob("events.out.tfevents*"))
+            for event in EventFileLoader(str(path)).Load()
+            for value in event.summary.value if value.tag == tag]
+
+
 def hparams_records(run_dir: Path) -> list[dict[str, object]]:
     """The settings of every session-start record in the run's event files."""
-    found = []
-    for path in sorted(run_dir.glob("events.out.tfevents*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                if value.tag == metadata.SESSION_START_INFO_TAG:
-                    info = metadata.parse_session_start_info_plugin_data(
-                        value.metadata.plugin_data.content)
-                    found.append({name: getattr(v, v.WhichOneof("kind"))
-                                  for name, v in info.hparams.items()})
-    return found
+    infos = [metadata.parse_session_start_info_plugin_data(content)
+             for content in hparams_values(run_dir, metadata.SESSION_START_INFO_TAG)]
+    return [{name: getattr(v, v.WhichOneof("kind")) for name, v in info.hparams.items()}
+            for info in infos]
 
 
-def experiment_metrics(run_dir: Path) -> list[str]:
-    for path in sorted(run_dir.glob("events.out.tfevents*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                if value.tag == metadata.EXPERIMENT_TAG:
-                    experiment = metadata.parse_experiment_plugin_data(
-                        value.metadata.plugin_data.content)
-                    return [m.name.tag for m in experiment.metric_infos]
-    return []
+def experiment_metrics(run_dir: Path) -> list[list[str]]:
+    return [[m.name.tag for m in metadata.parse_experiment_plugin_data(content).metric_infos]
+            for content in hparams_values(run_dir, metadata.EXPERIMENT_TAG)]
 
 
 def test_a_run_and_its_resume_carry_the_settings_once(tiny_config, tmp_path) -> None:
@@ -45,7 +41,7 @@ def test_a_run_and_its_resume_carry_the_settings_once(tiny_config, tmp_path) -> 
     assert settings["lr"] == 1e-3 and settings["scenario"] == "greedy_neighbor"
     assert settings["opponent_model"] == "none" and settings["seed"] == 3
     assert set(settings) == set(tiny_config().to_dict())
-    assert experiment_metrics(run_dir) == list(HPARAM_METRICS)
+    assert experiment_metrics(run_dir) == [list(HPARAM_METRICS)]
     train(tiny_config(steps=384, lr=1e-3), load_checkpoint(first.last_checkpoint))
     assert len(list(run_dir.glob("events.out.tfevents*"))) == 2
     assert len(hparams_records(run_dir)) == 1

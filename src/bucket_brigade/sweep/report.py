@@ -136,7 +136,8 @@ def _best_table(best: list[dict[str, Any]]) -> Table:
 def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, Any]],
               path: Path) -> None:
     """One panel per scenario (score scales differ): each configuration a line, each seed's
-    final score a point with its 95% CI, the best configuration in bold."""
+    final score a point with its 95% CI, their mean over seeds a black diamond, the best
+    configuration in bold; the legend sits below the panels, off the data."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,8 +148,8 @@ def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, 
     configs = {s: list(dict.fromkeys(configuration(r, plan.swept) for r in finished
                                      if r["scenario"] == s)) for s in scenarios}
     heights = [max(len(c), 1) for c in configs.values()]
-    fig, axes = plt.subplots(len(scenarios), 1, squeeze=False,
-                             figsize=(8, 1.2 + 0.45 * sum(heights) + 0.5 * len(scenarios)),
+    fig, axes = plt.subplots(len(scenarios), 1, squeeze=False, layout="constrained",
+                             figsize=(8, 1.6 + 0.45 * sum(heights) + 0.5 * len(scenarios)),
                              gridspec_kw={"height_ratios": heights})
     seeds = sorted({r["seed"] for r in finished})
     colours = plt.get_cmap("tab10")
@@ -162,6 +163,11 @@ def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, 
             ax.errorbar(r["mean_score"], names.index(configuration(r, plan.swept)) + offset,
                         xerr=r["ci95"], fmt="o", ms=4, capsize=2, color=colours(k % 10),
                         label=f"seed {r['seed']}")
+        for k, name in enumerate(names):
+            scores = [r["mean_score"] for r in finished if r["scenario"] == b["scenario"]
+                      and configuration(r, plan.swept) == name]
+            ax.plot(statistics.fmean(scores), k, marker="D", ms=6, color="black", zorder=3,
+                    linestyle="none", label="mean over seeds")
         ax.set_yticks(range(len(names)), names, fontsize=7)
         for label in ax.get_yticklabels():
             if label.get_text() == b["configuration"]:
@@ -172,14 +178,13 @@ def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, 
         ax.grid(axis="x", alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    if len(unique) > 1:
-        axes[0, 0].legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+    fig.legend(unique.values(), unique.keys(), fontsize=7, loc="outside lower center",
+               ncols=min(len(unique), 6), frameon=False)
     axes[-1, 0].set_xlabel("final evaluation score (mean ± 95% CI)", fontsize=8)
     failed = sum(r["status"] != OK for r in rows)
     fig.suptitle(f"Sweep {plan.name}: {len(finished)} trials finished"
                  + (f", {failed} not" if failed else "") + " (bold: best configuration)",
                  fontsize=9)
-    fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
