@@ -25,7 +25,6 @@ from bucket_brigade.training.models import LoadedPolicy
 from bucket_brigade.viz.plots import save_heatmap
 
 COMPARISON_STRATEGIES = (*ARCHETYPES, RANDOM, "evolved")
-SUMMARY_FIELDS = ("mean_score", "ci95", "houses_saved", "nights", "work_rate", "honesty")
 TABLE_FILES = ("results.json", "results.csv", "heatmap.png")
 # The default baseline: in each column, the scripted strategy with the best mean score.
 BEST_SCRIPTED = "best"
@@ -156,7 +155,8 @@ def check_tables_writable(out_dir: Path) -> None:
 
 def write_tables(rows: list[dict], out_dir: Path, row_key: str, column_keys: Sequence[str],
                  title: str) -> list[Path]:
-    """results.json, results.csv and heatmap.png (mean score, coloured within each column)."""
+    """results.json, results.csv and heatmap.png (see
+    :func:`~bucket_brigade.viz.plots.heatmap_figure` for what its colours mean)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, csv_path, png_path = (out_dir / name for name in TABLE_FILES)
     save_json({"title": title, "rows": rows}, json_path)
