@@ -66,7 +66,7 @@ def test_two_runs_overlaid_in_one_png(tmp_path: Path, capsys: pytest.CaptureFixt
     out = tmp_path / "curves.png"
     code, stdout, _ = run_cli(capsys, "plot", str(runs), "--out", str(out))
     assert code == 0
-    assert "8 panels" in stdout and "2 runs (baseline, fast_lr)" in stdout
+    assert "8 panels" in stdout and "2 runs (baseline; fast_lr)" in stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = matplotlib.image.imread(str(out))
     height, width = image.shape[:2]

@@ -92,4 +92,4 @@ def run_plot(args: argparse.Namespace) -> None:
     drawn = plot_runs(runs, args.out, smoothing=args.smoothing, tags=tags)
     groups = group_runs(runs)
     print(f"wrote {args.out}: {len(drawn)} panels ({', '.join(drawn)}) for {len(runs)} "
-          f"run{'s' if len(runs) > 1 else ''} ({', '.join(group.label for group in groups)})")
+          f"run{'s' if len(runs) > 1 else ''} ({'; '.join(group.label for group in groups)})")
