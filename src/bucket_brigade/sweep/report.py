@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +24,9 @@ from bucket_brigade.console import print_table
 from bucket_brigade.io import atomic_write_bytes, atomic_write_text
 from bucket_brigade.sweep.config import SweepPlan
 from bucket_brigade.sweep.trial import FAILED, OK, PENDING, load_result
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Every row names its scenario and seed; a configuration is the rest of what a trial sweeps.
 IDENTITY_COLUMNS = ("scenario", "seed")
@@ -135,24 +138,31 @@ def _best_table(best: list[dict[str, Any]]) -> Table:
 
 def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, Any]],
               path: Path) -> None:
+    """Write :func:`results_figure` as a PNG, atomically."""
+    buffer = io.BytesIO()
+    results_figure(plan, rows, best).savefig(buffer, format="png", dpi=110)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def results_figure(plan: SweepPlan, rows: list[dict[str, Any]],
+                   best: list[dict[str, Any]]) -> Figure:
     """One panel per scenario (score scales differ): each configuration a line, each seed's
     final score a point with its 95% CI, their mean over seeds a black diamond, the best
     configuration in bold; the legend sits below the panels, off the data."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     finished = [r for r in rows if r["status"] == OK]
     scenarios = [b["scenario"] for b in best]
     configs = {s: list(dict.fromkeys(configuration(r, plan.swept) for r in finished
                                      if r["scenario"] == s)) for s in scenarios}
     heights = [max(len(c), 1) for c in configs.values()]
-    fig, axes = plt.subplots(len(scenarios), 1, squeeze=False, layout="constrained",
-                             figsize=(8, 1.6 + 0.45 * sum(heights) + 0.5 * len(scenarios)),
-                             gridspec_kw={"height_ratios": heights})
+    fig = Figure(figsize=(8, 1.6 + 0.45 * sum(heights) + 0.5 * len(scenarios)),
+                 layout="constrained")
+    axes = fig.subplots(len(scenarios), 1, squeeze=False,
+                        gridspec_kw={"height_ratios": heights})
     seeds = sorted({r["seed"] for r in finished})
-    colours = plt.get_cmap("tab10")
+    colours = colormaps["tab10"]
     for ax, b in zip(axes[:, 0], best):
         names = configs[b["scenario"]]
         for r in finished:
@@ -185,7 +195,4 @@ def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, 
     fig.suptitle(f"Sweep {plan.name}: {len(finished)} trials finished"
                  + (f", {failed} not" if failed else "") + " (bold: best configuration)",
                  fontsize=9)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    return fig
