@@ -68,7 +68,8 @@ def run_replay(args: argparse.Namespace) -> None:
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", default=[DEFAULT_RUNS_DIR],
                         help="a run folder (runs/RUN) or a folder of runs; several are "
-                             f"overlaid (default: {DEFAULT_RUNS_DIR})")
+                             "overlaid, and runs whose settings differ only in the seed are "
+                             f"drawn as their mean and range (default: {DEFAULT_RUNS_DIR})")
     parser.add_argument("--out", default="curves.png",
                         help="the figure to write: .png, .svg or .pdf (default: curves.png)")
     parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
@@ -81,7 +82,7 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_plot(args: argparse.Namespace) -> None:
     from bucket_brigade.io import check_writable_output
-    from bucket_brigade.viz.plots import load_runs, plot_runs
+    from bucket_brigade.viz.plots import group_runs, load_runs, plot_runs
 
     if not 0 <= args.smoothing < 1:
         raise UsageError(f"--smoothing={args.smoothing} must be in [0, 1)")
@@ -89,5 +90,6 @@ def run_plot(args: argparse.Namespace) -> None:
     tags = None if args.tags is None else [t.strip() for t in args.tags.split(",") if t.strip()]
     runs = load_runs(args.run_dirs)
     drawn = plot_runs(runs, args.out, smoothing=args.smoothing, tags=tags)
+    groups = group_runs(runs)
     print(f"wrote {args.out}: {len(drawn)} panels ({', '.join(drawn)}) for {len(runs)} "
-          f"run{'s' if len(runs) > 1 else ''} ({', '.join(run.label for run in runs)})")
+          f"run{'s' if len(runs) > 1 else ''} ({'; '.join(group.label for group in groups)})")
