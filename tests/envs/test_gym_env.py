@@ -13,7 +13,13 @@ from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import check_env
 
 from bucket_brigade.agents.strategies import make_seat
-from bucket_brigade.envs import ENV_ID, BucketBrigadeEnv, BucketBrigadeVectorEnv, make_env
+from bucket_brigade.envs import (
+    ENV_ID,
+    BucketBrigadeEnv,
+    BucketBrigadeVectorEnv,
+    make_env,
+    make_vec_env,
+)
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.seat import Seat
@@ -61,6 +67,13 @@ def test_registered_ids_build_the_single_and_vector_envs() -> None:
     assert isinstance(vec, BucketBrigadeVectorEnv)
     assert vec.num_envs == 3 and vec.scenario.name == "easy"
     assert make_env(seed=4).spec.make().game.batch.seed == 4
+
+
+def test_default_opponents_are_the_documented_ones() -> None:
+    """make_env's and make_vec_env's docstrings (and the README) name these three."""
+    documented = [make_seat(name) for name in ("random", "random", "firefighter")]
+    assert list(make_env(seed=0).game.batch.seats[1:]) == documented
+    assert list(make_vec_env(2, seed=0).games.seats[1:]) == documented
 
 
 def test_spaces_follow_the_rules() -> None:
