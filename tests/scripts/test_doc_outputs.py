@@ -1,0 +1,96 @@
+"""scripts/doc_outputs.py: it finds what it regenerates in the docs, abridges and parses
+outputs as the docs show them, and (slow) the sweep scores docs/sweeps.md shows are the
+ones a fresh run of its sweep file gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "doc_outputs.py"
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("doc_outputs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SWEEP_OUTPUT = """\
+Sweep s: 3 trials; 0 already finished, 3 to run on local (2 at a time) ->
+/tmp/x/s
+  started a_seed1_1: lr=0.1 (9 s)
+  a_seed1_1 at step 8,192: eval/mean_score 60.00 (20 s)
+[1/3] a_seed1_1: ok 61.00 ± 2.00 (21 s)
+  started a_seed2_2: lr=0.1 (21 s)
+[2/3] a_seed2_2: ok 62.00 ± 2.00 (30 s)
+[3/3] a_seed3_3: ok 63.00 ± 2.00 (31 s)
+       title
+┏━━━┓
+│ 1 │
+│ 2 │
+│ 3 │
+└───┘
+   best
+┏━━━┓
+│ b │
+└───┘
+wrote /tmp/x/s/results.csv
+"""
+
+
+def test_the_sweep_output_is_abridged_as_the_doc_shows_it(script: ModuleType) -> None:
+    assert script.abridge_sweep_output(SWEEP_OUTPUT).splitlines() == [
+        "Sweep s: 3 trials; 0 already finished, 3 to run on local (2 at a time) ->",
+        "/tmp/x/s",
+        "  started a_seed1_1: lr=0.1 (9 s)",
+        "  a_seed1_1 at step 8,192: eval/mean_score 60.00 (20 s)",
+        "[1/3] a_seed1_1: ok 61.00 ± 2.00 (21 s)",
+        "...",
+        "[3/3] a_seed3_3: ok 63.00 ± 2.00 (31 s)",
+        "       title", "┏━━━┓", "│ 1 │", "...", "│ 3 │", "└───┘",
+        "   best", "┏━━━┓", "│ b │", "└───┘",
+        "wrote /tmp/x/s/results.csv"]
+    assert script.documented_scores(SWEEP_OUTPUT) == {
+        "a_seed1_1": "61.00 ± 2.00", "a_seed2_2": "62.00 ± 2.00", "a_seed3_3": "63.00 ± 2.00"}
+
+
+def test_the_sweeps_doc_has_the_blocks_the_script_rewrites(script: ModuleType) -> None:
+    text = script.SWEEPS_DOC.read_text()
+    start, end = script.fenced_block(text, "## Running locally", "toml")
+    assert "[sweep]" in text[start:end]
+    console_start, console_end = script.fenced_block(text[end:], "```", "console")
+    assert len(script.documented_scores(text[end + console_start:end + console_end])) >= 2
+    assert script.TIMING.search(text)
+
+
+def test_the_clients_speed_table_is_found_and_its_commands_run_here(
+        script: ModuleType) -> None:
+    text = script.CLIENTS_DOC.read_text()
+    rows = script.speed_rows(text)
+    assert len(rows) >= 6
+    for start, end, command in rows:
+        assert text[start:end].strip().replace(",", "").isdigit(), text[start:end]
+        assert script.command_argv(command)[0] == sys.executable
+
+
+def test_speeds_are_read_and_rounded(script: ModuleType) -> None:
+    assert script.steps_per_second('log\n{"steps": 8, "steps_per_second": 8150}\n') == 8150
+    assert script.steps_per_second("  steps_per_sec: 43,739.7\n  cpu: 1\n") == 43739.7
+    assert [script.two_figures(v) for v in (43739.7, 8150, 712, 6.3)] == [
+        "44,000", "8,200", "710", "6"]
+    with pytest.raises(ValueError, match="no steps_per_second"):
+        script.steps_per_second("nothing\n")
+    with pytest.raises(ValueError, match="unknown command 'make'"):
+        script.command_argv("make bench")
+
+
+@pytest.mark.slow  # 8 short trainings: about a minute
+def test_the_sweep_scores_in_the_doc_are_a_fresh_runs(script: ModuleType) -> None:
+    assert script.main(["sweeps", "--check"]) == 0
