@@ -5,6 +5,7 @@ ones a fresh run of its sweep file gives."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -94,3 +95,44 @@ def test_speeds_are_read_and_rounded(script: ModuleType) -> None:
 @pytest.mark.slow  # 8 short trainings: about a minute
 def test_the_sweep_scores_in_the_doc_are_a_fresh_runs(script: ModuleType) -> None:
     assert script.main(["sweeps", "--check"]) == 0
+
+
+TINY_DOC = """## Running locally
+
+```toml
+[sweep]
+name = "s"
+```
+
+```console
+$ bucket-brigade sweep search.toml
+[1/3] a_seed1_1: ok {score} ± 2.00 (21 s)
+```
+
+(99 s in all for 3 trials; prose.)
+"""
+
+
+def test_check_compares_and_a_refresh_rewrites_the_block(
+        script: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    doc = tmp_path / "sweeps.md"
+    monkeypatch.setattr(script, "SWEEPS_DOC", doc)
+    ran_files: list[str] = []
+
+    def fake_run(argv: list[str], cwd: Path) -> str:
+        ran_files.append((cwd / script.SWEEP_FILE).read_text())
+        return SWEEP_OUTPUT
+
+    monkeypatch.setattr(script, "run", fake_run)
+    doc.write_text(TINY_DOC.format(score="61.00"))
+    assert script.main(["sweeps", "--check"]) == 0
+    assert ran_files == ['[sweep]\nname = "s"\n']
+    doc.write_text(TINY_DOC.format(score="60.00"))
+    assert script.main(["sweeps", "--check"]) == 1
+    assert "a_seed1_1: the doc shows 60.00 ± 2.00, a fresh run gives 61.00 ± 2.00" \
+        in capsys.readouterr().out
+    assert script.main(["sweeps"]) == 0
+    text = doc.read_text()
+    assert "[3/3] a_seed3_3: ok 63.00 ± 2.00 (31 s)\n" in text and "ok 60.00" not in text
+    assert re.search(r"\(\d+ s in all for 3 trials; prose\.\)", text)
