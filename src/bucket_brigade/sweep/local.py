@@ -21,14 +21,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
 from bucket_brigade.sweep.config import TrialSpec
-from bucket_brigade.sweep.progress import PROGRESS_KEY, SweepProgress
+from bucket_brigade.sweep.progress import PROGRESS_KEY, ResultHandler, SweepProgress
 from bucket_brigade.sweep.trial import FAILED, PENDING, outcome, run_trial
 from bucket_brigade.training.config import SWEEP_TRIAL_THREADS
 
@@ -61,7 +61,7 @@ def run_local(specs: Sequence[TrialSpec], max_parallel: int, progress: SweepProg
 
 
 def _run_pool(specs: Sequence[TrialSpec], workers: int, context: Any, stop: Any, news: Any,
-              on_result: Callable[[dict[str, Any]], None]) -> bool:
+              on_result: ResultHandler) -> bool:
     with _sigterm_as_interrupt(), ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker,
             initargs=(stop, news, os.getpid())) as pool:
@@ -92,7 +92,7 @@ def _relay_news(news: Any, specs: Sequence[TrialSpec], progress: SweepProgress) 
 
 
 def _collect(futures: dict[Future, TrialSpec], handled: set[Future],
-             on_result: Callable[[dict[str, Any]], None]) -> None:
+             on_result: ResultHandler) -> None:
     """Hand over each result not handed over yet, as the trials finish."""
     for future in as_completed(futures):
         if future.cancelled() or future in handled:

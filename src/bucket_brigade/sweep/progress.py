@@ -20,10 +20,7 @@ from bucket_brigade.sweep.report import configuration
 from bucket_brigade.sweep.trial import INTERRUPTED, OK, PENDING
 
 PROGRESS_KEY = "eval/mean_score"  # the trainer's periodic evaluation: a progress line each
-StartHandler = Callable[[TrialSpec], None]
-# (trial name, environment steps, the scalars of that update)
-ProgressHandler = Callable[[str, int, dict[str, float]], None]
-ResultHandler = Callable[[dict[str, Any]], None]
+ResultHandler = Callable[[dict[str, Any]], None]  # takes a trial's result record
 
 
 class SweepProgress:

@@ -27,7 +27,7 @@ from typing import Any
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.sweep.config import RaySettings, SweepPlan, TrialSpec
-from bucket_brigade.sweep.progress import PROGRESS_KEY, SweepProgress
+from bucket_brigade.sweep.progress import PROGRESS_KEY, ResultHandler, SweepProgress
 from bucket_brigade.sweep.trial import (
     FAILED,
     INTERRUPTED,
@@ -45,7 +45,7 @@ RESULT_KEY = "sweep_result"  # the final report's full record
 # The running sweep's handlers, which hold a console (unpicklable): Tune pickles its
 # callbacks with the experiment's state, so the callback keeps only the key to these.
 _listeners: dict[str, tuple[Callable[[dict[str, Any]], TrialSpec],
-                            Callable[[dict[str, Any]], None], SweepProgress]] = {}
+                            ResultHandler, SweepProgress]] = {}
 _scheduler_stops: dict[str, set[str]] = {}  # experiment -> ids of trials its scheduler stopped
 
 
