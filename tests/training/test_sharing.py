@@ -7,10 +7,12 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from bucket_brigade.cli import main
+from bucket_brigade.envs.vector import make_vec_env
 from bucket_brigade.errors import UsageError
 from bucket_brigade.training import ppo, train
 from bucket_brigade.training.checkpoint import load_checkpoint
@@ -98,6 +100,14 @@ def test_an_independent_run_writes_every_seats_network(tiny_config) -> None:
         policy.seat_network(4)
     scores = policy.evaluate("greedy_neighbor", "random", games=20, seed=1)
     assert math.isfinite(scores.mean_score) and scores.games == 20
+    # As --opponent-model, each opponent seat is played by its own seat's network.
+    obs = make_vec_env(48, "greedy_neighbor", num_opponents=0, num_learners=4,
+                       seed=0).reset()[0][np.arange(48) % 4 != 0]  # seats 1, 2, 3 in turn
+    played = policy.play_seats([1, 2, 3])(obs)
+    for k in range(3):
+        np.testing.assert_array_equal(played[k::3], policy.seats[k + 1].play(obs[k::3]))
+    result = train(tiny_config(opponent_model=str(result.model_path), run_name="against"))
+    assert result.model_path.is_file()
 
 
 def test_resuming_an_independent_run_restores_every_seats_optimizer(tiny_config,

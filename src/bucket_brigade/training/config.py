@@ -205,7 +205,9 @@ class TrainConfig:
                                  "opponent seats, but every seat learns here")
             from bucket_brigade.training.models import load_policy  # loads torch
 
-            load_policy(self.opponent_model).check_fits(scenario, self.num_agents)
+            model = load_policy(self.opponent_model)
+            model.check_fits(scenario, self.num_agents)
+            model.play_seats(range(self.num_learners, self.num_agents))  # has those seats
         elif self.num_scripted:
             opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
         return scenario

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from bucket_brigade.agents.strategies import StrategySpec
@@ -62,6 +63,23 @@ class LoadedPolicy:
     @property
     def obs_dim(self) -> int:
         return self.network.obs_dim
+
+    def play_seats(self, seats: Sequence[int]) -> Callable[[np.ndarray], np.ndarray]:
+        """Greedy play (``PolicyNetwork.play``) for observations of ``seats`` row after row
+        in turn, as the vector env passes its opponent seats' (game-major): each seat by
+        its own network when the model has one per seat or knows its seat."""
+        networks = [self.seat_network(seat) for seat in seats]
+        if all(network is self.network for network in networks):
+            return self.network.play
+        count = len(networks)
+
+        def play(obs: np.ndarray) -> np.ndarray:
+            actions = np.empty((len(obs), 3), dtype=np.int64)
+            for k, network in enumerate(networks):
+                actions[k::count] = network.play(obs[k::count])
+            return actions
+
+        return play
 
     def check_fits(self, scenario: Scenario, num_agents: int) -> None:
         """Refuse a scenario or agent count whose observation size differs from training."""

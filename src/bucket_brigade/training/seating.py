@@ -23,7 +23,8 @@ def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy |
     one learner whose other seats ``snapshot`` plays."""
     scenario = config.resolved_scenario
     opponent_model = None if config.opponent_model is None \
-        else load_policy(config.opponent_model).network.play
+        else load_policy(config.opponent_model).play_seats(
+            range(config.num_learners, config.num_agents))
     main = make_vec_env(config.num_envs - config.league_slots, scenario,
                         config.num_scripted, config.opponent_policies, config.cheap_talk,
                         seed=seed, num_learners=config.num_learners,
