@@ -106,7 +106,8 @@ def test_an_independent_run_writes_every_seats_network(tiny_config) -> None:
     played = policy.play_seats([1, 2, 3])(obs)
     for k in range(3):
         np.testing.assert_array_equal(played[k::3], policy.seats[k + 1].play(obs[k::3]))
-    result = train(tiny_config(opponent_model=str(result.model_path), run_name="against"))
+    result = train(tiny_config(opponent_model=str(result.model_path), opponent_policies=None,
+                               run_name="against"))
     assert result.model_path.is_file()
 
 
