@@ -106,7 +106,6 @@ class Learners:
 
     def __init__(self, envs: BucketBrigadeVectorEnv | ConcatVectorEnv, config: TrainConfig,
                  device: torch.device) -> None:
-        self.config = config
         self.num_seats = config.num_learners
         count = self.num_seats if config.sharing == "independent" else 1
         agents = [build_agent(envs, config).to(device) for _ in range(count)]
