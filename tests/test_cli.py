@@ -148,6 +148,8 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("bench", "train", "--to-quality", "--margin", "nan"), "--margin nan must be a number >= 0"),
     (("bench", "train", "--threads", "5000"), "--threads 5000 must be an integer from 0 to"),
     (("bench", "env", "--threads", "2"), "--threads sets the training's threads"),
+    (("bench", "env", "--sharing", "independent"), "set the learners of `bench train`"),
+    (("bench", "train", "--sharing", "independent"), "--sharing independent needs several"),
     (("evolve", "--popsize", "1000000000"),
      "popsize=1000000000 must be an integer >= 2 and <= 10000"),
 ])

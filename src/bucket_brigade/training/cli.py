@@ -23,12 +23,8 @@ from bucket_brigade.cli_args import count
 from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
-from bucket_brigade.training.config import (
-    DEFAULT_EVAL_SEED,
-    LEAGUE_SIZE,
-    POLICIES,
-    TrainConfig,
-)
+from bucket_brigade.training.choices import CRITICS, POLICIES, SHARING_MODES
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, LEAGUE_SIZE, TrainConfig
 from bucket_brigade.training.stop import handle_interrupts
 
 # The modules that train, save and load load torch: the functions that run the command
@@ -41,7 +37,7 @@ MAX_EVAL_GAMES = 10**7
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
-                   "learners")
+                   "learners", "sharing", "critic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,8 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="let the learner choose its signal (action (house, mode, signal))")
 
     multi = parser.add_argument_group(
-        "several learners (one policy shared by every learning seat; --num-envs counts "
-        "agent-slots = games x learners)")
+        "several learners (--num-envs counts agent-slots = games x learners)")
     multi.add_argument("--self-play", action="store_true", default=None,
                        help="every seat learns: --opponents + 1 learners, no scripted agent")
     multi.add_argument("--learners", type=count, metavar="K",
@@ -108,6 +103,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="fraction of agent-slots in games whose other seats are played by "
                             f"a frozen snapshot from the last {LEAGUE_SIZE} checkpoints, drawn "
                             f"each update (default: {d.league})")
+    multi.add_argument("--sharing", choices=SHARING_MODES,
+                       help="the learning seats' parameters: one network for all (shared), "
+                            "one that also reads its seat's index (shared-id), or a network "
+                            f"and optimizer per seat (independent) (default: {d.sharing})")
+    multi.add_argument("--critic", choices=CRITICS,
+                       help="the value function's input: the learner's observation (local, "
+                            "IPPO) or the game's global state and the learner's seat "
+                            f"(central, MAPPO) (default: {d.critic})")
     run.add_argument("--eval-games", type=count, default=0, metavar="N",
                      help="after training, play N fixed games with the learner and with every "
                           "archetype in its seat, print the table, save evaluation.json "
@@ -258,6 +261,10 @@ def _seating(config: TrainConfig) -> str:
                                                     else "")
     else:
         text = f"learner vs {scripted}"
+    if config.sharing != "shared":
+        text += f", {config.sharing} parameters"
+    if config.critic != "local":
+        text += f", {config.critic} critic"
     return text + (f", league {config.league:g}" if config.league else "")
 
 
