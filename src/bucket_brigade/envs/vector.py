@@ -118,8 +118,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         Games not played yet are kept, so ``make_vec_env(seed=s).reset()`` equals
         ``reset(seed=s)`` and game e then follows ``ReferenceGame(seed=s, game_index=e)``.
         """
-        if seed is not None:
-            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
+        if seed is not None:  # checked, and a NumPy integer made an int, before Gymnasium
+            seed = check_seed(seed)  # seeds (which words it differently, and refuses NumPy's)
         super().reset(seed=seed)
         if seed is not None or not self._seeded:
             seed = fresh_seed() if seed is None else seed
@@ -215,8 +215,8 @@ class ConcatVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every part; with ``seed``, the first part gets it and the others seeds
         derived from it, so that no two parts play the same worlds."""
-        if seed is not None:
-            check_seed(seed)
+        if seed is not None:  # a NumPy integer made an int: Gymnasium refuses those
+            seed = check_seed(seed)
         super().reset(seed=seed)
         parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))
                  for i, env in enumerate(self.envs)]
