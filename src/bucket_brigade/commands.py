@@ -43,12 +43,13 @@ def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
 def run_evolve(args: argparse.Namespace) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from bucket_brigade.analysis.evolution import HELD_OUT_GAMES, evolve
+    from bucket_brigade.analysis.evolution import HELD_OUT_GAMES, check_search_budget, evolve
     from bucket_brigade.game.scenarios import get_scenario
     from bucket_brigade.io import check_writable_output, save_json
 
     scenario = get_scenario(args.scenario)
     out = check_writable_output(args.out or f"experiments/evolved/{scenario.name}.json")
+    check_search_budget(args.generations, args.popsize, args.games, "--")
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} best {task.fields[best]}"),
                   TimeRemainingColumn()) as progress:

@@ -55,7 +55,7 @@ def test_genome_file(tmp_path) -> None:
     path.write_text("not json")
     with pytest.raises(ValueError, match="is not a JSON object with a 'params' list"):
         strategy_params(str(path))
-    with pytest.raises(ValueError, match="cannot read genome file"):
+    with pytest.raises(ValueError, match=r"genome file '.*missing\.json' does not exist"):
         strategy_params(str(tmp_path / "missing.json"))
 
 

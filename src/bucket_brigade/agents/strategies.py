@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bucket_brigade.checks import check_count
 from bucket_brigade.errors import UsageError
-from bucket_brigade.game.scenarios import shown
+from bucket_brigade.game.scenarios import MAX_HOUSES, shown
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
 from bucket_brigade.game.seat import Seat
 from bucket_brigade.io import read_input_text
@@ -170,9 +171,8 @@ def opponent_seats(num_opponents: int,
                    opponents: Sequence[StrategySpec | Seat] | str | None = None,
                    scenario: str | None = None) -> list[Seat]:
     """Seats for agents 1..num_opponents: the given list (or the default pool), cycled."""
-    if isinstance(num_opponents, bool) or not isinstance(num_opponents, int) \
-            or num_opponents < 1:
-        raise UsageError(f"num_opponents={num_opponents!r} must be an integer >= 1")
+    # Checked before a seat is built: a game has at most MAX_HOUSES agents.
+    num_opponents = check_count("num_opponents", num_opponents, 1, MAX_HOUSES - 1)
     if opponents is None:
         opponents = DEFAULT_OPPONENTS
     elif isinstance(opponents, str):

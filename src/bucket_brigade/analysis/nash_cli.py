@@ -63,11 +63,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from bucket_brigade.analysis.evolution import check_search_budget
     from bucket_brigade.analysis.tournament import check_tables_writable, write_tables
     from bucket_brigade.io import check_writable_output, save_json
 
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
+    if args.br_generations:  # checked here, before the table's games, not after them
+        check_search_budget(args.br_generations, args.br_popsize, args.br_games, "--br-")
     contenders = parse_strategies(args.strategies, scenario, args.agents)
     if len(contenders) > MAX_STRATEGIES:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "

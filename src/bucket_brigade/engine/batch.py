@@ -82,13 +82,15 @@ def batch_bytes(num_games: int, scenario: Scenario, seats: Sequence[Seat]) -> in
                         + 8 * external * scenario.obs_dim(agents) + 64)
 
 
-def _check_memory(num_games: int, scenario: Scenario, seats: Sequence[Seat]) -> None:
-    """Refuse a batch larger than this machine's memory before allocating any of it."""
+def check_batch_memory(num_games: int, scenario: Scenario, seats: Sequence[Seat],
+                       extra_bytes_per_game: int = 0) -> None:
+    """Refuse a batch larger than this machine's memory before allocating any of it;
+    ``extra_bytes_per_game``: what the caller allocates per game besides the batch."""
     try:
         memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):  # not a POSIX system: nothing to go by
         return
-    needed = batch_bytes(num_games, scenario, seats)
+    needed = batch_bytes(num_games, scenario, seats) + num_games * extra_bytes_per_game
     if needed > memory:
         raise UsageError(f"{num_games:,} games of this size need about {needed / 2**30:,.1f} "
                          f"GiB, more than this machine's {memory / 2**30:,.1f} GiB of memory; "
@@ -118,7 +120,7 @@ class GameBatch:
                              f"{numba.config.NUMBA_NUM_THREADS} (this machine's Numba threads)")
         check_seed(seed)
         scenario.check_num_agents(len(seats))
-        _check_memory(num_games, scenario, seats)
+        check_batch_memory(num_games, scenario, seats)
         self.scenario = scenario
         self.seats = tuple(seats)
         self.num_games = num_games

@@ -31,11 +31,12 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
+from bucket_brigade.checks import check_count
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.envs.masks import action_mask
 from bucket_brigade.envs.spaces import action_space, full_actions, observation_space
 from bucket_brigade.game.rng import check_seed
-from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scenarios import MAX_HOUSES, Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
 
 LEARNER = 0
@@ -79,9 +80,9 @@ class BucketBrigadeVectorEnv(VectorEnv):
                  opponent_policy: OpponentPolicy | None = None,
                  num_threads: int | None = None) -> None:
         self.scenario = get_scenario(scenario)
-        if isinstance(num_learners, bool) or not isinstance(num_learners, int) \
-                or num_learners < 1:
-            raise ValueError(f"num_learners={num_learners!r} must be an integer >= 1")
+        num_envs = check_count("num_envs", num_envs)  # the batch checks its memory
+        num_learners = check_count("num_learners", num_learners, 1, MAX_HOUSES)
+        num_opponents = check_count("num_opponents", num_opponents, 0, MAX_HOUSES - 1)
         if num_envs % num_learners:
             raise ValueError(f"num_envs={num_envs} is not a multiple of num_learners="
                              f"{num_learners} (slots = games x learners)")
