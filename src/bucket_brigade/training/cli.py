@@ -162,7 +162,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         checkpoint = load_checkpoint(args.resume)
         try:
             saved = TrainConfig.from_dict(checkpoint["config"])
-        except TypeError as exc:
+            saved.validate()
+        except (TypeError, UsageError) as exc:
             raise UsageError(f"checkpoint {args.resume!r} is damaged: its config does not "
                              f"fit ({exc})") from None
         for name in FIXED_ON_RESUME:
