@@ -65,6 +65,20 @@ def test_a_second_process_on_the_same_run_is_refused(capsys, tmp_path) -> None:
     assert train_cli(capsys, tmp_path, *TINY, "--run-name", "r")[0] == 0
 
 
+def test_a_run_refused_as_existing_writes_not_even_its_lock(capsys, tmp_path) -> None:
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    code, _, err = train_cli(capsys, tmp_path, *TINY, "--run-name", "r")
+    assert code == 2 and one_line_error(err) and "run 'r' already exists" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["r", "runs"]
+
+
+def test_a_run_name_that_is_not_utf8_is_refused(capsys, tmp_path) -> None:
+    name = os.fsdecode(b"r\xff")  # what Python makes of the bytes on the command line
+    code, _, err = train_cli(capsys, tmp_path, *TINY, "--run-name", name)
+    assert code == 2 and one_line_error(err) and "of UTF-8 text" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_lock_is_released_when_its_process_is_killed(tmp_path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from bucket_brigade.io import exclusive_lock\n"

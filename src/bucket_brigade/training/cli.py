@@ -34,6 +34,7 @@ from bucket_brigade.training.stop import handle_interrupts
 # import them, so that the parser and --help answer at once.
 if TYPE_CHECKING:
     from bucket_brigade.training.bookkeeping import TrainResult
+    from bucket_brigade.training.checkpoint import RunPaths
 
 DEFAULTS = TrainConfig()
 MAX_EVAL_GAMES = 10**7
@@ -212,13 +213,11 @@ def run(args: argparse.Namespace) -> int:
                          "against --opponent-model use bucket-brigade nash --strategies "
                          "MODEL,OPPONENT_MODEL")
     paths = RunPaths(Path(config.out_dir), config.run_name)
+    _check_new_run(paths, checkpoint, args.overwrite)  # before the lock: a refusal writes nothing
     with claim_run(paths):
         existing = paths.existing()
         if existing and not checkpoint:
-            if not args.overwrite:
-                raise UsageError(f"run {config.run_name!r} already exists ({existing[0]}); "
-                                 "choose another --run-name, --resume one of its checkpoints "
-                                 "or --overwrite it")
+            _check_new_run(paths, checkpoint, args.overwrite)  # made since the first check
             for path in existing:  # every check passed: the new run starts now
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         console = Console()
@@ -228,6 +227,14 @@ def run(args: argparse.Namespace) -> int:
         evaluation = _evaluate(result, args.eval_games, args.eval_seed, console)
     _print_summary(console, result, evaluation)
     return 128 + result.stopped_by if result.stopped_by else 0
+
+
+def _check_new_run(paths: RunPaths, checkpoint: dict[str, Any] | None, overwrite: bool) -> None:
+    """Refuse to start a new run over an existing one unless asked to --overwrite it."""
+    existing = paths.existing()
+    if existing and not checkpoint and not overwrite:
+        raise UsageError(f"run {paths.run_name!r} already exists ({existing[0]}); choose "
+                         "another --run-name, --resume one of its checkpoints or --overwrite it")
 
 
 def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
