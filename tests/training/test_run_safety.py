@@ -79,6 +79,28 @@ def test_a_run_name_that_is_not_utf8_is_refused(capsys, tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+# What a full disk looks like to each writer of a run, set up in a real `train` process.
+FULL_DISK = {
+    "TensorBoard's writer thread": "from tensorboard.summary.writer import record_writer as m\n"
+                                   "m.RecordWriter.write = full\n",
+    "a checkpoint": "import torch\ntorch.save = full\n",
+}
+
+
+@pytest.mark.parametrize("writer", FULL_DISK)
+def test_a_full_disk_is_one_line_and_exit_1(writer: str, tmp_path) -> None:
+    script = ("import errno, sys\n"
+              "def full(*args, **kwargs):\n"
+              "    raise OSError(errno.ENOSPC, 'No space left on device')\n"
+              f"{FULL_DISK[writer]}"
+              "from bucket_brigade.cli import main\nsys.exit(main())\n")
+    done = subprocess.run([sys.executable, "-c", script, "train", "--out-dir", str(tmp_path),
+                           *TINY, "--run-name", "r"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert (done.returncode, done.stderr) == (
+        1, "bucket-brigade train: error: [Errno 28] No space left on device\n")
+
+
 def test_a_lock_is_released_when_its_process_is_killed(tmp_path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from bucket_brigade.io import exclusive_lock\n"
