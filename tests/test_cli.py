@@ -126,6 +126,9 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("bench", "env", "--seconds", "nan"), "--seconds=nan must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "inf"), "--seconds=inf must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "-1"), "--seconds=-1.0 must be > 0"),
+    (("bench", "env", "--seconds", "-inf"), "--seconds=-inf must be > 0"),
+    (("bench", "env", "--seconds", "-1e5"), "--seconds=-100000.0 must be > 0"),
+    (("bench", "train", "--to-quality", "--margin", "-NaN"), "--margin nan must be a number"),
     (("bench", "env", "--to-quality"), "--to-quality measures `bench train`"),
     (("bench", "train", "--to-quality", "--baseline", "nobody"), "unknown strategy 'nobody'"),
     (("bench", "train", "--to-quality", "--eval-games", "1"), "--eval-games 1 must be >= 2"),
@@ -160,6 +163,23 @@ def test_bad_options_are_one_line(argv: tuple[str, ...], capsys) -> None:
     err = capsys.readouterr().err
     assert exited.value.code == 2
     assert err.count("\n") == 1 and "error: " in err and "--help" in err, err
+
+
+@pytest.mark.parametrize("argv", [("evolve", "--out"), ("evaluate", "--out-dir"),
+                                  ("nash", "--out-dir"), ("replay", "--out"),
+                                  ("replay", "--json"), ("plot", "--out"), ("train", "--out-dir"),
+                                  ("sweep", "s.toml", "--out")])
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_output_path_is_refused(argv: tuple[str, ...], empty: str, tmp_path,
+                                         monkeypatch, capsys) -> None:
+    """Not read as the working folder, nor as the default."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, empty])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1 and f"{empty!r} is an empty path" in err, err
+    assert list(tmp_path.iterdir()) == []
 
 
 def _output_cases(tmp_path):

@@ -7,7 +7,7 @@ import argparse
 import shlex
 import sys
 
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 
 
@@ -36,7 +36,7 @@ def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate seat 0 against these strategies instead of self-play "
                              "(comma list or pool:a,b)")
     parser.add_argument("--seed", type=count, default=0, help="random seed (default: 0)")
-    parser.add_argument("--out", default=None,
+    parser.add_argument("--out", type=path_text, default=None,
                         help="output JSON (default: experiments/evolved/<scenario>.json)")
 
 
@@ -87,7 +87,7 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matrix", action="store_true",
                         help="generalization: every MODEL on every scenario (scenario x "
                              "scenario table)")
-    parser.add_argument("--out-dir", default="experiments/eval",
+    parser.add_argument("--out-dir", type=path_text, default="experiments/eval",
                         help="where results.json, results.csv and heatmap.png go "
                              "(default: experiments/eval)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from bucket_brigade.agents.strategies import (
@@ -69,6 +70,11 @@ def test_pools_and_cycling() -> None:
                                        (*DEFAULT_OPPONENTS, DEFAULT_OPPONENTS[0])]
     with pytest.raises(ValueError, match="num_opponents=0"):
         opponent_seats(0)
+    with pytest.raises(ValueError, match="num_opponents=1000 must be an integer from 1 to 999"):
+        opponent_seats(1000)
+    assert len(opponent_seats(np.int64(2))) == 2
+    with pytest.raises(ValueError, match="not true or false"):
+        strategy_params(np.ones(10, dtype=bool))
     with pytest.raises(ValueError, match="opponents is empty"):
         opponent_seats(2, [])
 
@@ -83,6 +89,8 @@ def test_pools_and_cycling() -> None:
     ('{"params": [{"x": 1}, 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "must be 10 numbers in [0, 1]"),
     ('{"params": [1e999, 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "parameter inf is outside [0, 1]"),
     ("[" * 100_000 + "]" * 100_000, "is nested too deeply to be a genome"),
+    ('{"params": [true, 0, 0, 0, 0, 0, 0, 0, 0, 0]}',
+     "must be 10 numbers in [0, 1], not true or false (True)"),
 ])
 def test_hostile_genome_files_name_the_file(tmp_path, content: str, message: str) -> None:
     path = tmp_path / "genome.json"

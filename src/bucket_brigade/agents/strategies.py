@@ -66,7 +66,13 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
 
 
 def _checked_params(values: object, origin: str) -> tuple[float, ...]:
-    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from."""
+    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from.
+    Booleans are refused, not read as 0 and 1 (``true`` in a genome file is a mistake)."""
+    flags = [v for v in values if isinstance(v, bool | np.bool_)] \
+        if isinstance(values, list | tuple) else []
+    if flags or (isinstance(values, np.ndarray) and values.dtype.kind == "b"):
+        raise UsageError(f"{origin} must be {NUM_PARAMS} numbers in [0, 1], not true or "
+                         f"false ({shown(flags[0] if flags else values)})")
     try:
         array = None if isinstance(values, (str, bytes, dict)) else \
             np.asarray(values, dtype=np.float64)

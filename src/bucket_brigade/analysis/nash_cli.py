@@ -29,7 +29,7 @@ from bucket_brigade.analysis.nash import (
     parse_strategies,
     ppo_exploitability,
 )
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --br-ppo-steps: only against these of the --strategies, a "
                              "comma list of their names; a model file's name is its stem, "
                              "model_RUN for model_RUN.pt (default: all)")
-    parser.add_argument("--out-dir", default=None,
+    parser.add_argument("--out-dir", type=path_text, default=None,
                         help="where results.json/.csv, heatmap.png and nash.json go "
                              "(default: experiments/nash/SCENARIO)")
 

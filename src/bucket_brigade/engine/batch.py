@@ -269,14 +269,14 @@ def check_actions(actions: np.ndarray, leading_shape: tuple[int, ...],
         bad = ~np.isfinite(array) | (array != np.round(array))
         if bad.any():
             raise ValueError(f"action value {array[bad].flat[0].item()!r} is not an integer")
-    array = array.astype(np.int64, copy=False)
+    # The range is checked on the values as given, before the conversion to int64 (which
+    # would wrap 1e300 or 2**64 - 1 into other numbers).
     limits = np.array([num_houses, 2, 2])
     bad = (array < 0) | (array >= limits)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         field = ACTION_FIELDS[index[-1]]
         where = f" at index {index[:-1]}" if index[:-1] else ""
-        raise ValueError(
-            f"action {field}={array[index]}{where} is out of range 0..{limits[index[-1]] - 1}"
-        )
-    return array
+        raise ValueError(f"action {field}={array[index].item()!r}{where} is out of range "
+                         f"0..{limits[index[-1]] - 1}")
+    return array.astype(np.int64, copy=False)

@@ -169,8 +169,12 @@ class BucketBrigadeVectorEnv(VectorEnv):
         if self.opponent_policy is not None:
             seen = self.games.observations[:, self.num_learners:]
             chosen = np.asarray(self.opponent_policy(seen.reshape(-1, seen.shape[-1])))
-            actions = np.concatenate(
-                [actions, chosen.reshape(self.num_games, -1, 3).astype(actions.dtype)], axis=1)
+            expected = (seen.shape[0] * seen.shape[1], 3)
+            if chosen.shape != expected:
+                raise ValueError(f"opponent_policy gave actions of shape {chosen.shape}, "
+                                 f"expected {expected}")
+            # Not converted here: the batch refuses fractions and NaN instead of truncating.
+            actions = np.concatenate([actions, chosen.reshape(self.num_games, -1, 3)], axis=1)
         checked = self.games.check_actions(actions)
         obs, rewards, done = self.games.step(checked)
         self._played = True

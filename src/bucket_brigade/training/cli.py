@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.config import (
@@ -80,8 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=count, help=f"random seed (default: {d.seed})")
-    run.add_argument("--out-dir", help=f"where runs/, checkpoints/ and model_RUN.pt go "
-                                       f"(default: {d.out_dir})")
+    run.add_argument("--out-dir", type=path_text,
+                     help=f"where runs/, checkpoints/ and model_RUN.pt go (default: {d.out_dir})")
     run.add_argument("--resume", metavar="CHECKPOINT",
                      help="continue a run from its checkpoint up to --steps (same run folder)")
     run.add_argument("--overwrite", action="store_true",
