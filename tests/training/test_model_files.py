@@ -13,6 +13,8 @@ import pytest
 import torch
 
 from bucket_brigade.cli import main
+from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.training.network import PolicyNetwork
 
 
 class Payload:
@@ -43,6 +45,9 @@ MODEL_FILES = {
     "a state dict of numbers": _torch_bytes({"model_state_dict": 5, "config": [1]}),
     "a state dict of strings": _torch_bytes({"torso.0.weight": "x", "policy_head.weight": "y",
                                              "house_scorer.0.weight": "z"}),
+    "a weight of no dimensions": _torch_bytes(
+        {**PolicyNetwork(get_scenario("easy").obs_dim(4), [10, 2], hidden_size=8).state_dict(),
+         "body.intent_head.weight": torch.tensor(0.0)}),
 }
 COMMANDS = {
     "evaluate": ["evaluate", "--scenarios", "easy", "--strategies", "none", "--games", "2"],

@@ -486,11 +486,15 @@ def network_from_state(state: Mapping[str, torch.Tensor],
 
 def _config_from_weights(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
     """PolicyNetwork's constructor arguments from its weights' shapes."""
-    def shape(key: str) -> tuple[int, ...]:
+    def shape(key: str) -> tuple[int, int]:
+        """The (rows, columns) of a weight matrix."""
         if key not in state or not hasattr(state[key], "shape"):
             raise ValueError("the weights are not those of a PolicyNetwork (no "
                              f"{key!r}: saved by an older version of the network?)")
-        return tuple(state[key].shape)
+        if len(state[key].shape) != 2:
+            raise ValueError(f"{key} has shape {list(state[key].shape)}, not that of a matrix")
+        rows, columns = state[key].shape
+        return rows, columns
 
     policy = "mlp" if "body.actor.0.weight" in state else "structured"
     if policy == "mlp":
