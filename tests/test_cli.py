@@ -144,6 +144,8 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
      "--br-generations=1000000000000000000 must be an integer from 1 to 100,000"),
     (("replay", "--seed", "18446744073709551616"),
      "seed=18446744073709551616 must be an integer in [0, 2**64)"),
+    (("replay", "--game", "18446744073709551616"),
+     "game_index=18446744073709551616 must be an integer from 0 to"),
 ])
 def test_hostile_arguments(argv: tuple[str, ...], message: str, tmp_path, monkeypatch,
                            capsys) -> None:
