@@ -18,7 +18,7 @@ from bucket_brigade.io import exclusive_lock, remove_stale_temp_files, save_json
 from bucket_brigade.training.checkpoint import RunPaths, save_torch
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.monitor import TrainingMonitor
-from bucket_brigade.training.network import PolicyNetwork, network_from_state
+from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
 if TYPE_CHECKING:
     from bucket_brigade.training.ppo import ReturnNormalizer
@@ -63,13 +63,7 @@ def check_resumable(checkpoint: dict[str, Any], path: str | Path, config: TrainC
     """Refuse a checkpoint whose weights or optimizer state do not fit the run's network, as
     one line naming the file, before any work (``load_checkpoint`` checked the rest)."""
     where = f"checkpoint {str(path)!r}"
-    try:
-        network = network_from_state(checkpoint["model_state_dict"], checkpoint["network"])
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
-    if not all(bool(torch.isfinite(t).all()) for t in network.state_dict().values()
-               if t.is_floating_point()):
-        raise UsageError(f"{where} holds NaN or infinite weights")
+    network = network_from_file(checkpoint["model_state_dict"], checkpoint["network"], where)
     if network.hidden_size != config.hidden_size:
         raise UsageError(f"{where} holds a network of hidden size {network.hidden_size}, "
                          f"its config says {config.hidden_size}")

@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
 from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.training.checkpoint import read_torch_file
-from bucket_brigade.training.network import PolicyNetwork, network_from_state
+from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
 if TYPE_CHECKING:
     from bucket_brigade.training.config import TrainConfig
@@ -72,14 +70,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)
     config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
-    try:
-        network = network_from_state(state, payload.get("network"))
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights: "
-                         f"{exc}") from None
-    if not all(bool(torch.isfinite(t).all()) for t in network.state_dict().values()
-               if t.is_floating_point()):
-        raise UsageError(f"model file {str(path)!r} holds NaN or infinite weights")
+    network = network_from_file(state, payload.get("network"), f"model file {str(path)!r}")
     network.eval()
     trained_on = config.get("scenario") if isinstance(config, dict) else None
     return LoadedPolicy(name=path.stem, network=network, trained_on=trained_on)

@@ -67,6 +67,7 @@ from torch import nn
 
 from bucket_brigade.checks import check_count
 from bucket_brigade.envs.spaces import full_actions
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
 from bucket_brigade.game.scenarios import MAX_HOUSES
@@ -481,6 +482,20 @@ def network_from_state(state: Mapping[str, torch.Tensor],
     except RuntimeError as exc:
         raise ValueError(f"weights do not fit PolicyNetwork({network.config}): "
                          f"{str(exc).splitlines()[0]}") from None
+    return network
+
+
+def network_from_file(state: Any, config: Any, where: str) -> PolicyNetwork:
+    """:func:`network_from_state` for weights read from a file (``where`` names it): every
+    command loads a model or a checkpoint through here, so each refusal (sizes beyond the
+    limits, another dtype, NaN or infinite weights) is one line naming the file."""
+    try:
+        network = network_from_state(state, config)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
+    if not all(bool(torch.isfinite(t).all()) for t in network.state_dict().values()
+               if t.is_floating_point()):
+        raise UsageError(f"{where} holds NaN or infinite weights")
     return network
 
 
