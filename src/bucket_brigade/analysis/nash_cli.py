@@ -30,6 +30,7 @@ from bucket_brigade.analysis.nash import (
     ppo_exploitability,
 )
 from bucket_brigade.cli_args import count, path_text
+from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 
 if TYPE_CHECKING:
@@ -190,8 +191,7 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
         if "ppo_best_response_work_rate" in r:
             ppo += f" (works {r['ppo_best_response_work_rate']:.2f})"
         table.add_row(*cells, *([ppo] if with_ppo else []))
-    wide = Console(width=1000).measure(table).maximum  # print every column whole
-    Console(width=max(console.width, wide)).print(table)
+    print_table(table, console)
 
 
 def _gain(row: dict, key: str) -> str:
