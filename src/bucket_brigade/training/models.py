@@ -19,6 +19,7 @@ from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.io import read_input_text
 from bucket_brigade.training.checkpoint import read_torch_file
 from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
@@ -102,6 +103,6 @@ def _run_config(model_path: Path) -> dict | None:
     run = model_path.stem[len(MODEL_PREFIX):]
     config_path = model_path.parent / "runs" / run / "config.json"
     try:
-        return json.loads(config_path.read_text())
-    except (OSError, json.JSONDecodeError):
+        return json.loads(read_input_text(config_path, "run config"))  # never a FIFO
+    except (OSError, ValueError):  # missing, damaged, not a regular file: not known
         return None
