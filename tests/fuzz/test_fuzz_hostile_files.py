@@ -22,7 +22,7 @@ from bucket_brigade.io import exclusive_lock
 from bucket_brigade.training.checkpoint import RunPaths
 from bucket_brigade.training.network import PolicyNetwork
 
-from .runner import check_cli
+from .runner import check_cli, time_limit
 
 FAST = settings(max_examples=15, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -210,6 +210,29 @@ def test_huge_counts(argv, value) -> None:
 @given(st.sampled_from(COUNT_ARGUMENTS), HUGE)
 def test_huge_counts_long(argv, value) -> None:
     _huge(argv, value)
+
+
+ENVIRONMENT_COUNTS = {
+    "make_env num_opponents": lambda n: make_env(SCENARIO, num_opponents=n),
+    "make_vec_env num_envs": lambda n: make_vec_env(n, SCENARIO),
+    "make_vec_env num_opponents": lambda n: make_vec_env(2, SCENARIO, num_opponents=n),
+    "make_vec_env num_learners": lambda n: make_vec_env(n, SCENARIO, num_learners=n),
+}
+
+
+@FAST
+@given(st.sampled_from(sorted(ENVIRONMENT_COUNTS)),
+       st.one_of(st.integers(10**12, 10**30), st.sampled_from([2**63, 2**64])),
+       st.sampled_from([int, np.uint64, float]))
+def test_huge_counts_in_the_environments(maker, value, kind) -> None:
+    """``make_env(num_opponents=10**12)`` is refused at once, not after building 10^12
+    seats (under a time limit: building them would run past it)."""
+    try:
+        count = kind(value)
+    except OverflowError:
+        count = value
+    with time_limit(20), pytest.raises(ValueError, match=r"must be an integer|games of this size"):
+        ENVIRONMENT_COUNTS[maker](count)
 
 
 # -- two commands, one output ------------------------------------------------------------
