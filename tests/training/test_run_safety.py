@@ -219,7 +219,7 @@ def _damage(kind: str, checkpoint: dict[str, Any]) -> Any:
         damaged["config"]["action_mask"] = "no"
     elif kind.startswith("network of hidden size"):
         damaged["network"]["hidden_size"] = int(float(kind.rpartition(" ")[2]))
-    elif kind == "a weight declared huge":  # 22 KB on disk, 40 GB as a network
+    elif kind == "a weight declared huge":  # one element on disk, a huge network
         rows = weights["body.torso.0.weight"].shape[1]
         weights["body.torso.0.weight"] = torch.zeros(1).expand(100_000, rows)
     elif kind in ("half-precision weights", "integer weights"):
@@ -286,8 +286,9 @@ MODEL_COMMANDS = {
 def test_a_model_of_extreme_or_mistyped_weights_is_refused(command, kind, good_checkpoint,
                                                            capsys, tmp_path,
                                                            monkeypatch) -> None:
-    """Sizes read from a model file are checked before the network is allocated (a 22 KB
-    file must not ask for 40 GB); weights of another type are refused, not converted."""
+    """Sizes read from a model file are checked before the network is allocated (a small
+    file must not ask for a huge network); weights of another type are refused, not
+    converted."""
     monkeypatch.chdir(tmp_path)
     model = tmp_path / "model_x.pt"
     damaged = _damage(kind, good_checkpoint)
