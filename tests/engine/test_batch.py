@@ -103,6 +103,11 @@ def test_num_games_must_be_a_positive_integer(num_games: object) -> None:
         GameBatch(SCENARIOS["default"], [Seat(), Seat()], num_games)  # type: ignore[arg-type]
 
 
+def test_a_numpy_integer_is_a_game_count() -> None:
+    batch = GameBatch(SCENARIOS["default"], [Seat(), Seat()], np.int64(3), seed=np.uint64(5))
+    assert batch.num_games == 3 and type(batch.num_games) is int
+
+
 @pytest.mark.parametrize("num_agents", [1, 11])
 def test_number_of_seats_must_fit_the_ring(num_agents: int) -> None:
     with pytest.raises(ValueError, match=rf"num_agents={num_agents}\b"):

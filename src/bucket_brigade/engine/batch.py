@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from bucket_brigade._numba_cache import use_workqueue_threads
+from bucket_brigade.checks import check_count
 from bucket_brigade.engine import kernel
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, check_seed, stream_states
@@ -111,13 +112,10 @@ class GameBatch:
 
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], num_games: int,
                  seed: int = 0, num_threads: int | None = None) -> None:
-        if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
-            raise ValueError(f"num_games={num_games!r} must be an integer >= 1")
-        if num_threads is not None and (isinstance(num_threads, bool)
-                                        or not isinstance(num_threads, int)
-                                        or not 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS):
-            raise ValueError(f"num_threads={num_threads!r} must be an integer in 1.."
-                             f"{numba.config.NUMBA_NUM_THREADS} (this machine's Numba threads)")
+        num_games = check_count("num_games", num_games)  # then its memory, below
+        if num_threads is not None:  # at most this machine's Numba threads
+            num_threads = check_count("num_threads", num_threads, 1,
+                                      numba.config.NUMBA_NUM_THREADS)
         check_seed(seed)
         scenario.check_num_agents(len(seats))
         check_batch_memory(num_games, scenario, seats)
