@@ -45,6 +45,8 @@ MAX_HOUSES = 1000
 MAX_NIGHTS = 100_000
 MAX_AMOUNT = 1_000_000  # rewards, penalties and costs: observations carry them as float32
 MAX_BASE_DEPTH = 16  # scenario files that name a base file that names a base file ...
+
+
 @dataclass(frozen=True)
 class Scenario:
     """All numbers that define a game; field names follow RULES.md."""

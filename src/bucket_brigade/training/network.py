@@ -279,7 +279,7 @@ class PolicyNetwork(nn.Module):
         super().__init__()
         # Sizes may come from a file: each is checked against the game's limits before any
         # layer is allocated, and a wrong type is refused, never converted.
-        if not isinstance(action_dims, Sequence) or len(action_dims) not in (2, 3):
+        if not isinstance(action_dims, Sequence | np.ndarray) or len(action_dims) not in (2, 3):
             raise ValueError(f"action_dims={action_dims!r} must be [H, 2] (house, mode) or "
                              "[H, 2, 2] (house, mode, signal)")
         action_dims = [check_count("houses", action_dims[0], 2, MAX_HOUSES),
