@@ -138,10 +138,14 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("evaluate", "--opponents", "hero,0.1,0.2"), "has 2 numbers in a row"),
     (("evaluate", "--scenarios", "easy", "--games", "10000000000"),
      "10,000,000,000 games of this size need about"),
-    (("evaluate", "--scenarios", "easy,nowhere.toml"), "cannot read scenario file 'nowhere.toml'"),
+    (("evaluate", "--scenarios", "easy,nowhere.toml"),
+     "scenario file 'nowhere.toml' does not exist"),
     (("bench", "env", "--seconds", "nan"), "--seconds=nan must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "inf"), "--seconds=inf must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "-1"), "--seconds=-1.0 must be > 0"),
+    (("bench", "env", "--seconds", "-inf"), "--seconds=-inf must be > 0"),
+    (("bench", "env", "--seconds", "-1e5"), "--seconds=-100000.0 must be > 0"),
+    (("bench", "train", "--to-quality", "--margin", "-NaN"), "--margin nan must be a number"),
     (("bench", "env", "--to-quality"), "--to-quality measures `bench train`"),
     (("bench", "train", "--to-quality", "--baseline", "nobody"), "unknown strategy 'nobody'"),
     (("bench", "train", "--to-quality", "--eval-games", "1"), "--eval-games 1 must be >= 2"),
@@ -151,7 +155,16 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("bench", "env", "--sharing", "independent"), "set the learners of `bench train`"),
     (("bench", "train", "--sharing", "independent"), "--sharing independent needs several"),
     (("evolve", "--popsize", "1000000000"),
-     "popsize=1000000000 must be an integer >= 2 and <= 10000"),
+     "--popsize=1000000000 must be an integer from 2 to 10,000"),
+    (("bench", "env", "--games", "1e9"), "1,000,000,000 games of this size need about"),
+    (("evolve", "--generations", "1e18"),
+     "--generations=1000000000000000000 must be an integer from 1 to 100,000"),
+    (("nash", "--br-generations", "1e18", "--games", "2"),
+     "--br-generations=1000000000000000000 must be an integer from 1 to 100,000"),
+    (("replay", "--seed", "18446744073709551616"),
+     "seed=18446744073709551616 must be an integer in [0, 2**64)"),
+    (("replay", "--game", "18446744073709551616"),
+     "game_index=18446744073709551616 must be an integer from 0 to"),
 ])
 def test_hostile_arguments(argv: tuple[str, ...], message: str, tmp_path, monkeypatch,
                            capsys) -> None:
@@ -171,6 +184,23 @@ def test_bad_options_are_one_line(argv: tuple[str, ...], capsys) -> None:
     err = capsys.readouterr().err
     assert exited.value.code == 2
     assert err.count("\n") == 1 and "error: " in err and "--help" in err, err
+
+
+@pytest.mark.parametrize("argv", [("evolve", "--out"), ("evaluate", "--out-dir"),
+                                  ("nash", "--out-dir"), ("replay", "--out"),
+                                  ("replay", "--json"), ("plot", "--out"), ("train", "--out-dir"),
+                                  ("sweep", "s.toml", "--out")])
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_output_path_is_refused(argv: tuple[str, ...], empty: str, tmp_path,
+                                         monkeypatch, capsys) -> None:
+    """Not read as the working folder, nor as the default."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, empty])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1 and f"{empty!r} is an empty path" in err, err
+    assert list(tmp_path.iterdir()) == []
 
 
 def _output_cases(tmp_path):

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, make_seat, opponent_seats
+from bucket_brigade.checks import check_count
 from bucket_brigade.cli_args import count
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.reference import ReferenceGame
@@ -115,16 +116,20 @@ def run(args: argparse.Namespace) -> None:
 def benchmark_engine(scenario_name: str = "trivial_cooperation", num_games: int = 4096,
                      seconds: float = 3.0, seed: int = 0) -> dict[str, Any]:
     """Game-nights per second: a uniformly random learner against the default opponents."""
-    if num_games < 1:
-        raise ValueError(f"--games={num_games} must be >= 1")
+    num_games = check_count("--games", num_games)
     if not 0 < seconds <= MAX_SECONDS:  # also refuses nan, which compares False
         raise UsageError(f"--seconds={seconds} must be > 0 and <= {MAX_SECONDS:g}")
-    from bucket_brigade.engine.batch import GameBatch  # numba: loaded when a bench runs
+    # numba: loaded when a bench runs
+    from bucket_brigade.engine.batch import GameBatch, check_batch_memory
 
     scenario = get_scenario(scenario_name)
     seats = [Seat(), *opponent_seats(3, DEFAULT_OPPONENTS)]
+    action_shape = (ACTION_BLOCK, num_games, 1, 3)
+    # The actions' block is allocated before the batch: both are checked first.
+    check_batch_memory(num_games, scenario, seats,
+                       extra_bytes_per_game=ACTION_BLOCK * 3 * np.dtype(np.int64).itemsize)
     rng = np.random.default_rng(seed)
-    actions = np.empty((ACTION_BLOCK, num_games, 1, 3), dtype=np.int64)
+    actions = np.empty(action_shape, dtype=np.int64)
     actions[..., 0] = rng.integers(0, scenario.num_houses, actions.shape[:-1])
     actions[..., 1] = rng.integers(0, 2, actions.shape[:-1])
     actions[..., 2] = actions[..., 1]

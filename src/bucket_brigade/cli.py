@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from bucket_brigade.cli_args import NEGATIVE_NUMBER
 from bucket_brigade.errors import Terminated, UsageError
 
 Command = Callable[[argparse.Namespace], int | None]
@@ -92,7 +93,12 @@ def _command_named(argv: Sequence[str]) -> list[str]:
 
 
 class _OneLineParser(argparse.ArgumentParser):
-    """Bad options are one line on stderr and exit code 2, like every other bad input."""
+    """Bad options are one line on stderr and exit code 2, like every other bad input; a
+    value such as -inf is a value (then checked by its option), not an unknown option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")

@@ -7,7 +7,7 @@ import argparse
 import shlex
 import sys
 
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 
 
@@ -36,19 +36,20 @@ def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate seat 0 against these strategies instead of self-play "
                              "(comma list or pool:a,b)")
     parser.add_argument("--seed", type=count, default=0, help="random seed (default: 0)")
-    parser.add_argument("--out", default=None,
+    parser.add_argument("--out", type=path_text, default=None,
                         help="output JSON (default: experiments/evolved/<scenario>.json)")
 
 
 def run_evolve(args: argparse.Namespace) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from bucket_brigade.analysis.evolution import HELD_OUT_GAMES, evolve
+    from bucket_brigade.analysis.evolution import HELD_OUT_GAMES, check_search_budget, evolve
     from bucket_brigade.game.scenarios import get_scenario
     from bucket_brigade.io import check_writable_output, save_json
 
     scenario = get_scenario(args.scenario)
     out = check_writable_output(args.out or f"experiments/evolved/{scenario.name}.json")
+    check_search_budget(args.generations, args.popsize, args.games, "--")
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} best {task.fields[best]}"),
                   TimeRemainingColumn()) as progress:
@@ -92,7 +93,7 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matrix", action="store_true",
                         help="generalization: every MODEL (and --strategies, as references) "
                              "on every scenario against the first --opponents")
-    parser.add_argument("--out-dir", default="experiments/eval",
+    parser.add_argument("--out-dir", type=path_text, default="experiments/eval",
                         help="where results.json, results.csv and heatmap.png go "
                              "(default: experiments/eval)")
 

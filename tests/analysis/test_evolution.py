@@ -58,6 +58,9 @@ def test_against_a_fixed_pool() -> None:
     ({"generations": 0}, "generations=0"),
     ({"popsize": 1}, "popsize=1"),
     ({"games": 0}, "games=0"),
+    ({"generations": 10**18}, "generations=1000000000000000000 must be an integer from 1 to"),
+    ({"generations": 2.0}, "generations=2.0 must be an integer"),
+    ({"popsize": True}, "popsize=True must be an integer"),
     ({"num_agents": 11}, "num_agents=11"),
 ])
 def test_bad_budgets(kwargs: dict, message: str) -> None:

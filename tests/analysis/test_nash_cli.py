@@ -13,6 +13,8 @@ import torch
 from bucket_brigade.analysis.nash import Contender, parse_strategies, play_profile
 from bucket_brigade.cli import main
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.io import exclusive_lock
+from bucket_brigade.training.checkpoint import RunPaths
 from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 
@@ -78,6 +80,25 @@ def test_ppo_best_response_is_judged_on_the_games_of_the_empirical_game(
     assert row["ppo_exploitability"] == pytest.approx(scores.mean() - summary["payoffs"][s][s])
     assert row["ppo_exploitability_ci95"] > 0
     assert 0 <= row["ppo_best_response_work_rate"] <= 1
+
+
+def test_a_best_response_run_in_use_is_refused_before_the_games(tmp_path: Path, capsys,
+                                                                 monkeypatch) -> None:
+    """Two nash commands on one output folder: the second is refused at once, rather than
+    deleting the first one's best-response run while it trains."""
+    monkeypatch.setattr("bucket_brigade.analysis.nash_cli.empirical_game", _no_games)
+    out = tmp_path / "out"
+    with exclusive_lock(RunPaths(out / "best_response", "br_hero").lock_path, "the first"):
+        code = main(["nash", "--strategies", "hero,free_rider", "--games", "2",
+                     "--br-generations", "0", "--br-ppo-steps", "2048", "--br-ppo-against",
+                     "hero", "--out-dir", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "in use by another process" in err, err
+    assert sorted(p.name for p in out.rglob("*")) == [".br_hero.lock", "best_response"]
+
+
+def _no_games(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the games started before the best-response runs were locked")
 
 
 @pytest.mark.parametrize(("strategies", "message"), [

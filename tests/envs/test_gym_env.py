@@ -224,6 +224,8 @@ def test_invalid_actions_are_refused_and_change_nothing(action, cheap_talk: bool
     ({"render_mode": "rgb_array_list"}, "valid modes: ansi, human, rgb_array"),
     ({"num_opponents": 10}, "num_agents=11"),
     ({"num_opponents": 0}, "num_opponents=0"),
+    ({"num_opponents": 1000}, "num_opponents=1000 must be an integer from 1 to 999"),
+    ({"num_opponents": 2.0}, "num_opponents=2.0 must be an integer"),
 ])
 def test_bad_construction_names_the_value_and_the_choices(kwargs, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -108,6 +108,28 @@ def test_opponent_policy_drives_the_other_seats() -> None:
     assert (obs[:, 11:14] == 0).all()  # their own signals, although the learner has none
 
 
+@pytest.mark.parametrize(("action", "match"), [
+    ([0.5, 1, 0], r"action value 0\.5 is not an integer"),
+    ([np.nan, 1, 0], r"action value nan is not an integer"),
+    ([1e300, 1, 0], r"house=1e\+300 at index \(0, 1\) is out of range"),
+])
+def test_bad_actions_of_an_opponent_policy_are_refused_not_truncated(action, match) -> None:
+    env = make_vec_env(3, "default", num_opponents=3, seed=1,
+                       opponent_policy=lambda seen: np.tile(action, (len(seen), 1)))
+    env.reset()
+    with pytest.raises(ValueError, match=match):
+        env.step(np.zeros((3, 2), dtype=np.int64))
+
+
+def test_an_opponent_policy_of_the_wrong_shape_is_named() -> None:
+    env = make_vec_env(3, "default", num_opponents=3, seed=1,
+                       opponent_policy=lambda seen: np.zeros((len(seen), 2)))
+    env.reset()
+    with pytest.raises(ValueError, match=r"opponent_policy gave actions of shape \(9, 2\), "
+                                         r"expected \(9, 3\)"):
+        env.step(np.zeros((3, 2), dtype=np.int64))
+
+
 def test_concatenated_envs_merge_their_slots(fire_policy: Policy) -> None:
     envs = ConcatVectorEnv([make_vec_env(4, "hard", num_opponents=1, num_learners=2),
                             make_vec_env(2, "hard", num_opponents=2)])

@@ -3,6 +3,8 @@ training docs, and rebuilding a network from its state dict."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -305,3 +307,27 @@ def test_a_seat_aware_network_plays_its_seat_when_not_told() -> None:
     assert torch.equal(network.encode(obs), network.encode_tensors(obs))
     rebuilt = network_from_state(network.state_dict())
     assert rebuilt.config == network.config and rebuilt.config["seat_ids"] == 4
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"hidden_size": 10**12}, "hidden_size=1000000000000 must be an integer from 1 to 8,192"),
+    ({"hidden_size": 16.0}, "hidden_size=16.0 must be an integer"),
+    ({"action_dims": [10.0, 2]}, "houses=10.0 must be an integer from 2 to 1,000"),
+    ({"action_dims": [10**6, 2]}, "houses=1000000 must be an integer from 2 to 1,000"),
+    ({"action_dims": [10, 3]}, "mode and signal choices=3 must be an integer from 2 to 2"),
+    ({"action_mask": "no"}, "action_mask='no' must be true or false"),
+    ({"policy": ["mlp"]}, "policy=['mlp'] is not one of"),
+    ({"obs_dim": 10**9}, "obs_dim=1000000000 must be an integer from 1 to"),
+])
+def test_sizes_are_checked_before_any_layer_is_built(kwargs, message: str) -> None:
+    """Sizes may come from a file: refused at once, never converted or allocated."""
+    settings = {"obs_dim": OBS_DIM_4_AGENTS, "action_dims": [10, 2], **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PolicyNetwork(**settings)
+
+
+def test_numpy_sizes_are_sizes() -> None:
+    network = PolicyNetwork(np.int64(OBS_DIM_4_AGENTS), np.array([10, 2]),
+                            hidden_size=np.int32(8), action_mask=np.bool_(False))
+    assert network.config == PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2], hidden_size=8,
+                                           action_mask=False).config

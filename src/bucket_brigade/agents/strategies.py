@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bucket_brigade.checks import check_count
 from bucket_brigade.errors import UsageError
-from bucket_brigade.game.scenarios import shown
+from bucket_brigade.game.scenarios import MAX_HOUSES, shown
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
 from bucket_brigade.game.seat import Seat
 from bucket_brigade.io import read_input_text
@@ -65,7 +66,13 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
 
 
 def _checked_params(values: object, origin: str) -> tuple[float, ...]:
-    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from."""
+    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from.
+    Booleans are refused, not read as 0 and 1 (``true`` in a genome file is a mistake)."""
+    flags = [v for v in values if isinstance(v, bool | np.bool_)] \
+        if isinstance(values, list | tuple) else []
+    if flags or (isinstance(values, np.ndarray) and values.dtype.kind == "b"):
+        raise UsageError(f"{origin} must be {NUM_PARAMS} numbers in [0, 1], not true or "
+                         f"false ({shown(flags[0] if flags else values)})")
     try:
         array = None if isinstance(values, (str, bytes, dict)) else \
             np.asarray(values, dtype=np.float64)
@@ -170,9 +177,8 @@ def opponent_seats(num_opponents: int,
                    opponents: Sequence[StrategySpec | Seat] | str | None = None,
                    scenario: str | None = None) -> list[Seat]:
     """Seats for agents 1..num_opponents: the given list (or the default pool), cycled."""
-    if isinstance(num_opponents, bool) or not isinstance(num_opponents, int) \
-            or num_opponents < 1:
-        raise UsageError(f"num_opponents={num_opponents!r} must be an integer >= 1")
+    # Checked before a seat is built: a game has at most MAX_HOUSES agents.
+    num_opponents = check_count("num_opponents", num_opponents, 1, MAX_HOUSES - 1)
     if opponents is None:
         opponents = DEFAULT_OPPONENTS
     elif isinstance(opponents, str):

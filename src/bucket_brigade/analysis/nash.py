@@ -256,7 +256,8 @@ def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.
                        eval_seed: int) -> dict[str, float | str]:
     """Gain of a PPO best response (trained by ``config``, from :func:`best_response_config`)
     over ``contender`` itself, judged greedily on the empirical game's games (``reference``,
-    seed ``eval_seed``), paired. A rerun replaces the run's earlier files. Returns the gain,
+    seed ``eval_seed``), paired. A rerun replaces the run's earlier files: call it holding
+    the run's lock (``training.bookkeeping.claim_run``), as ``nash`` does. Returns the gain,
     its 95% CI half-width, the best response's model file, and how often it worked and
     signalled honestly there, as fields of a ``nash.json`` row."""
     import shutil

@@ -7,9 +7,11 @@ The game theory itself (the empirical game, equilibria, regrets, exploitability)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
@@ -27,9 +29,12 @@ from bucket_brigade.analysis.nash import (
     parse_strategies,
     ppo_exploitability,
 )
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.console import print_table
-from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.scenarios import Scenario, get_scenario
+
+if TYPE_CHECKING:
+    from bucket_brigade.training.config import TrainConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,17 +63,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --br-ppo-steps: only against these of the --strategies, a "
                              "comma list of their names; a model file's name is its stem, "
                              "model_RUN for model_RUN.pt (default: all)")
-    parser.add_argument("--out-dir", default=None,
+    parser.add_argument("--out-dir", type=path_text, default=None,
                         help="where results.json/.csv, heatmap.png and nash.json go "
                              "(default: experiments/nash/SCENARIO)")
 
 
 def run(args: argparse.Namespace) -> None:
-    from bucket_brigade.analysis.tournament import check_tables_writable, write_tables
-    from bucket_brigade.io import check_writable_output, save_json
+    from bucket_brigade.analysis.evolution import check_search_budget
+    from bucket_brigade.analysis.tournament import check_tables_writable
+    from bucket_brigade.io import check_writable_output
 
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
+    if args.br_generations:  # checked here, before the table's games, not after them
+        check_search_budget(args.br_generations, args.br_popsize, args.br_games, "--br-")
     contenders = parse_strategies(args.strategies, scenario, args.agents)
     if len(contenders) > MAX_STRATEGIES:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "
@@ -79,6 +87,22 @@ def run(args: argparse.Namespace) -> None:
     ppo_runs = {c.name: best_response_config(c, args.scenario, args.agents, args.br_ppo_steps,
                                              out_dir / "best_response", args.seed + 2)
                 for c in _ppo_targets(args, contenders)}
+    with contextlib.ExitStack() as runs:
+        if ppo_runs:  # held to the end, as train holds its run's: one process per run
+            from bucket_brigade.training.bookkeeping import claim_run
+            from bucket_brigade.training.checkpoint import RunPaths
+
+            for config in ppo_runs.values():
+                runs.enter_context(claim_run(RunPaths(Path(config.out_dir), config.run_name)))
+        _play_and_write(args, scenario, contenders, ppo_runs, out_dir)
+
+
+def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: list[Contender],
+                    ppo_runs: dict[str, TrainConfig], out_dir: Path) -> None:
+    """The empirical game, its analysis and the best responses; the tables and nash.json."""
+    from bucket_brigade.analysis.tournament import write_tables
+    from bucket_brigade.io import save_json
+
     console = Console()
     console.print(f"[bold]{scenario.name}[/]: {len(contenders)}x{len(contenders)} cells, "
                   f"{args.games:,} games each, {args.agents} agents, seed {args.seed}",

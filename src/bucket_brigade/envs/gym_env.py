@@ -149,8 +149,8 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """``seed`` restarts the random stream; without it the next game of the stream starts."""
-        if seed is not None:
-            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
+        if seed is not None:  # checked, and a NumPy integer made an int, before Gymnasium
+            seed = check_seed(seed)  # seeds (which words it differently, and refuses NumPy's)
         super().reset(seed=seed)
         obs = self.game.reset(seed)[LEARNER]
         self._mask = action_mask(obs[:self.scenario.num_houses], self.cheap_talk)

@@ -31,11 +31,12 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
+from bucket_brigade.checks import check_count
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.envs.masks import action_mask
 from bucket_brigade.envs.spaces import action_space, full_actions, observation_space
 from bucket_brigade.game.rng import check_seed
-from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scenarios import MAX_HOUSES, Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
 
 LEARNER = 0
@@ -79,9 +80,9 @@ class BucketBrigadeVectorEnv(VectorEnv):
                  opponent_policy: OpponentPolicy | None = None,
                  num_threads: int | None = None) -> None:
         self.scenario = get_scenario(scenario)
-        if isinstance(num_learners, bool) or not isinstance(num_learners, int) \
-                or num_learners < 1:
-            raise ValueError(f"num_learners={num_learners!r} must be an integer >= 1")
+        num_envs = check_count("num_envs", num_envs)  # the batch checks its memory
+        num_learners = check_count("num_learners", num_learners, 1, MAX_HOUSES)
+        num_opponents = check_count("num_opponents", num_opponents, 0, MAX_HOUSES - 1)
         if num_envs % num_learners:
             raise ValueError(f"num_envs={num_envs} is not a multiple of num_learners="
                              f"{num_learners} (slots = games x learners)")
@@ -118,8 +119,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         Games not played yet are kept, so ``make_vec_env(seed=s).reset()`` equals
         ``reset(seed=s)`` and game e then follows ``ReferenceGame(seed=s, game_index=e)``.
         """
-        if seed is not None:
-            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
+        if seed is not None:  # checked, and a NumPy integer made an int, before Gymnasium
+            seed = check_seed(seed)  # seeds (which words it differently, and refuses NumPy's)
         super().reset(seed=seed)
         if seed is not None or not self._seeded:
             seed = fresh_seed() if seed is None else seed
@@ -177,8 +178,12 @@ class BucketBrigadeVectorEnv(VectorEnv):
         if self.opponent_policy is not None:
             seen = self.games.observations[:, self.num_learners:]
             chosen = np.asarray(self.opponent_policy(seen.reshape(-1, seen.shape[-1])))
-            actions = np.concatenate(
-                [actions, chosen.reshape(self.num_games, -1, 3).astype(actions.dtype)], axis=1)
+            expected = (seen.shape[0] * seen.shape[1], 3)
+            if chosen.shape != expected:
+                raise ValueError(f"opponent_policy gave actions of shape {chosen.shape}, "
+                                 f"expected {expected}")
+            # Not converted here: the batch refuses fractions and NaN instead of truncating.
+            actions = np.concatenate([actions, chosen.reshape(self.num_games, -1, 3)], axis=1)
         checked = self.games.check_actions(actions)
         obs, rewards, done = self.games.step(checked)
         self._played = True
@@ -224,8 +229,8 @@ class ConcatVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every part; with ``seed``, the first part gets it and the others seeds
         derived from it, so that no two parts play the same worlds."""
-        if seed is not None:
-            check_seed(seed)
+        if seed is not None:  # a NumPy integer made an int: Gymnasium refuses those
+            seed = check_seed(seed)
         super().reset(seed=seed)
         parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))
                  for i, env in enumerate(self.envs)]

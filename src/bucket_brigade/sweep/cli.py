@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import exclusive_lock, save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-parallel", type=count, metavar="N",
                         help="trials at a time (default: local, one per CPU; ray, as many "
                              "as the cluster's resources fit)")
-    parser.add_argument("--out", metavar="DIR",
+    parser.add_argument("--out", type=path_text, metavar="DIR",
                         help="folder for the sweep's folder, replacing [sweep] out")
 
 

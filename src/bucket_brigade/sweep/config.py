@@ -130,8 +130,6 @@ class SweepPlan:
 def load_sweep(path: str | Path, out: str | None = None) -> SweepPlan:
     """Read and check a sweep file; ``out`` replaces its ``[sweep] out``."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"sweep file {str(path)!r} does not exist")
     try:
         data = tomllib.loads(read_input_text(path, "sweep file"))
     except (tomllib.TOMLDecodeError, RecursionError) as exc:

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bucket_brigade.io import save_json
+from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.sweep.config import TrialSpec
 from bucket_brigade.training.bookkeeping import check_resumable, claim_run
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
@@ -40,8 +40,8 @@ def load_result(spec: TrialSpec) -> dict[str, Any] | None:
     """The recorded result of a trial, or None if it has none or a damaged one (see
     :func:`damaged_result`): such a trial counts as not finished."""
     try:
-        result = json.loads(result_path(spec).read_text())
-    except (OSError, ValueError):
+        result = json.loads(read_input_text(result_path(spec), "trial result"))
+    except (OSError, ValueError):  # a UsageError too: not a regular file, not UTF-8
         return None
     return result if isinstance(result, dict) and isinstance(result.get("status"), str) \
         else None

@@ -19,6 +19,7 @@ from bucket_brigade.io import exclusive_lock, remove_stale_temp_files, save_json
 from bucket_brigade.training.checkpoint import RunPaths, save_torch
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.monitor import TrainingMonitor
+from bucket_brigade.training.network import check_finite_weights
 from bucket_brigade.training.sharing import restore_module
 
 
@@ -75,9 +76,7 @@ def check_resumable(checkpoint: dict[str, Any], path: str | Path, config: TrainC
                                                      checkpoint["network"], config)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
-    if not all(bool(torch.isfinite(t).all()) for t in module.state_dict().values()
-               if t.is_floating_point()):
-        raise UsageError(f"{where} holds NaN or infinite weights")
+    check_finite_weights(module, where)
     network = networks[0]  # the learners' networks are alike
     if network.hidden_size != config.hidden_size:
         raise UsageError(f"{where} holds a network of hidden size {network.hidden_size}, "

@@ -4,8 +4,11 @@ shows and checks them, and the modules that build them (``network``, ``sharing``
 
 from __future__ import annotations
 
-# The policy network's shape (training.network builds it).
+# The policy network's shape (training.network builds it); the limits also hold for a
+# network read from a file.
 DEFAULT_HIDDEN_SIZE = 32
+MAX_HIDDEN_SIZE = 8192
+MAX_SEATS = 1000  # learning seats, and so the seat-index inputs of a shared-id network
 POLICIES = ("structured", "mlp")  # the network's bodies
 DEFAULT_POLICY = "structured"
 # Who owns the learning seats' parameters (names after EPyMARL and BenchMARL): one network

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
@@ -31,6 +31,7 @@ from bucket_brigade.training.stop import handle_interrupts
 # import them, so that the parser and --help answer at once.
 if TYPE_CHECKING:
     from bucket_brigade.training.bookkeeping import TrainResult
+    from bucket_brigade.training.checkpoint import RunPaths
 
 DEFAULTS = TrainConfig()
 MAX_EVAL_GAMES = 10**7
@@ -76,8 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=count, help=f"random seed (default: {d.seed})")
-    run.add_argument("--out-dir", help=f"where runs/, checkpoints/ and model_RUN.pt go "
-                                       f"(default: {d.out_dir})")
+    run.add_argument("--out-dir", type=path_text,
+                     help=f"where runs/, checkpoints/ and model_RUN.pt go (default: {d.out_dir})")
     run.add_argument("--resume", metavar="CHECKPOINT",
                      help="continue a run from its checkpoint up to --steps (same run folder)")
     run.add_argument("--overwrite", action="store_true",
@@ -166,7 +167,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         checkpoint = load_checkpoint(args.resume)
         try:
             saved = TrainConfig.from_dict(checkpoint["config"])
-        except TypeError as exc:
+            saved.validate()
+        except (TypeError, UsageError) as exc:
             raise UsageError(f"checkpoint {args.resume!r} is damaged: its config does not "
                              f"fit ({exc})") from None
         for name in FIXED_ON_RESUME:
@@ -215,13 +217,11 @@ def run(args: argparse.Namespace) -> int:
                          "against --opponent-model use bucket-brigade nash --strategies "
                          "MODEL,OPPONENT_MODEL")
     paths = RunPaths(Path(config.out_dir), config.run_name)
+    _check_new_run(paths, checkpoint, args.overwrite)  # before the lock: a refusal writes nothing
     with claim_run(paths):
         existing = paths.existing()
         if existing and not checkpoint:
-            if not args.overwrite:
-                raise UsageError(f"run {config.run_name!r} already exists ({existing[0]}); "
-                                 "choose another --run-name, --resume one of its checkpoints "
-                                 "or --overwrite it")
+            _check_new_run(paths, checkpoint, args.overwrite)  # made since the first check
             for path in existing:  # every check passed: the new run starts now
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         console = Console()
@@ -231,6 +231,14 @@ def run(args: argparse.Namespace) -> int:
         evaluation = _evaluate(result, args.eval_games, args.eval_seed, console)
     _print_summary(console, result, evaluation)
     return 128 + result.stopped_by if result.stopped_by else 0
+
+
+def _check_new_run(paths: RunPaths, checkpoint: dict[str, Any] | None, overwrite: bool) -> None:
+    """Refuse to start a new run over an existing one unless asked to --overwrite it."""
+    existing = paths.existing()
+    if existing and not checkpoint and not overwrite:
+        raise UsageError(f"run {paths.run_name!r} already exists ({existing[0]}); choose "
+                         "another --run-name, --resume one of its checkpoints or --overwrite it")
 
 
 def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,

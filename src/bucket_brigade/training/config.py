@@ -20,6 +20,8 @@ from bucket_brigade.training.choices import (
     CRITICS,
     DEFAULT_HIDDEN_SIZE,
     DEFAULT_POLICY,
+    MAX_HIDDEN_SIZE,
+    MAX_SEATS,
     POLICIES,
     SHARING_MODES,
 )
@@ -28,8 +30,8 @@ from bucket_brigade.training.choices import (
 # as --num-envs 1e8 is refused at once instead of exhausting memory part-way.
 COUNT_LIMITS = {
     "steps": 10**12, "opponents": 1000, "batch_size": 2**24, "num_envs": 2**20, "epochs": 1000,
-    "minibatches": 2**24, "hidden_size": 8192, "checkpoint_interval": 10**12,
-    "eval_interval": 10**12, "learners": 1000, "seed": 2**32 - 1, "threads": 1024,
+    "minibatches": 2**24, "hidden_size": MAX_HIDDEN_SIZE, "checkpoint_interval": 10**12,
+    "eval_interval": 10**12, "learners": MAX_SEATS, "seed": 2**32 - 1, "threads": 1024,
 }
 # Ranges of the real-valued settings: (low, high, low excluded); NaN and infinity never fit.
 FLOAT_RANGES = {
@@ -37,6 +39,13 @@ FLOAT_RANGES = {
     "gamma": (0.0, 1.0, False), "gae_lambda": (0.0, 1.0, False),
     "ent_coef": (0.0, 10.0, False), "vf_coef": (0.0, 10.0, False),
 }
+
+# Settings that are true or false, and settings that are text (None: not given); a config
+# read from a file may hold anything, and "no" must not pass as true.
+FLAGS = ("cheap_talk", "anneal_lr", "clip_vloss", "action_mask", "cpu", "self_play")
+TEXTS = {"scenario": False, "opponent_policies": True, "opponent_model": True,
+         "run_name": False, "out_dir": False, "policy": False, "sharing": False,
+         "critic": False}
 
 SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat more threads
 LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
@@ -135,6 +144,15 @@ class TrainConfig:
     def validate(self) -> Scenario:
         """Refuse settings that cannot run, with a message that names the value; returns
         the resolved scenario."""
+        for name in FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be "
+                                 "true or false")
+        for name, optional in TEXTS.items():
+            value = getattr(self, name)
+            if not ((isinstance(value, str) and value) or (optional and value is None)):
+                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a non-empty "
+                                 "text")
         # Scripted opponents are optional when other seats learn.
         several = isinstance(self.learners, int) and self.learners > 1
         least = {"opponents": 0 if several else 1, "seed": 0, "threads": 0}

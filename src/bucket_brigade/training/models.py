@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.io import read_input_text
 from bucket_brigade.training.checkpoint import read_torch_file
-from bucket_brigade.training.network import PolicyNetwork, network_from_state
+from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
 if TYPE_CHECKING:
     from bucket_brigade.training.config import TrainConfig
@@ -114,16 +114,13 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         raise UsageError(f"model file {str(path)!r} holds no state dict")
     state = payload.get("model_state_dict", payload)
     config = payload.get("config") if "model_state_dict" in payload else _run_config(path)
+    where = f"model file {str(path)!r}"
     try:
-        networks = [network_from_state(actor, payload.get("network"))
-                    for actor in seat_actor_states(state)]
+        actors = seat_actor_states(state)
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"model file {str(path)!r} does not hold PolicyNetwork weights: "
-                         f"{exc}") from None
+        raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
+    networks = [network_from_file(actor, payload.get("network"), where) for actor in actors]
     for network in networks:
-        if not all(bool(torch.isfinite(t).all()) for t in network.state_dict().values()
-                   if t.is_floating_point()):
-            raise UsageError(f"model file {str(path)!r} holds NaN or infinite weights")
         network.eval()
     trained_on = config.get("scenario") if isinstance(config, dict) else None
     return LoadedPolicy(name=path.stem, network=networks[0], trained_on=trained_on,
@@ -179,6 +176,6 @@ def _run_config(model_path: Path) -> dict | None:
     run = model_path.stem[len(MODEL_PREFIX):]
     config_path = model_path.parent / "runs" / run / "config.json"
     try:
-        return json.loads(config_path.read_text())
-    except (OSError, json.JSONDecodeError):
+        return json.loads(read_input_text(config_path, "run config"))  # never a FIFO
+    except (OSError, ValueError):  # missing, damaged, not a regular file: not known
         return None

@@ -13,6 +13,7 @@ each rollout's actions. A metric that means nothing in a run is not logged.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -72,6 +73,26 @@ class _EpisodeSums:
         return {key: total / self.count for key, total in self.sums.items()}
 
 
+@contextmanager
+def _writer_thread_errors_raised_here() -> Iterator[None]:
+    """TensorBoard writes events from a thread of its own. When a write fails there (a full
+    disk), that thread ends with a traceback on stderr, and the writer raises the same error
+    at its next call, in the training loop, where the command line reports it as one line.
+    This keeps the thread's traceback off the terminal; any other thread's is shown."""
+    shown = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not (isinstance(args.exc_value, OSError)
+                and type(args.thread).__name__ == "_AsyncWriterThread"):
+            shown(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = shown
+
+
 class TrainingMonitor:
     """Collects episode statistics and writes them out; ``console=None`` keeps it silent."""
 
@@ -125,33 +146,37 @@ class TrainingMonitor:
         even on an error, and freeze the clock (``seconds``, ``steps_per_sec``)."""
         from torch.utils.tensorboard import SummaryWriter
 
-        # A resumed run drops the events logged after its checkpoint (it logs them again).
-        earlier_files = sorted(self.paths.run_dir.glob(f"{EVENT_FILE_MARK}*"))
-        self._writer = SummaryWriter(str(self.paths.run_dir),
-                                     purge_step=self.start_step + 1 if self.start_step else None)
-        if not any(map(_opens_with_hparams, earlier_files)):
-            self._write_hparams()
-        self._started = time.perf_counter()
-        self._cpu_started = time.process_time()
-        if self.console is not None and self.console.is_terminal:
-            self._progress = Progress(
-                TextColumn(f"[bold]{self.paths.run_name}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("steps"), TextColumn("{task.fields[rate]:>8,.0f} steps/s"),
-                TextColumn("reward(100) {task.fields[reward]:>7.2f}"),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                console=self.console, refresh_per_second=4)
-            self._task = self._progress.add_task(
-                "train", total=self.config.steps, completed=self.start_step, rate=0.0,
-                reward=float("nan"))
-            self._progress.start()
-        try:
-            yield self
-        finally:
-            self._stopped = time.perf_counter()
-            self.cpu_seconds = time.process_time() - self._cpu_started
-            if self._progress is not None:
-                self._progress.stop()
-            self._writer.close()
+        with _writer_thread_errors_raised_here():
+            # A resumed run drops the events logged after its checkpoint (it logs them again).
+            earlier_files = sorted(self.paths.run_dir.glob(f"{EVENT_FILE_MARK}*"))
+            self._writer = SummaryWriter(
+                str(self.paths.run_dir),
+                purge_step=self.start_step + 1 if self.start_step else None)
+            if not any(map(_opens_with_hparams, earlier_files)):
+                self._write_hparams()
+            self._started = time.perf_counter()
+            self._cpu_started = time.process_time()
+            if self.console is not None and self.console.is_terminal:
+                self._progress = Progress(
+                    TextColumn(f"[bold]{self.paths.run_name}"), BarColumn(),
+                    MofNCompleteColumn(), TextColumn("steps"),
+                    TextColumn("{task.fields[rate]:>8,.0f} steps/s"),
+                    TextColumn("reward(100) {task.fields[reward]:>7.2f}"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                    console=self.console, refresh_per_second=4)
+                self._task = self._progress.add_task(
+                    "train", total=self.config.steps, completed=self.start_step, rate=0.0,
+                    reward=float("nan"))
+                self._progress.start()
+            try:
+                yield self
+                self._writer.flush()  # raises here what the writer's thread could not write
+            finally:
+                self._stopped = time.perf_counter()
+                self.cpu_seconds = time.process_time() - self._cpu_started
+                if self._progress is not None:
+                    self._progress.stop()
+                self._writer.close()  # its thread ends here, inside the hook
 
     def record_episodes(self, final_info: dict[str, np.ndarray]) -> None:
         """Take in the games that just ended (the env's ``info["final_info"]``)."""

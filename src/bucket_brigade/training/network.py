@@ -72,10 +72,19 @@ import numpy as np
 import torch
 from torch import nn
 
+from bucket_brigade.checks import check_count
 from bucket_brigade.envs.spaces import full_actions
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
-from bucket_brigade.training.choices import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
+from bucket_brigade.game.scenarios import MAX_HOUSES
+from bucket_brigade.training.choices import (
+    DEFAULT_HIDDEN_SIZE,
+    DEFAULT_POLICY,
+    MAX_HIDDEN_SIZE,
+    MAX_SEATS,
+    POLICIES,
+)
 from bucket_brigade.training.distribution import draw, log_prob_and_entropy, log_softmax
 from bucket_brigade.training.encoding import encode_observations, pointless_offsets
 from bucket_brigade.training.house_layer import house_layer
@@ -317,23 +326,27 @@ class PolicyNetwork(nn.Module):
                  hidden_size: int = DEFAULT_HIDDEN_SIZE, policy: str = DEFAULT_POLICY,
                  action_mask: bool = True, seat_ids: int = 0) -> None:
         super().__init__()
-        action_dims = [int(d) for d in action_dims]
-        if len(action_dims) not in (2, 3) or action_dims[0] < 2 or action_dims[1:] != \
-                [2] * (len(action_dims) - 1):
-            raise ValueError(f"action_dims={action_dims} must be [H, 2] (house, mode) or "
+        # Sizes may come from a file: each is checked against the game's limits before any
+        # layer is allocated, and a wrong type is refused, never converted.
+        if not isinstance(action_dims, Sequence | np.ndarray) or len(action_dims) not in (2, 3):
+            raise ValueError(f"action_dims={action_dims!r} must be [H, 2] (house, mode) or "
                              "[H, 2, 2] (house, mode, signal)")
-        if hidden_size < 1:
-            raise ValueError(f"hidden_size={hidden_size} must be >= 1")
-        if policy not in BODIES:
-            raise ValueError(f"policy={policy!r} is not one of {', '.join(POLICIES)}")
-        if isinstance(seat_ids, bool) or not isinstance(seat_ids, int) or seat_ids < 0:
-            raise ValueError(f"seat_ids={seat_ids!r} must be an integer >= 0")
-        self.obs_dim = int(obs_dim)
-        self.action_dims = action_dims
-        self.hidden_size = int(hidden_size)
-        self.policy = policy
+        action_dims = [check_count("houses", action_dims[0], 2, MAX_HOUSES),
+                       *(check_count("mode and signal choices", d, 2, 2) for d in action_dims[1:])]
         num_houses = action_dims[0]
-        ObservationLayout.from_obs_dim(self.obs_dim, num_houses)  # refuses a size that does not fit
+        self.hidden_size = check_count("hidden_size", hidden_size, 1, MAX_HIDDEN_SIZE)
+        if not isinstance(policy, str) or policy not in BODIES:
+            raise ValueError(f"policy={policy!r} is not one of {', '.join(POLICIES)}")
+        if not isinstance(action_mask, bool | np.bool_):
+            raise ValueError(f"action_mask={action_mask!r} must be true or false")
+        self.obs_dim = check_count("obs_dim", obs_dim, 1, num_houses + 4 * MAX_HOUSES
+                                   + SCENARIO_INFO_SIZE)
+        # Refuses a size that does not fit, and more agents than houses (no game has them).
+        layout = ObservationLayout.from_obs_dim(self.obs_dim, num_houses)
+        check_count("agents of obs_dim", layout.num_agents, 1, num_houses)
+        seat_ids = check_count("seat_ids", seat_ids, 0, MAX_SEATS)
+        self.action_dims = action_dims
+        self.policy = policy
         # Intent k is (mode, signal) = (k // 2, k % 2) with cheap talk, else (k, k).
         intents = [(k // 2, k % 2) for k in range(4)] if self.cheap_talk \
             else [(0, 0), (1, 1)]
@@ -523,6 +536,7 @@ def network_from_state(state: Mapping[str, torch.Tensor],
     """The network a state dict was saved from: built from ``config`` (a checkpoint's or a
     run's "network" entry) when given, else with its sizes and kind read off the weights;
     raises ValueError when the state dict is not one of a PolicyNetwork."""
+    check_dtypes(state)
     if config is not None:
         network = PolicyNetwork(**config)
     else:
@@ -535,13 +549,50 @@ def network_from_state(state: Mapping[str, torch.Tensor],
     return network
 
 
+# The entries of a state dict that are not float32 weights, and their types.
+BUFFER_DTYPES = {"mask_pointless": torch.bool, "seat_count": torch.int64}
+
+
+def check_dtypes(state: Mapping[str, Any]) -> None:
+    """Refuse (ValueError) entries of another type than a trained network's: weights read
+    from a file are never converted."""
+    for key, tensor in state.items():
+        wanted = BUFFER_DTYPES.get(key.rpartition(".")[2], torch.float32)
+        if not isinstance(tensor, torch.Tensor) or tensor.dtype != wanted:
+            raise ValueError(f"{key} is {getattr(tensor, 'dtype', type(tensor).__name__)}, "
+                             f"not {wanted} as a trained network's")
+
+
+def network_from_file(state: Any, config: Any, where: str) -> PolicyNetwork:
+    """:func:`network_from_state` for weights read from a file (``where`` names it): every
+    command loads a model or a checkpoint through here, so each refusal (sizes beyond the
+    limits, another dtype, NaN or infinite weights) is one line naming the file."""
+    try:
+        network = network_from_state(state, config)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
+    check_finite_weights(network, where)
+    return network
+
+
+def check_finite_weights(module: nn.Module, where: str) -> None:
+    """Refuse weights read from ``where`` that hold NaN or infinity, as one line."""
+    if not all(bool(torch.isfinite(t).all()) for t in module.state_dict().values()
+               if t.is_floating_point()):
+        raise UsageError(f"{where} holds NaN or infinite weights")
+
+
 def _config_from_weights(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
     """PolicyNetwork's constructor arguments from its weights' shapes."""
-    def shape(key: str) -> tuple[int, ...]:
+    def shape(key: str) -> tuple[int, int]:
+        """The (rows, columns) of a weight matrix."""
         if key not in state or not hasattr(state[key], "shape"):
             raise ValueError("the weights are not those of a PolicyNetwork (no "
                              f"{key!r}: saved by an older version of the network?)")
-        return tuple(state[key].shape)
+        if len(state[key].shape) != 2:
+            raise ValueError(f"{key} has shape {list(state[key].shape)}, not that of a matrix")
+        rows, columns = state[key].shape
+        return rows, columns
 
     policy = "mlp" if "body.actor.0.weight" in state else "structured"
     seat_count = state.get("seat_count")
@@ -564,6 +615,8 @@ def _config_from_weights(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
     if intents not in (2, 4) or houses < 2 or obs_dim < 1:
         raise ValueError("the weights' shapes fit no PolicyNetwork")
     mask = state.get("mask_pointless")
+    if mask is not None and mask.shape != ():
+        raise ValueError(f"mask_pointless of shape {list(mask.shape)} is not one true or false")
     return {"obs_dim": obs_dim, "action_dims": [houses, 2] + [2] * (intents == 4),
             "hidden_size": hidden, "policy": policy,
             "action_mask": True if mask is None else bool(mask), "seat_ids": seats}

@@ -38,7 +38,7 @@ from bucket_brigade.envs.vector import BucketBrigadeVectorEnv, ConcatVectorEnv
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.critic import CentralCritic, CentralCriticPolicy
 from bucket_brigade.training.gradients import FlatGradients
-from bucket_brigade.training.network import PolicyNetwork, network_from_state
+from bucket_brigade.training.network import PolicyNetwork, check_dtypes, network_from_state
 
 Agent = PolicyNetwork | CentralCriticPolicy
 
@@ -185,6 +185,7 @@ def restore_module(state: Mapping[str, Any], network_config: Mapping[str, Any],
     if config.sharing == "shared" and config.critic == "local":
         network = network_from_state(state, network_config)
         return network, [network], torch.optim.Adam(network.parameters())
+    check_dtypes(state)
     count = config.num_learners if config.sharing == "independent" else 1
     networks = [PolicyNetwork(**network_config) for _ in range(count)]
     agents = [_with_critic(network, config) for network in networks]

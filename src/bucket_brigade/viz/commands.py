@@ -10,7 +10,7 @@ from bucket_brigade.agents.strategies import (
     DEFAULT_REPLAY_STRATEGY,
     STRATEGY_NAMES,
 )
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 from bucket_brigade.viz.plots import DEFAULT_RUNS_DIR, DEFAULT_SMOOTHING
 
@@ -41,9 +41,9 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                              f"pool:a,b last) (default: {','.join(DEFAULT_OPPONENTS)})")
     parser.add_argument("--num-opponents", type=count, default=3,
                         help="opponents in the game (default: 3)")
-    parser.add_argument("--out", default="replay.html",
+    parser.add_argument("--out", type=path_text, default="replay.html",
                         help="the HTML page to write (default: replay.html)")
-    parser.add_argument("--json", default=None, metavar="PATH",
+    parser.add_argument("--json", type=path_text, default=None, metavar="PATH",
                         help="also write the replay as JSON here")
 
 
@@ -92,7 +92,7 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a run folder (runs/RUN) or a folder of runs; several are "
                              "overlaid, and runs whose settings differ only in the seed are "
                              f"drawn as their mean and range (default: {DEFAULT_RUNS_DIR})")
-    parser.add_argument("--out", default="curves.png",
+    parser.add_argument("--out", type=path_text, default="curves.png",
                         help="the figure to write: .png, .svg or .pdf (default: curves.png)")
     parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
                         help="TensorBoard-style smoothing weight in [0, 1); 0 draws the raw "

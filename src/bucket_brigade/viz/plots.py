@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bucket_brigade.io import atomic_write_bytes
+from bucket_brigade.io import atomic_write_bytes, read_input_text
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.monitor import EVENT_FILE_MARK
 
@@ -121,7 +121,7 @@ def load_run(path: Path, label: str) -> Run:
 def _settings(config_path: Path) -> dict[str, Any] | None:
     """The TrainConfig fields of a run's config.json; None without a readable one."""
     try:
-        data = json.loads(config_path.read_text())
+        data = json.loads(read_input_text(config_path, "run config"))  # never a FIFO
         return TrainConfig.from_dict(data).to_dict() if isinstance(data, dict) else None
     except (OSError, ValueError, TypeError):
         return None
