@@ -146,3 +146,49 @@ def run_evaluate(args: argparse.Namespace) -> None:
     for path in write_tables(rows, Path(args.out_dir), row_key, columns, title):
         print(f"wrote {path}")
 
+
+
+def add_seeds_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                        help="run folders (runs/RUN) of `train --eval-games` runs; runs "
+                             "whose settings differ only in --seed are aggregated together")
+    parser.add_argument("--baseline", default="hero",
+                        help="the strategy the learner is compared with: an archetype or "
+                             "random (default: hero)")
+    parser.add_argument("--bootstrap-seed", type=count, default=0,
+                        help="seed of the bootstrap over seeds (default: 0)")
+
+
+def run_seeds(args: argparse.Namespace) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from bucket_brigade.analysis.seeds import across_seeds, group_runs, read_run, verdict
+    from bucket_brigade.console import print_table
+
+    runs = [read_run(path) for path in args.runs]
+    summaries = {name: across_seeds(members, args.baseline, args.bootstrap_seed)
+                 for name, members in group_runs(runs).items()}
+    for name, summary in summaries.items():
+        table = Table(box=box.SIMPLE_HEAD, title=f"{name}: learner - {args.baseline}",
+                      caption="per seed: paired 95% CI over the evaluation games; across "
+                              "seeds: percentile-bootstrap 95% CI over the seeds")
+        for column in ("seed", "run", "learner - it", "verdict"):
+            table.add_column(column, justify="left" if column == "run" else "right")
+        for run, diff, ci in summary.per_seed():
+            table.add_row(str(run.seed), run.run, f"{diff:+.2f} ± {ci:.2f}", verdict(diff, ci))
+        print_table(table, None)
+        verdicts = summary.verdicts()
+        print(f"  {len(summary.runs)} seeds: mean {summary.mean:+.2f}"
+              f"{_interval(summary.mean_ci)}, IQM {summary.iqm:+.2f}"
+              f"{_interval(summary.iqm_ci)}, sd {_plain(summary.sd)}, range "
+              f"{summary.low:+.2f} to {summary.high:+.2f}; beats in {verdicts['beats']}, "
+              f"ties in {verdicts['ties']}, loses in {verdicts['loses']}")
+
+
+def _interval(bounds: tuple[float, float] | None) -> str:
+    return "" if bounds is None else f" [{bounds[0]:+.2f}, {bounds[1]:+.2f}]"
+
+
+def _plain(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
