@@ -93,6 +93,7 @@ BAD_FILES = [
     ("[fixed]\nscenario = \"ev\\u001bil.toml\"\n", "trial name 'ev\\x1bil_seed1_"),
     ("[sweep]\nsteps = 0\n", "[sweep] steps = 0 must be an integer >= 1"),
     ("[sweep]\neval_games = 1.5\n", "[sweep] eval_games = 1.5 must be an integer >= 1"),
+    ("[sweep]\ncompare = 'yes'\n", "[sweep] compare = 'yes' must be true or false"),
     ("[sweep]\ngpus_per_trial = -1\n", "[sweep] gpus_per_trial = -1 must be a number >= 0"),
     ("[grid]\nlearning_rate = [0.1]\n",
      "[grid] unknown TrainConfig field 'learning_rate'; valid fields: steps, scenario"),

@@ -24,8 +24,8 @@ import numpy as np
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import read_input_text
+from bucket_brigade.training.config import EVALUATION_FILE
 
-EVALUATION_FILE = "evaluation.json"
 CONFIG_FILE = "config.json"
 # config.json keys that name or place a run, or set how fast it ran, not what it learned.
 BOOKKEEPING_KEYS = frozenset({"seed", "run_name", "out_dir", "checkpoint_interval",

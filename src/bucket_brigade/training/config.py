@@ -52,6 +52,7 @@ LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games dra
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
 DEFAULT_EVAL_SEED = 20_240_601
+EVALUATION_FILE = "evaluation.json"  # a run's learning check (--eval-games), in runs/RUN
 
 
 @dataclass(frozen=True)

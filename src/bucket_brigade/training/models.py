@@ -22,8 +22,9 @@ from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
-from bucket_brigade.io import read_input_text
+from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.training.checkpoint import read_torch_file
+from bucket_brigade.training.config import EVALUATION_FILE
 from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
 if TYPE_CHECKING:
@@ -167,6 +168,17 @@ def compare_run_with_archetypes(model_path: str | Path, config: TrainConfig, gam
     policy.check_fits(config.resolved_scenario, num_opponents + 1)
     return compare_with_archetypes(policy.network, config.resolved_scenario, opponents,
                                    num_opponents, games=games, seed=seed)
+
+
+def save_comparison(rows: list[dict[str, float | str]], config: TrainConfig, games: int,
+                    seed: int, run_dir: Path) -> Path:
+    """Write :func:`compare_run_with_archetypes`' rows as the run's evaluation.json (what
+    ``bucket-brigade seeds`` reads), atomically; its path."""
+    path = run_dir / EVALUATION_FILE
+    save_json({"games": games, "seed": seed, "scenario": config.scenario,
+               "opponents": config.num_agents - 1,
+               "opponent_policies": config.opponent_policies, "rows": rows}, path)
+    return path
 
 
 def _run_config(model_path: Path) -> dict | None:
