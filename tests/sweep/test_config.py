@@ -189,3 +189,13 @@ def test_the_example_sweep_file_is_valid() -> None:
     assert len(plan.trials) == 3 * 3 * 2 * 2
     assert {t.scenario for t in plan.trials} == {"trivial_cooperation", "greedy_neighbor",
                                                  "chain_reaction"}
+
+
+def test_the_example_seeds_file_is_the_learning_check() -> None:
+    example = Path(__file__).parents[2] / "examples" / "learning_check_seeds.toml"
+    plan = load_sweep(example)
+    assert sorted((t.scenario, t.seed) for t in plan.trials) == sorted(
+        (scenario, seed) for scenario in ("greedy_neighbor", "chain_reaction")
+        for seed in range(1, 6))
+    assert all(t.compare and t.eval_games == 1000 and t.config["steps"] == 2_000_000
+               and t.config["opponent_policies"] == "random" for t in plan.trials)
