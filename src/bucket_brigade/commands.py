@@ -183,7 +183,9 @@ def run_seeds(args: argparse.Namespace) -> None:
               f"{_interval(summary.mean_ci)}, IQM {summary.iqm:+.2f}"
               f"{_interval(summary.iqm_ci)}, sd {_plain(summary.sd)}, range "
               f"{summary.low:+.2f} to {summary.high:+.2f}; beats in {verdicts['beats']}, "
-              f"ties in {verdicts['ties']}, loses in {verdicts['loses']}")
+              f"ties in {verdicts['ties']}, loses in {verdicts['loses']}; the games' own "
+              f"noise, ±{summary.game_ci:.2f} on average, is shared by every seed (same "
+              "games) and is in no CI over seeds")
 
 
 def _interval(bounds: tuple[float, float] | None) -> str:

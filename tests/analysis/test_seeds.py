@@ -64,6 +64,7 @@ def test_across_seeds_statistics(five_seeds: list[Path]) -> None:
     assert (summary.low, summary.high) == (-1.5, 2.5)
     assert summary.iqm == pytest.approx((0.4 + 1.0 + 1.3) / 3)
     assert summary.verdicts() == {"beats": 2, "ties": 2, "loses": 1}
+    assert summary.game_ci == pytest.approx((1.18 + 1.20 + 1.00 + 1.10 + 1.30) / 5)
     assert summary.mean_ci[0] < summary.mean < summary.mean_ci[1]
     assert summary.iqm_ci[0] < summary.iqm < summary.iqm_ci[1]
     # the bootstrap draws only resampled seeds: its bounds lie within their range
@@ -122,6 +123,7 @@ def test_the_seeds_command(five_seeds: list[Path], capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "greedy_neighbor: learner - hero" in out and "+1.30 ± 1.18" in out
     assert "5 seeds: mean +0.74" in out and "beats in 2, ties in 2, loses in 1" in out
+    assert "±1.16 on average, is shared by every seed" in out
     assert main(["seeds", "--baseline", "random", *map(str, five_seeds)]) == 0
     assert "mean +13.00" in capsys.readouterr().out
 

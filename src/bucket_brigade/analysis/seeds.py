@@ -64,6 +64,13 @@ class AcrossSeeds:
     def per_seed(self) -> list[tuple[SeedRun, float, float]]:
         return [(run, *run.differences[self.baseline]) for run in self.runs]
 
+    @property
+    def game_ci(self) -> float:
+        """The per-seed paired CIs' mean half-width. Every seed of a group played the same
+        evaluation games, so this noise is shared by all of them: it is in no CI over
+        seeds, however many seeds there are; only more (or fresh) games shrink it."""
+        return statistics.fmean(ci for _, _, ci in self.per_seed())
+
     def verdicts(self) -> dict[str, int]:
         """How many seeds beat, tie and lose to the baseline by their own paired CI."""
         counts = dict.fromkeys(VERDICTS, 0)
