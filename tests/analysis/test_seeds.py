@@ -24,12 +24,13 @@ HERO_MINUS = {1: (1.30, 1.18), 2: (0.40, 1.20), 3: (-1.50, 1.00), 4: (2.50, 1.10
 
 
 def write_run(folder: Path, name: str, seed: int, hero: tuple[float, float],
-              ent_coef: float = 0.03) -> Path:
+              action_mask: bool = True) -> Path:
     """A run folder as ``train --eval-games`` leaves it (the fields this module reads)."""
     run_dir = folder / "runs" / name
     run_dir.mkdir(parents=True)
     config = {"scenario": "greedy_neighbor", "seed": seed, "run_name": name,
-              "out_dir": str(folder), "threads": 1, "ent_coef": ent_coef, "steps": 1000}
+              "out_dir": str(folder), "threads": 1, "action_mask": action_mask,
+              "steps": 1000, "network": {"hidden_size": 32, "action_mask": action_mask}}
     rows = [{"name": "learner", "mean_score": 50.0, "ci95": 2.0},
             {"name": "hero", "learner_minus": hero[0], "learner_minus_ci95": hero[1]},
             {"name": "random", "learner_minus": 10.0 + seed, "learner_minus_ci95": 1.0}]
@@ -92,10 +93,11 @@ def test_equal_seeds_give_a_ci_of_width_zero(tmp_path: Path) -> None:
 
 def test_runs_are_grouped_by_their_settings(tmp_path: Path) -> None:
     runs = [read_run(write_run(tmp_path, f"a{seed}", seed, (1.0, 1.0))) for seed in (2, 1)]
-    runs.append(read_run(write_run(tmp_path, "b1", 1, (0.0, 1.0), ent_coef=0.1)))
-    groups = group_runs(runs)
-    assert list(groups) == ["greedy_neighbor, ent_coef=0.03", "greedy_neighbor, ent_coef=0.1"]
-    assert [run.run for run in groups["greedy_neighbor, ent_coef=0.03"]] == ["a1", "a2"]
+    runs.append(read_run(write_run(tmp_path, "b1", 1, (0.0, 1.0), action_mask=False)))
+    groups = group_runs(runs)  # named by the setting, not by the network it implies
+    assert list(groups) == ["greedy_neighbor, action_mask=True",
+                            "greedy_neighbor, action_mask=False"]
+    assert [run.run for run in groups["greedy_neighbor, action_mask=True"]] == ["a1", "a2"]
 
 
 def test_the_same_seed_twice_is_refused(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ CONFIG_FILE = "config.json"
 # config.json keys that name or place a run, or set how fast it ran, not what it learned.
 BOOKKEEPING_KEYS = frozenset({"seed", "run_name", "out_dir", "checkpoint_interval",
                               "eval_interval", "cpu", "threads"})
+# Settings that follow from the others: they group runs but would only repeat a label.
+DERIVED_KEYS = frozenset({"scenario", "network", "num_agents", "num_learners"})
 IQM_TRIM = 0.25  # cut a quarter from each end
 BOOTSTRAP_RESAMPLES = 10_000
 VERDICTS = ("beats", "ties", "loses")
@@ -117,7 +119,7 @@ def group_runs(runs: Sequence[SeedRun]) -> dict[str, list[SeedRun]]:
     for run in runs:
         groups.setdefault(json.dumps(run.settings, sort_keys=True), []).append(run)
     varying = sorted({key for run in runs for key in run.settings
-                      if run.settings.get(key) != runs[0].settings.get(key)} - {"scenario"})
+                      if run.settings.get(key) != runs[0].settings.get(key)} - DERIVED_KEYS)
     named = {}
     for members in groups.values():
         members.sort(key=lambda run: run.seed)
