@@ -13,11 +13,14 @@ from bucket_brigade.analysis.seeds import (
     across_seeds,
     group_runs,
     interquartile_mean,
+    on_fresh_games,
     read_run,
     verdict,
 )
 from bucket_brigade.cli import main
 from bucket_brigade.errors import UsageError
+from bucket_brigade.evaluation import evaluate, paired_difference
+from bucket_brigade.training.models import load_policy
 
 HERO_MINUS = {1: (1.30, 1.18), 2: (0.40, 1.20), 3: (-1.50, 1.00), 4: (2.50, 1.10),
               5: (1.00, 1.30)}
@@ -148,3 +151,13 @@ def test_reads_what_train_writes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["seeds", *runs]) == 0
     out = capsys.readouterr().out
     assert "greedy_neighbor: learner - hero" in out and "2 seeds: mean" in out
+    assert "shared by every seed" in out
+    assert main(["seeds", "--games", "30", "--games-seed", "5", *runs]) == 0
+    out = capsys.readouterr().out
+    assert "hold games' and training's noise" in out
+    # seed 2's model against hero on games seeded 5 + 2, paired
+    fresh = on_fresh_games(read_run(runs[1]), "hero", 30, 5)
+    model = load_policy(tmp_path / "model_s2.pt")
+    learner = evaluate(model.network, "greedy_neighbor", "random", 3, games=30, seed=7)
+    hero = evaluate("hero", "greedy_neighbor", "random", 3, games=30, seed=7)
+    assert fresh.differences == {"hero": paired_difference(learner, hero)} and fresh.fresh

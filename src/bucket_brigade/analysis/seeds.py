@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,13 @@ class SeedRun:
     learner's mean paired advantage over it with that difference's 95% CI half-width."""
 
     run: str
+    folder: str
     seed: int
     scenario: str
-    settings: dict[str, Any]
+    config: dict[str, Any]  # the run's config.json
+    settings: dict[str, Any]  # what defines it: config less bookkeeping, plus its games
     differences: dict[str, tuple[float, float]]
+    fresh: bool = False  # the differences come from games of this seed's own
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,15 @@ class AcrossSeeds:
         return [(run, *run.differences[self.baseline]) for run in self.runs]
 
     @property
+    def shared_games(self) -> bool:
+        """Every seed played the same games (the runs' own evaluations)."""
+        return not any(run.fresh for run in self.runs)
+
+    @property
     def game_ci(self) -> float:
-        """The per-seed paired CIs' mean half-width. Every seed of a group played the same
-        evaluation games, so this noise is shared by all of them: it is in no CI over
-        seeds, however many seeds there are; only more (or fresh) games shrink it."""
+        """The per-seed paired CIs' mean half-width. When every seed played the same games,
+        this noise is shared by all of them: it is in no CI over seeds, however many seeds
+        there are; only more games, or each seed's own (:func:`on_fresh_games`), help."""
         return statistics.fmean(ci for _, _, ci in self.per_seed())
 
     def verdicts(self) -> dict[str, int]:
@@ -103,8 +111,8 @@ def read_run(run_dir: str | Path) -> SeedRun:
         settings = {key: value for key, value in config.items()
                     if key not in BOOKKEEPING_KEYS}
         settings.update(eval_games=evaluation["games"], eval_seed=evaluation["seed"])
-        return SeedRun(run=run_dir.name, seed=int(config["seed"]),
-                       scenario=str(config["scenario"]), settings=settings,
+        return SeedRun(run=run_dir.name, folder=str(run_dir), seed=int(config["seed"]),
+                       scenario=str(config["scenario"]), config=config, settings=settings,
                        differences=differences)
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"run folder {str(run_dir)!r}: unreadable {EVALUATION_FILE} or "
@@ -134,14 +142,40 @@ def group_runs(runs: Sequence[SeedRun]) -> dict[str, list[SeedRun]]:
     return named
 
 
+def check_baseline(runs: Sequence[SeedRun], baseline: str) -> None:
+    """Refuse a baseline that the runs' evaluations did not play, naming those they did."""
+    choices = sorted(set.intersection(*(set(run.differences) for run in runs)))
+    if baseline not in choices:
+        raise UsageError(f"unknown baseline {baseline!r}; choose from: {', '.join(choices)}")
+
+
+def on_fresh_games(run: SeedRun, baseline: str, games: int, games_seed: int) -> SeedRun:
+    """The run's model and ``baseline`` in seat 0 of ``games`` games of this seed's own
+    (seeded ``games_seed + run.seed``), paired. Seeds then play different games, so the
+    spread over seeds and the CIs over seeds hold the games' noise as well as training's."""
+    from bucket_brigade.evaluation import evaluate, paired_difference
+    from bucket_brigade.training.checkpoint import RunPaths
+    from bucket_brigade.training.config import TrainConfig
+    from bucket_brigade.training.models import evaluate_run
+
+    folder = Path(run.folder)
+    config = TrainConfig.from_dict(run.config)
+    seed = games_seed + run.seed
+    learner = evaluate_run(RunPaths(folder.parent.parent, folder.name).model_path, config,
+                           games, seed)
+    other = evaluate(baseline, config.resolved_scenario, *config.evaluation_seating,
+                     games=games, seed=seed)
+    settings = {**run.settings, "eval_games": games, "eval_seed": games_seed}
+    return replace(run, settings=settings, fresh=True,
+                   differences={baseline: paired_difference(learner, other)})
+
+
 def across_seeds(runs: Sequence[SeedRun], baseline: str, bootstrap_seed: int = 0,
                  resamples: int = BOOTSTRAP_RESAMPLES) -> AcrossSeeds:
     """Learner minus ``baseline`` over ``runs`` (one group, one run per seed): mean, sample
     standard deviation, range and IQM of the per-seed differences, the mean's and the IQM's
     CIs from the same seeded bootstrap over seeds."""
-    choices = sorted(runs[0].differences)
-    if baseline not in choices:
-        raise UsageError(f"unknown baseline {baseline!r}; choose from: {', '.join(choices)}")
+    check_baseline(runs, baseline)
     values = np.array([run.differences[baseline][0] for run in runs])
     mean_ci = iqm_ci = None
     if len(values) > 1:
