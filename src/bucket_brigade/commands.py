@@ -202,7 +202,8 @@ def run_seeds(args: argparse.Namespace) -> None:
         noise = (f"; the games' own noise, ±{summary.game_ci:.2f} on average, is shared by "
                  "every seed (same games) and is in no CI over seeds") \
             if summary.shared_games else "; the CIs over seeds hold games' and training's noise"
-        print(f"  {len(summary.runs)} seeds: mean {summary.mean:+.2f}"
+        seeds = f"{len(summary.runs)} seed" + ("s" if len(summary.runs) > 1 else "")
+        print(f"  {seeds}: mean {summary.mean:+.2f}"
               f"{_interval(summary.mean_ci)}, IQM {summary.iqm:+.2f}"
               f"{_interval(summary.iqm_ci)}, sd {_plain(summary.sd)}, range "
               f"{summary.low:+.2f} to {summary.high:+.2f}; beats in {verdicts['beats']}, "
