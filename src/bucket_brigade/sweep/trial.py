@@ -99,7 +99,8 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
     if trained.stopped_by is not None:
         return outcome(spec, INTERRUPTED, steps=trained.step,
                        wall_seconds=time.perf_counter() - started)
-    evaluation = evaluate_run(trained.model_path, config, games=spec.eval_games,
+    evaluation = evaluate_run(trained.model_path, config.resolved_scenario,
+                              *config.evaluation_seating, games=spec.eval_games,
                               seed=spec.eval_seed)
     resumed_from = int(checkpoint["step"]) if checkpoint else 0
     trained_now = trained.step > resumed_from  # else the speed was measured in a past attempt

@@ -282,7 +282,8 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
 
     config = result.config
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
-    table_rows = compare_run_with_archetypes(result.model_path, config, games=games, seed=seed)
+    table_rows = compare_run_with_archetypes(result.model_path, config.resolved_scenario,
+                                             *config.evaluation_seating, games=games, seed=seed)
     opponents = ", ".join(seated_opponents(*reversed(config.evaluation_seating)))
     table = Table(box=box.SIMPLE_HEAD,
                   title=f"{config.scenario}: seat 0 vs {opponents}; {games:,} games",
