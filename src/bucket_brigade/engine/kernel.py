@@ -334,3 +334,20 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
         for k in range(observers.shape[0]):
             _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_offsets,
                        obs_out[e, k])
+
+
+@nb.njit(parallel=True, **_JIT)
+def scripted_seat_actions(agent, houses, locations, signals, last_target, params, streams,
+                          score_buf, out):
+    """Agent ``agent``'s scripted (house, mode, signal) in every game into ``out`` [E, 3]
+    (absolute house), from ``params[e, agent]`` and its stream, as :func:`step_games` would
+    decide it: for a seat that the engine treats as external but that follows a scripted
+    rule on some nights (the planner's base strategy)."""
+    num_houses = houses.shape[1]
+    num_agents = locations.shape[1]
+    for e in nb.prange(houses.shape[0]):
+        h, m, s = _scripted_action(e, agent, houses, locations, signals, last_target, params,
+                                   streams, score_buf, num_houses, num_agents)
+        out[e, 0] = h
+        out[e, 1] = m
+        out[e, 2] = s
