@@ -33,7 +33,14 @@ from bucket_brigade.engine import kernel
 from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.constants import BURNING, REST, RUINED, SAFE, WORK
-from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, mix64, mix64_array, stream_states
+from bucket_brigade.game.rng import (
+    GOLDEN_GAMMA,
+    WORLD_STREAM,
+    agent_stream,
+    mix64,
+    mix64_array,
+    stream_states,
+)
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS
 from bucket_brigade.game.seat import Seat
@@ -76,7 +83,7 @@ class Planner:
         # The seat's own stream, as a scripted seat there would hold it after its reset
         # (one draw: the pick from its one-entry pool).
         self._own_stream = stream_states(game_seed, self.game_ids, [agent_stream(agent)])[:, 0]
-        self._own_stream += np.uint64(0x9E3779B97F4A7C15)
+        self._own_stream += np.uint64(GOLDEN_GAMMA)
         seed_key = mix64(mix64(spec.seed) ^ _PLANNER_STREAMS)
         self._game_keys = mix64_array(np.uint64(seed_key) + self.game_ids.astype(np.uint64))
         self.game_nights_simulated = 0
@@ -86,7 +93,7 @@ class Planner:
         """Actions [E, 3] (house relative to home, mode, signal) from the seat's observations
         [E, obs_dim] and the night number of each game; games where ``active`` is false get
         a rest at home without any search."""
-        state = self._public_state(observations)
+        state = self.public_state(observations)
         base = self._base_choices(state)
         chosen = np.zeros((len(observations), 3), dtype=np.int64)
         chosen[:, 0] = self.agent
@@ -99,7 +106,7 @@ class Planner:
         chosen[:, 0] = (chosen[:, 0] - self.agent) % self.scenario.num_houses
         return chosen
 
-    def _public_state(self, observations: np.ndarray) -> dict[str, np.ndarray]:
+    def public_state(self, observations: np.ndarray) -> dict[str, np.ndarray]:
         """The game's state as far as the observation shows it, in absolute terms."""
         h, n, i = self.scenario.num_houses, self.num_agents, self.agent
         layout = self.layout

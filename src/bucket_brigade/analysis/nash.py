@@ -83,18 +83,19 @@ def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Con
 def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
                  seed: int) -> FinishedGames:
     """Play ``games`` games with ``players[i]`` in seat i, each to its first end. Trained
-    policies sit in external seats and act greedily, so results depend on weights alone."""
+    policies sit in external seats and act greedily, so results depend on weights alone;
+    planners search (:mod:`bucket_brigade.search`)."""
     from bucket_brigade.engine.batch import GameBatch  # numba: loaded when games are played
+    from bucket_brigade.search import with_planners
 
     seats = [p.seat if p.seat is not None else Seat() for p in players]
     batch = GameBatch(scenario, seats, games, seed=seed)
     external = [p for p in players if p.seat is None]
-    if not external:
-        return batch.play_out()
     slots_of: dict[int, tuple[PolicyNetwork, list[int]]] = {}
     for slot, player in enumerate(external):
         slots_of.setdefault(id(player.policy), (player.policy, []))[1].append(slot)
-    return batch.play_out(_greedy_driver(list(slots_of.values()), batch.obs_dim))
+    networks = _greedy_driver(list(slots_of.values()), batch.obs_dim) if external else None
+    return batch.play_out(with_planners(batch, networks))
 
 
 def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,
