@@ -247,35 +247,50 @@ def potentials(scenario: Scenario, houses: np.ndarray, num_agents: int) -> np.nd
     return result
 
 
-def with_planners(batch: GameBatch, others: ActionPolicy | None = None) -> ActionPolicy | None:
-    """A ``play_out`` policy for a batch whose seats may include planners: each planner
-    seat searches; the other external seats' actions come from ``others`` (given their
+class PlannedPlay:
+    """A ``play_out`` policy for a batch whose seats include planners: each planner seat
+    searches; the other external seats' actions come from ``others`` (given their
     observations [E, k, obs_dim], it returns [E, k, 3]). Games that have ended once are no
-    longer searched. Returns ``others`` itself when no seat is a planner."""
-    slots = list(enumerate(batch.external_agents))
-    planned = [(slot, int(agent)) for slot, agent in slots
-               if isinstance(batch.seats[agent], PlannerSeat)]
-    if not planned:
-        return others
-    other_slots = [slot for slot, agent in slots if not isinstance(batch.seats[agent],
-                                                                   PlannerSeat)]
-    if other_slots and others is None:
-        raise ValueError("this batch has external seats besides its planners; pass others")
-    game_ids = np.arange(batch.num_games)
-    planners = [(slot, Planner(batch.scenario, batch.seats, agent, batch.seed, game_ids))
-                for slot, agent in planned]
-    ended = np.zeros(batch.num_games, dtype=np.bool_)
+    longer searched (``play_out`` ignores their next games)."""
 
-    def act(observations: np.ndarray) -> np.ndarray:
-        ended[:] |= batch.finished.done
-        actions = np.zeros((batch.num_games, len(slots), 3), dtype=np.int64)
-        if other_slots:
-            actions[:, other_slots] = others(observations[:, other_slots])
-        for slot, planner in planners:
-            actions[:, slot] = planner.act(observations[:, slot], batch.nights, ~ended)
+    def __init__(self, batch: GameBatch, others: ActionPolicy | None = None) -> None:
+        slots = list(enumerate(batch.external_agents))
+        planned = [(slot, int(agent)) for slot, agent in slots
+                   if isinstance(batch.seats[agent], PlannerSeat)]
+        self.other_slots = [slot for slot, agent in slots
+                            if not isinstance(batch.seats[agent], PlannerSeat)]
+        if self.other_slots and others is None:
+            raise ValueError("this batch has external seats besides its planners; pass others")
+        game_ids = np.arange(batch.num_games)
+        self.planners = [(slot, Planner(batch.scenario, batch.seats, agent, batch.seed,
+                                        game_ids)) for slot, agent in planned]
+        self.batch = batch
+        self.others = others
+        self.num_slots = len(slots)
+        self.ended = np.zeros(batch.num_games, dtype=np.bool_)
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        self.ended |= self.batch.finished.done  # the night just played ended these games
+        actions = np.zeros((self.batch.num_games, self.num_slots, 3), dtype=np.int64)
+        if self.other_slots:
+            actions[:, self.other_slots] = self.others(observations[:, self.other_slots])
+        for slot, planner in self.planners:
+            actions[:, slot] = planner.act(observations[:, slot], self.batch.nights,
+                                           ~self.ended)
         return actions
 
-    return act
+    @property
+    def game_nights_simulated(self) -> int:
+        """Nights of continuation games the engine has played for every planner so far."""
+        return sum(planner.game_nights_simulated for _, planner in self.planners)
+
+
+def with_planners(batch: GameBatch, others: ActionPolicy | None = None) -> ActionPolicy | None:
+    """The batch's ``play_out`` policy: a :class:`PlannedPlay` if a seat is a planner, else
+    ``others`` itself."""
+    if not any(isinstance(seat, PlannerSeat) for seat in batch.seats):
+        return others
+    return PlannedPlay(batch, others)
 
 
 def single_game_policy(scenario: Scenario, seats: Sequence[Seat], agent: int, seed: int,
