@@ -15,7 +15,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bucket_brigade.agents.strategies import split_opponents
+from bucket_brigade.agents.planner import PlannerSeat
+from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.analysis.nash import (
     MAX_STRATEGIES,
     Contender,
@@ -25,6 +26,7 @@ from bucket_brigade.analysis.nash import (
     empirical_game,
     exploitability,
     parse_strategies,
+    planner_exploitability,
     ppo_exploitability,
 )
 from bucket_brigade.cli_args import count
@@ -57,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --br-ppo-steps: only against these of the --strategies, a "
                              "comma list of their names; a model file's name is its stem, "
                              "model_RUN for model_RUN.pt (default: all)")
+    parser.add_argument("--br-planner", default=None, metavar="PLANNER",
+                        help="also judge this planner (e.g. planner, planner@128) as a best "
+                             "response to each scripted strategy: its gain over the strategy "
+                             "itself against N-1 copies of it (default: none)")
     parser.add_argument("--out-dir", default=None,
                         help="where results.json/.csv, heatmap.png and nash.json go "
                              "(default: experiments/nash/SCENARIO)")
@@ -69,6 +75,7 @@ def run(args: argparse.Namespace) -> None:
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
     contenders = parse_strategies(args.strategies, scenario, args.agents)
+    planner = _planner(args.br_planner, scenario.name)
     if len(contenders) > MAX_STRATEGIES:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "
                          f"{MAX_STRATEGIES}")
@@ -97,6 +104,14 @@ def run(args: argparse.Namespace) -> None:
                           "steps) ...", highlight=False)
             row.update(ppo_exploitability(contender, ppo_runs[contender.name],
                                           game.scores[s, s], args.seed))
+    if planner is not None:
+        for s, (contender, row) in enumerate(zip(contenders, rows)):
+            if contender.seat is None:
+                continue  # a trained policy: the planner's continuations cannot play it
+            console.print(f"{planner.name} as a best response to {contender.name} ...",
+                          highlight=False)
+            row.update(planner_exploitability(contender, planner, game.scores[s, s],
+                                              scenario, args.agents, args.seed))
     _print_analysis(console, game, equilibria, rows)
 
     title = (f"{scenario.name}: focal agent's score, row strategy vs {args.agents - 1} x "
@@ -116,6 +131,16 @@ def run(args: argparse.Namespace) -> None:
                "rows": rows}, summary)
     for path in [*paths, summary]:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+def _planner(name: str | None, scenario: str) -> Contender | None:
+    """The ``--br-planner`` contender, refused now unless it names a planner."""
+    if name is None:
+        return None
+    seat = make_seat(name, scenario)
+    if not isinstance(seat, PlannerSeat):
+        raise ValueError(f"--br-planner {name!r} is not a planner; write planner[@K[/D]][:BASE]")
+    return Contender(seat.name, seat=seat)
 
 
 def _ppo_targets(args: argparse.Namespace, contenders: Sequence[Contender],
@@ -153,6 +178,10 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
     if with_ppo:
         columns.append("PPO best response")
         table.caption += "; PPO best response: its gain and work rate"
+    with_planner = any("planner_exploitability" in r for r in rows)
+    if with_planner:
+        columns.append("planner best response")
+        table.caption += "; planner best response: its gain and work rate"
     for column in columns:
         table.add_column(column, justify="left" if column in ("strategy", "best deviation")
                          else "right", no_wrap=True)
@@ -165,7 +194,11 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
         ppo = _gain(r, "ppo_exploitability")
         if "ppo_best_response_work_rate" in r:
             ppo += f" (works {r['ppo_best_response_work_rate']:.2f})"
-        table.add_row(*cells, *([ppo] if with_ppo else []))
+        planned = _gain(r, "planner_exploitability")
+        if "planner_best_response_work_rate" in r:
+            planned += f" (works {r['planner_best_response_work_rate']:.2f})"
+        table.add_row(*cells, *([ppo] if with_ppo else []),
+                      *([planned] if with_planner else []))
     wide = Console(width=1000).measure(table).maximum  # print every column whole
     Console(width=max(console.width, wide)).print(table)
 
