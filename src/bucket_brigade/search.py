@@ -9,10 +9,14 @@ What the planner knows (the information a seat has under the rules, RULES.md):
   else none, which the observation shows;
 * the scenario's parameters, and the opponents' strategy names (an assumption, as for any
   best response: the planner is a best response to named strategies). A ``random``
-  opponent's parameters are drawn afresh each game and are not public: each continuation
-  draws them anew from the same uniform prior (the planner does not infer them from the
-  history, so it plans against the prior, a weaker opponent model than a posterior); a
-  pool's entry is drawn afresh likewise. Another planner seat is modelled by its base.
+  opponent's parameters are drawn afresh each game and are not public, nor is which
+  entry of a pool a seat drew: the planner keeps P weighted samples of them per game
+  (drawn from the seat's own prior), weighs each by the probability that the scripted
+  rule with those parameters takes the actions the seat was seen to take, night after
+  night (importance sampling: the posterior given the public history), and each
+  continuation draws its opponents' parameters from these weights. With P = 0 each
+  continuation draws them from the prior instead. Another planner seat is modelled by
+  its base.
 
 It never sees a random draw of the real game: every continuation runs on streams seeded
 from the planner's own seed, the game's index, the night and the continuation's number
@@ -35,6 +39,7 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.game.constants import BURNING, REST, RUINED, SAFE, WORK
 from bucket_brigade.game.rng import (
     GOLDEN_GAMMA,
+    UNIT,
     WORLD_STREAM,
     agent_stream,
     mix64,
@@ -47,6 +52,8 @@ from bucket_brigade.game.seat import Seat
 
 # Tag mixed into the planner's seed so that its streams never coincide with a game's.
 _PLANNER_STREAMS = 0x706C616E6E6572  # "planner"
+_BELIEF_SAMPLES = 0x62656C696566  # "belief"
+_TINY = 1e-300  # the smallest probability an observed action is given (log of 0 is -inf)
 ActionPolicy = Callable[[np.ndarray], np.ndarray]
 
 
@@ -86,6 +93,8 @@ class Planner:
         self._own_stream += np.uint64(GOLDEN_GAMMA)
         seed_key = mix64(mix64(spec.seed) ^ _PLANNER_STREAMS)
         self._game_keys = mix64_array(np.uint64(seed_key) + self.game_ids.astype(np.uint64))
+        self.beliefs = Beliefs(seats, agent, self._game_keys, spec.particles) \
+            if spec.particles else None
         self.game_nights_simulated = 0
 
     def act(self, observations: np.ndarray, nights: np.ndarray,
@@ -94,6 +103,8 @@ class Planner:
         [E, obs_dim] and the night number of each game; games where ``active`` is false get
         a rest at home without any search."""
         state = self.public_state(observations)
+        if self.beliefs is not None:
+            self.beliefs.observe(state, np.asarray(nights), np.asarray(active, dtype=np.bool_))
         base = self._base_choices(state)
         chosen = np.zeros((len(observations), 3), dtype=np.int64)
         chosen[:, 0] = self.agent
@@ -165,8 +176,12 @@ class Planner:
         row_cont = np.tile(np.arange(k, dtype=np.uint64), len(cand_game))
         rollouts = GameBatch(self.scenario, self.rollout_seats, len(row_game))
         rollouts.streams[:] = self._rollout_streams(row_game, row_cont, nights)
-        rollouts.restart()  # draws the opponents' parameters from those streams
+        rollouts.restart()  # draws the opponents' parameters from their priors
         self._load_state(rollouts, state, nights, row_game)
+        if self.beliefs is not None and self.beliefs.seats:
+            # From the posterior instead; continuation j of every candidate draws alike.
+            rollouts.params[:, self.beliefs.seats] = self.beliefs.draw(
+                row_game, unit_draws(rollouts.streams[:, 0], len(self.beliefs.seats)))
         first = np.zeros((len(row_game), 1, 3), dtype=np.int64)
         first[:, 0, 0] = (np.repeat(cand_house, k) - self.agent) % self.scenario.num_houses
         first[:, 0, 1] = first[:, 0, 2] = np.repeat(cand_mode, k)
@@ -229,6 +244,77 @@ class Planner:
         values[~ended] = rollouts.scores[~ended, self.agent]
         self.game_nights_simulated += night * size
         return values
+
+
+def unit_draws(keys: np.ndarray, count: int) -> np.ndarray:
+    """``count`` numbers in [0, 1) [len(keys), count] hashed from 64-bit keys: each key
+    gives the same numbers wherever it occurs."""
+    counters = np.uint64(GOLDEN_GAMMA) * np.arange(1, count + 1, dtype=np.uint64)
+    mixed = mix64_array(np.asarray(keys, dtype=np.uint64)[:, None] ^ counters[None, :])
+    return (mixed >> np.uint64(11)).astype(np.float64) * UNIT
+
+
+class Beliefs:
+    """The planner's belief about the parameters of the scripted seats that draw theirs per
+    game (``random``, pools): per game and seat, ``size`` samples from the seat's prior
+    with log-weights, each night multiplied by the probability of the seat's action
+    (:func:`~bucket_brigade.engine.kernel.scripted_likelihoods`). Seats with one fixed
+    strategy need none: their parameters are known from their name."""
+
+    def __init__(self, seats: Sequence[Seat], agent: int, game_keys: np.ndarray,
+                 size: int) -> None:
+        self.seats = [i for i, seat in enumerate(seats) if i != agent and not seat.external
+                      and (len(seat.pool) > 1 or None in seat.pool)]
+        games, hidden = len(game_keys), len(self.seats)
+        draws = unit_draws(mix64_array(game_keys ^ np.uint64(_BELIEF_SAMPLES)),
+                           hidden * size * (1 + NUM_PARAMS))
+        draws = draws.reshape(games, hidden, size, 1 + NUM_PARAMS)
+        self.samples = np.zeros((games, hidden, size, NUM_PARAMS))
+        for b, i in enumerate(self.seats):
+            pool = seats[i].pool
+            entry = (draws[:, b, :, 0] * len(pool)).astype(np.int64)
+            for k, params in enumerate(pool):
+                picked = entry == k
+                self.samples[:, b][picked] = draws[:, b, :, 1:][picked] if params is None \
+                    else params
+        self.log_weights = np.zeros((games, hidden, size))
+        self._previous: dict[str, np.ndarray] | None = None
+
+    def observe(self, state: dict[str, np.ndarray], nights: np.ndarray,
+                active: np.ndarray) -> None:
+        """Weigh the samples by last night's actions, which ``state`` (tonight's public state)
+        shows; a game on its first night starts from the prior."""
+        seen = active & (nights > 0)
+        if self._previous is not None and seen.any():
+            before = self._previous
+            for b, i in enumerate(self.seats):
+                observed = np.stack([state["locations"][:, i], state["modes"][:, i],
+                                     state["signals"][:, i]], axis=1).astype(np.int64)
+                likelihood = np.zeros(self.log_weights.shape[::2])
+                kernel.scripted_likelihoods(i, before["houses"], before["locations"],
+                                            before["signals"], before["last_target"],
+                                            self.samples[:, b], observed,
+                                            np.zeros(before["houses"].shape), likelihood)
+                self.log_weights[seen, b] += np.log(np.maximum(likelihood[seen], _TINY))
+        self.log_weights[nights == 0] = 0.0
+        self._previous = state
+
+    def draw(self, row_game: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """Parameters [R, seats, NUM_PARAMS] for continuation rows of the given games, each
+        sample with its posterior probability (inverse CDF of ``uniforms`` [R, seats])."""
+        weights = np.exp(self.log_weights - self.log_weights.max(axis=-1, keepdims=True))
+        cumulative = np.cumsum(weights, axis=-1)
+        cumulative /= cumulative[..., -1:]
+        size = cumulative.shape[-1]
+        out = np.empty((len(row_game), len(self.seats), NUM_PARAMS))
+        offsets = np.arange(len(cumulative), dtype=np.float64)[:, None]
+        for b in range(len(self.seats)):
+            # Game g's CDF shifted by g makes one sorted array for every game.
+            flat = (cumulative[:, b] + offsets).ravel()
+            position = np.searchsorted(flat, row_game + uniforms[:, b], side="right")
+            index = np.clip(position - row_game * size, 0, size - 1)
+            out[:, b] = self.samples[row_game, b, index]
+        return out
 
 
 def potentials(scenario: Scenario, houses: np.ndarray, num_agents: int) -> np.ndarray:

@@ -35,7 +35,7 @@ def test_settings_and_base_are_read_and_written_back(name: str, continuations: i
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("planner@x", "is not planner[@K[/D]][:BASE]"),
+    ("planner@x", "is not planner[@K[/D]][~P][:BASE]"),
     ("planner@0", "continuations=0 must be an integer >= 1"),
     ("planner@4/0", "horizon=0 must be an integer >= 1"),
     ("planner:random", "planner base 'random' must be one fixed strategy"),

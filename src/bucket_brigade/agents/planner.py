@@ -1,8 +1,10 @@
 """The ``planner`` strategy name: a seat that searches by rollouts instead of following a rule.
 
-``planner[@K[/D]][:BASE]`` plays, every night, the candidate action whose K sampled
+``planner[@K[/D]][~P][:BASE]`` plays, every night, the candidate action whose K sampled
 continuations of the game (the seat following BASE afterwards, default hero) score best
-on average; D caps each continuation at D nights (default: to the game's end). The
+on average; D caps each continuation at D nights (default: to the game's end); P is how
+many weighted samples of each opponent's hidden parameters it keeps (default 512; 0
+plans against the prior, without inferring anything from the history). The
 search itself runs on the batched engine (:mod:`bucket_brigade.search`); this module
 only names and checks its settings, so that every place that resolves strategy names
 (evaluation, replays, the empirical game) can seat a planner.
@@ -20,8 +22,10 @@ from bucket_brigade.game.seat import Seat
 PLANNER = "planner"
 DEFAULT_BASE = "hero"
 DEFAULT_CONTINUATIONS = 32
+DEFAULT_PARTICLES = 512
 CANDIDATE_SETS = ("all", "base")
-_SETTINGS = re.compile(r"planner(?:@(?P<k>\d+)(?:/(?P<d>\d+))?)?(?::(?P<base>.+))?")
+_SETTINGS = re.compile(
+    r"planner(?:@(?P<k>\d+)(?:/(?P<d>\d+))?)?(?:~(?P<p>\d+))?(?::(?P<base>.+))?")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class PlannerSeat(Seat):
     base_name: str = DEFAULT_BASE
     continuations: int = DEFAULT_CONTINUATIONS
     horizon: int | None = None
+    particles: int = DEFAULT_PARTICLES
     candidates: str = "all"
     seed: int = 0
 
@@ -45,7 +50,8 @@ class PlannerSeat(Seat):
         if self.pool:
             raise ValueError("a planner seat has no pool")
         for name, value, least in (("continuations", self.continuations, 1),
-                                   ("horizon", self.horizon, 1), ("seed", self.seed, 0)):
+                                   ("horizon", self.horizon, 1), ("seed", self.seed, 0),
+                                   ("particles", self.particles, 0)):
             if value is None and name == "horizon":
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -59,28 +65,30 @@ class PlannerSeat(Seat):
         """The strategy name that gives this seat back (without ``candidates``/``seed``)."""
         settings = "" if self.continuations == DEFAULT_CONTINUATIONS and self.horizon is None \
             else f"@{self.continuations}" + ("" if self.horizon is None else f"/{self.horizon}")
+        belief = "" if self.particles == DEFAULT_PARTICLES else f"~{self.particles}"
         base = "" if self.base_name == DEFAULT_BASE else f":{self.base_name}"
-        return PLANNER + settings + base
+        return PLANNER + settings + belief + base
 
 
 def is_planner_name(name: str) -> bool:
-    return name == PLANNER or name.startswith((PLANNER + "@", PLANNER + ":"))
+    return name == PLANNER or name.startswith((PLANNER + "@", PLANNER + "~", PLANNER + ":"))
 
 
 def parse_planner(name: str, base_params: tuple[float, ...] | None) -> PlannerSeat:
-    """``planner[@K[/D]][:BASE]`` with BASE's parameters already resolved (``None`` for a
+    """``planner[@K[/D]][~P][:BASE]`` with BASE's parameters already resolved (``None`` for a
     BASE that draws fresh parameters every game, which a planner cannot follow)."""
     match = _SETTINGS.fullmatch(name.strip())
     if match is None:
-        raise UsageError(f"planner strategy {shown(name)} is not planner[@K[/D]][:BASE], e.g. "
-                         "planner, planner@64, planner@32/10:firefighter")
+        raise UsageError(f"planner strategy {shown(name)} is not planner[@K[/D]][~P][:BASE], "
+                         "e.g. planner, planner@64, planner@32/10:firefighter, planner~0")
     base_name = match["base"] or DEFAULT_BASE
     if base_params is None:
         raise UsageError(f"planner base {shown(base_name)} must be one fixed strategy (an "
                          "archetype, evolved, a genome or 10 numbers), not random")
     return PlannerSeat(base=base_params, base_name=base_name,
                        continuations=int(match["k"] or DEFAULT_CONTINUATIONS),
-                       horizon=None if match["d"] is None else int(match["d"]))
+                       horizon=None if match["d"] is None else int(match["d"]),
+                       particles=int(DEFAULT_PARTICLES if match["p"] is None else match["p"]))
 
 
 def base_name_of(name: str) -> str:

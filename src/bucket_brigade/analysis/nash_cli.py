@@ -139,7 +139,8 @@ def _planner(name: str | None, scenario: str) -> Contender | None:
         return None
     seat = make_seat(name, scenario)
     if not isinstance(seat, PlannerSeat):
-        raise ValueError(f"--br-planner {name!r} is not a planner; write planner[@K[/D]][:BASE]")
+        raise ValueError(f"--br-planner {name!r} is not a planner; write "
+                         "planner[@K[/D]][~P][:BASE]")
     return Contender(seat.name, seat=seat)
 
 

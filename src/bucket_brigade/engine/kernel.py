@@ -351,3 +351,59 @@ def scripted_seat_actions(agent, houses, locations, signals, last_target, params
         out[e, 0] = h
         out[e, 1] = m
         out[e, 2] = s
+
+
+@nb.njit(inline="always", **_JIT)
+def _action_probability(e, i, p, houses, locations, signals, last_target, scores, house, mode,
+                        signal, num_houses, num_agents):
+    """Probability that a scripted agent i with parameters ``p`` takes (house, mode, signal)
+    in game e's state: :func:`_scripted_action`'s draws integrated out."""
+    num_burning = 0
+    for j in range(num_houses):
+        num_burning += houses[e, j] == BURNING
+    if num_burning == 0:  # rest at home, no exploring
+        located = 1.0 if (house == i and mode == REST) else 0.0
+    else:
+        own_fire = 0
+        for j in range(i, num_houses, num_agents):
+            own_fire |= houses[e, j] == BURNING
+        intent = (p[WORK_TENDENCY] + p[RISK_AVERSION] * (num_burning / num_houses)
+                  + 0.5 * p[OWN_PRIORITY] * own_fire) * (1.0 - p[REST_BIAS])
+        intent = min(max(intent, 0.0), 1.0)
+        if mode == REST:
+            chosen = (1.0 - intent) if house == i else 0.0
+        else:
+            previous = last_target[e, i]
+            keep = p[FATIGUE_MEMORY] if (previous >= 0 and houses[e, previous] == BURNING) \
+                else 0.0
+            best = -np.inf
+            for j in range(num_houses):
+                if houses[e, j] == BURNING:
+                    s = _target_score(e, i, j, p, locations, signals, num_houses, num_agents)
+                    scores[e, j] = s
+                    best = max(best, s)
+            num_ties = 0
+            for j in range(num_houses):
+                if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
+                    num_ties += 1
+            tied = houses[e, house] == BURNING and scores[e, house] >= best - TIE_TOLERANCE
+            target = keep * (house == previous) + (1.0 - keep) * (tied / num_ties)
+            chosen = intent * target
+        located = (1.0 - p[EXPLORATION]) * chosen + p[EXPLORATION] / (2.0 * num_houses)
+    return located * (p[HONESTY] if signal == mode else 1.0 - p[HONESTY])
+
+
+@nb.njit(parallel=True, **_JIT)
+def scripted_likelihoods(agent, houses, locations, signals, last_target, candidates, observed,
+                         score_buf, out):
+    """``out[e, k]``: the probability that agent ``agent``, scripted with parameters
+    ``candidates[e, k]``, chose ``observed[e]`` (absolute house, mode, signal) in game e's
+    state (houses, and last night's locations, signals and fatigue targets)."""
+    num_houses = houses.shape[1]
+    num_agents = locations.shape[1]
+    for e in nb.prange(houses.shape[0]):
+        for k in range(candidates.shape[1]):
+            out[e, k] = _action_probability(e, agent, candidates[e, k], houses, locations,
+                                            signals, last_target, score_buf, observed[e, 0],
+                                            observed[e, 1], observed[e, 2], num_houses,
+                                            num_agents)
