@@ -4,7 +4,7 @@ For every cell (scenario and opponents) the model, hero and each planner play th
 games in seat 0 (same seed: the same world and opponents' draws, common random numbers
 as far as the seats' actions leave the games alike). The table shows each one's score
 minus hero's and the learner's regret to each planner (planner minus learner), paired by
-game, with 95% CIs, and the planner's wall time.
+game, with 95% CIs, and each planner's wall time (one row per seat 0 and cell).
 
     python experiments/ceiling.py experiments/marl/model_learning_check_greedy_neighbor.pt \\
         --cells "greedy_neighbor/random;greedy_neighbor/random,random,firefighter" \\
@@ -45,36 +45,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = None if args.model is None else load_policy(args.model)
         cells = [tuple(cell.strip().split("/", 1)) for cell in args.cells.split(";")]
+        for cell in cells:
+            if len(cell) != 2:
+                raise UsageError(f"cell {cell[0]!r} is not SCENARIO/OPPONENTS")
         planners = [p.strip() for p in args.planners.split(",") if p.strip()]
         for scenario, opponents in cells:
             get_scenario(scenario)
             make_seat(opponents.split(",")[0], scenario)
         for name in planners:
             make_seat(name, cells[0][0])
-        header = ["cell", "hero"]
-        if model is not None:
-            header.append(f"{model.name} - hero")
-        for name in planners:
-            header += [f"{name} - hero"] + ([f"{name} - {model.name}"] if model else []) \
-                + [f"{name} seconds"]
-        print("| " + " | ".join(header) + " |")
-        print("|---" * len(header) + "|")
+        learner_name = "learner" if model is None else model.name
+        print(f"| cell | seat 0 | score | minus hero | {learner_name}'s regret | seconds |")
+        print("|---|---|---|---|---|---|")
         for scenario, opponents in cells:
+            cell = f"{scenario} vs {opponents}"
             hero = evaluate("hero", scenario, opponents, games=args.games, seed=args.seed)
-            row = [f"{scenario} vs {opponents}", f"{hero.mean_score:.2f} ± {hero.ci95:.2f}"]
+            print(f"| {cell} | hero | {hero.mean_score:.2f} ± {hero.ci95:.2f} | | | |")
             learner = None
             if model is not None:
                 learner = model.evaluate(scenario, opponents, games=args.games, seed=args.seed)
-                row.append(paired(learner, hero))
+                print(f"| {cell} | {model.name} | {learner.mean_score:.2f} ± "
+                      f"{learner.ci95:.2f} | {paired(learner, hero)} | | |")
             for name in planners:
                 start = time.perf_counter()
                 planned = evaluate(name, scenario, opponents, games=args.games, seed=args.seed)
                 seconds = time.perf_counter() - start
-                row.append(paired(planned, hero))
-                if learner is not None:
-                    row.append(paired(planned, learner))
-                row.append(f"{seconds:.0f}")
-            print("| " + " | ".join(row) + " |", flush=True)
+                regret = "" if learner is None else paired(planned, learner)
+                print(f"| {cell} | {name} | {planned.mean_score:.2f} ± {planned.ci95:.2f} | "
+                      f"{paired(planned, hero)} | {regret} | {seconds:.0f} |", flush=True)
     except (UsageError, ValueError, OSError) as exc:
         print(f"ceiling.py: error: {exc}", file=sys.stderr)
         return 2

@@ -117,3 +117,29 @@ def test_it_refuses_opponents_it_cannot_simulate() -> None:
     seats = [make_seat("planner"), Seat(), make_seat("hero")]
     with pytest.raises(UsageError, match="seat 1 is a trained policy or client"):
         single_game_policy(SCENARIO, seats, 0, seed=0, game_index=0)
+
+
+def test_beliefs_find_which_strategy_a_pool_seat_drew() -> None:
+    """A seat drawing hero or free_rider each game: after a few nights of its public
+    actions, the planner's posterior favours the one it drew in most games (a free rider
+    rests at fires where hero works)."""
+    seats = [make_seat("planner@2/1~64"), *opponent_seats(3, "pool:hero,free_rider")]
+    batch = GameBatch(SCENARIO, seats, 60, seed=3)
+    policy = with_planners(batch)
+    for _ in range(5):
+        batch.step(policy(batch.observations))
+    policy(batch.observations)  # the planner observes the fifth night
+    beliefs = policy.planners[0][1].beliefs
+    assert beliefs.seats == [1, 2, 3]
+    weights = np.exp(beliefs.log_weights - beliefs.log_weights.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    is_hero = (beliefs.samples == ARCHETYPES["hero"]).all(axis=-1)
+    p_hero = (weights * is_hero).sum(axis=-1)  # [games, seats]
+    truly_hero = (batch.params[:, 1:] == ARCHETYPES["hero"]).all(axis=-1)
+    assert ((p_hero > 0.5) == truly_hero).mean() > 0.9
+
+
+def test_without_samples_it_plans_against_the_prior() -> None:
+    prior = evaluate("planner@8~0", SCENARIO, "random", games=20, seed=2)
+    posterior = evaluate("planner@8", SCENARIO, "random", games=20, seed=2)
+    assert not np.array_equal(prior.scores, posterior.scores)
