@@ -56,3 +56,15 @@ def test_bad_candidate_sets_are_named() -> None:
 def test_planners_can_be_opponents() -> None:
     seats = opponent_seats(3, "planner@4,hero")
     assert [type(s).__name__ for s in seats] == ["PlannerSeat", "Seat", "PlannerSeat"]
+
+
+def test_environments_and_training_refuse_planner_opponents() -> None:
+    from bucket_brigade.envs.gym_env import BucketBrigadeEnv
+    from bucket_brigade.training.config import TrainConfig
+
+    with pytest.raises(UsageError, match="'planner@4': a planner searches only in"):
+        opponent_seats(3, "hero,planner@4", planners=False)
+    with pytest.raises(UsageError, match="a planner searches only in"):
+        BucketBrigadeEnv(opponents="planner")
+    with pytest.raises(UsageError, match="a planner searches only in"):
+        TrainConfig(opponent_policies="random,planner").validate()

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bucket_brigade.agents.planner import PLANNER, base_name_of, is_planner_name, parse_planner
+from bucket_brigade.agents.planner import (
+    PLANNER,
+    PlannerSeat,
+    base_name_of,
+    is_planner_name,
+    parse_planner,
+)
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import shown
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
@@ -176,8 +182,9 @@ def _is_number(token: str) -> bool:
 
 def opponent_seats(num_opponents: int,
                    opponents: Sequence[StrategySpec | Seat] | str | None = None,
-                   scenario: str | None = None) -> list[Seat]:
-    """Seats for agents 1..num_opponents: the given list (or the default pool), cycled."""
+                   scenario: str | None = None, planners: bool = True) -> list[Seat]:
+    """Seats for agents 1..num_opponents: the given list (or the default pool), cycled.
+    ``planners=False`` refuses planners (where nothing searches for them: environments)."""
     if isinstance(num_opponents, bool) or not isinstance(num_opponents, int) \
             or num_opponents < 1:
         raise UsageError(f"num_opponents={num_opponents!r} must be an integer >= 1")
@@ -188,4 +195,10 @@ def opponent_seats(num_opponents: int,
     if len(opponents) == 0:
         raise UsageError("opponents is empty; name at least one strategy")
     seats = [make_seat(spec, scenario) for spec in opponents]
+    if not planners:
+        for seat in seats:
+            if isinstance(seat, PlannerSeat):
+                raise UsageError(f"opponent {seat.name!r}: a planner searches only in "
+                                 "evaluation, replays, evolve and nash, not as an "
+                                 "environment's or a training's opponent")
     return [seats[k % len(seats)] for k in range(num_opponents)]

@@ -185,7 +185,8 @@ class TrainConfig:
 
             load_policy(self.opponent_model).check_fits(scenario, self.num_agents)
         elif self.num_scripted:
-            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
+            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name,
+                           planners=False)
         return scenario
 
     def to_dict(self) -> dict[str, Any]:
