@@ -185,14 +185,36 @@ class Planner:
         first = np.zeros((len(row_game), 1, 3), dtype=np.int64)
         first[:, 0, 0] = (np.repeat(cand_house, k) - self.agent) % self.scenario.num_houses
         first[:, 0, 1] = first[:, 0, 2] = np.repeat(cand_mode, k)
-        values = self._play(rollouts, first)
-        means = values.reshape(len(cand_game), k).mean(axis=1)
-        best = np.full(len(state["houses"]), -np.inf)
-        np.maximum.at(best, cand_game, means)
-        winners = np.flatnonzero(means >= best[cand_game])
-        _, first_winner = np.unique(cand_game[winners], return_index=True)
-        pick = winners[first_winner]  # the first best candidate of each game, in game order
+        values = self._play(rollouts, first).reshape(len(cand_game), k)
+        pick = self._choose(values, cand_game, (cand_house == base[cand_game, 0])
+                            & (cand_mode == base[cand_game, 1]), len(state["houses"]))
         return cand_house[pick], cand_mode[pick]
+
+    def _choose(self, values: np.ndarray, cand_game: np.ndarray, is_base: np.ndarray,
+                num_games: int) -> np.ndarray:
+        """Each game's chosen candidate (an index into the candidates, in game order).
+
+        A candidate is judged by its mean gain over the base's own choice, continuation by
+        continuation, less ``margin`` standard errors of that gain: with few continuations
+        a noisy best mean would often be a worse action than the base's, and the rollout's
+        improvement over its base holds for exact values only. Where the base's choice is
+        not among the candidates (it explored), the best mean wins."""
+        base_row = np.full(num_games, -1)
+        base_row[cand_game[is_base]] = np.flatnonzero(is_base)
+        reference = base_row[cand_game]  # the row of each candidate's base choice, or -1
+        guarded = reference >= 0
+        gains = values - np.where(guarded[:, None], values[reference], 0.0)
+        k = values.shape[1]
+        error = gains.std(axis=1, ddof=1) / np.sqrt(k) if k > 1 else np.zeros(len(gains))
+        score = gains.mean(axis=1) - np.where(guarded, self.spec.margin * error, 0.0)
+        score[is_base] = 0.0
+        best = np.full(num_games, -np.inf)
+        np.maximum.at(best, cand_game, score)
+        winners = np.flatnonzero(score >= best[cand_game])
+        # Among equals the base's choice, then the first candidate.
+        winners = winners[np.lexsort((winners, ~is_base[winners], cand_game[winners]))]
+        _, first = np.unique(cand_game[winners], return_index=True)
+        return winners[first]
 
     def _rollout_streams(self, row_game: np.ndarray, row_cont: np.ndarray,
                          nights: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ def test_settings_and_base_are_read_and_written_back(name: str, continuations: i
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("planner@x", "is not planner[@K[/D]][~P][:BASE]"),
+    ("planner@x", "is not planner[@K[/D]][~P][+Z][:BASE]"),
     ("planner@0", "continuations=0 must be an integer >= 1"),
     ("planner@4/0", "horizon=0 must be an integer >= 1"),
     ("planner:random", "planner base 'random' must be one fixed strategy"),
@@ -68,3 +68,11 @@ def test_environments_and_training_refuse_planner_opponents() -> None:
         BucketBrigadeEnv(opponents="planner")
     with pytest.raises(UsageError, match="a planner searches only in"):
         TrainConfig(opponent_policies="random,planner").validate()
+
+
+def test_every_setting_at_once() -> None:
+    seat = make_seat("planner@64/8~0+2.5:firefighter")
+    assert (seat.continuations, seat.horizon, seat.particles, seat.margin, seat.base_name) == \
+        (64, 8, 0, 2.5, "firefighter")
+    assert seat.name == "planner@64/8~0+2.5:firefighter"
+    assert make_seat("planner+0").margin == 0.0

@@ -1,10 +1,12 @@
 """The ``planner`` strategy name: a seat that searches by rollouts instead of following a rule.
 
-``planner[@K[/D]][~P][:BASE]`` plays, every night, the candidate action whose K sampled
-continuations of the game (the seat following BASE afterwards, default hero) score best
-on average; D caps each continuation at D nights (default: to the game's end); P is how
-many weighted samples of each opponent's hidden parameters it keeps (default 512; 0
-plans against the prior, without inferring anything from the history). The
+``planner[@K[/D]][~P][+Z][:BASE]`` plays, every night, the candidate action whose K
+sampled continuations of the game (the seat following BASE afterwards, default hero)
+score best on average; D caps each continuation at D nights (default: to the game's
+end); P is how many weighted samples of each opponent's hidden parameters it keeps
+(default 512; 0 plans against the prior, without inferring anything from the history);
+a candidate must beat BASE's own choice by Z standard errors of the paired difference
+(default 1; 0 plays the best mean). The
 search itself runs on the batched engine (:mod:`bucket_brigade.search`); this module
 only names and checks its settings, so that every place that resolves strategy names
 (evaluation, replays, the empirical game) can seat a planner.
@@ -23,9 +25,11 @@ PLANNER = "planner"
 DEFAULT_BASE = "hero"
 DEFAULT_CONTINUATIONS = 32
 DEFAULT_PARTICLES = 512
+DEFAULT_MARGIN = 1.0
 CANDIDATE_SETS = ("all", "base")
 _SETTINGS = re.compile(
-    r"planner(?:@(?P<k>\d+)(?:/(?P<d>\d+))?)?(?:~(?P<p>\d+))?(?::(?P<base>.+))?")
+    r"planner(?:@(?P<k>\d+)(?:/(?P<d>\d+))?)?(?:~(?P<p>\d+))?(?:\+(?P<z>\d+(?:\.\d+)?))?"
+    r"(?::(?P<base>.+))?")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class PlannerSeat(Seat):
     continuations: int = DEFAULT_CONTINUATIONS
     horizon: int | None = None
     particles: int = DEFAULT_PARTICLES
+    margin: float = DEFAULT_MARGIN
     candidates: str = "all"
     seed: int = 0
 
@@ -56,6 +61,9 @@ class PlannerSeat(Seat):
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise UsageError(f"planner {name}={value!r} must be an integer >= {least}")
+        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)) \
+                or not 0 <= self.margin < float("inf"):
+            raise UsageError(f"planner margin={self.margin!r} must be a number >= 0")
         if self.candidates not in CANDIDATE_SETS:
             raise UsageError(f"planner candidates={self.candidates!r}; valid choices: "
                              f"{', '.join(CANDIDATE_SETS)}")
@@ -66,21 +74,22 @@ class PlannerSeat(Seat):
         settings = "" if self.continuations == DEFAULT_CONTINUATIONS and self.horizon is None \
             else f"@{self.continuations}" + ("" if self.horizon is None else f"/{self.horizon}")
         belief = "" if self.particles == DEFAULT_PARTICLES else f"~{self.particles}"
+        margin = "" if self.margin == DEFAULT_MARGIN else f"+{self.margin:g}"
         base = "" if self.base_name == DEFAULT_BASE else f":{self.base_name}"
-        return PLANNER + settings + belief + base
+        return PLANNER + settings + belief + margin + base
 
 
 def is_planner_name(name: str) -> bool:
-    return name == PLANNER or name.startswith((PLANNER + "@", PLANNER + "~", PLANNER + ":"))
+    return name == PLANNER or name.startswith(tuple(PLANNER + c for c in "@~+:"))
 
 
 def parse_planner(name: str, base_params: tuple[float, ...] | None) -> PlannerSeat:
-    """``planner[@K[/D]][~P][:BASE]`` with BASE's parameters already resolved (``None`` for a
+    """``planner[@K[/D]][~P][+Z][:BASE]`` with BASE's parameters already resolved (``None`` for a
     BASE that draws fresh parameters every game, which a planner cannot follow)."""
     match = _SETTINGS.fullmatch(name.strip())
     if match is None:
-        raise UsageError(f"planner strategy {shown(name)} is not planner[@K[/D]][~P][:BASE], "
-                         "e.g. planner, planner@64, planner@32/10:firefighter, planner~0")
+        raise UsageError(f"planner strategy {shown(name)} is not planner[@K[/D]][~P][+Z][:BASE]"
+                         ", e.g. planner, planner@64, planner@32/10:firefighter, planner~0+0")
     base_name = match["base"] or DEFAULT_BASE
     if base_params is None:
         raise UsageError(f"planner base {shown(base_name)} must be one fixed strategy (an "
@@ -88,7 +97,8 @@ def parse_planner(name: str, base_params: tuple[float, ...] | None) -> PlannerSe
     return PlannerSeat(base=base_params, base_name=base_name,
                        continuations=int(match["k"] or DEFAULT_CONTINUATIONS),
                        horizon=None if match["d"] is None else int(match["d"]),
-                       particles=int(DEFAULT_PARTICLES if match["p"] is None else match["p"]))
+                       particles=int(DEFAULT_PARTICLES if match["p"] is None else match["p"]),
+                       margin=float(DEFAULT_MARGIN if match["z"] is None else match["z"]))
 
 
 def base_name_of(name: str) -> str:

@@ -140,7 +140,7 @@ def _planner(name: str | None, scenario: str) -> Contender | None:
     seat = make_seat(name, scenario)
     if not isinstance(seat, PlannerSeat):
         raise ValueError(f"--br-planner {name!r} is not a planner; write "
-                         "planner[@K[/D]][~P][:BASE]")
+                         "planner[@K[/D]][~P][+Z][:BASE]")
     return Contender(seat.name, seat=seat)
 
 

@@ -21,8 +21,8 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", default=None,
                         help=f"scripted strategy in seat 0 instead of a model: "
                              f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, "
-                             f"planner[@K[/D]][~P][:BASE] (rollout search), a genome .json or 10 "
-                             f"numbers (default: {DEFAULT_REPLAY_STRATEGY})")
+                             f"planner[@K[/D]][~P][+Z][:BASE] (rollout search), a genome "
+                             f".json or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
     parser.add_argument("--scenario", default="trivial_cooperation",
                         help="scenario name or .toml/.json file (default: trivial_cooperation)")
     parser.add_argument("--seed", type=count, default=0, help="seed of the game (default: 0)")
