@@ -87,17 +87,8 @@ def _scripted_action(e, i, houses, locations, signals, last_target, params, stre
                     and houses[e, previous] == BURNING:
                 house = previous
             else:
-                best = -np.inf
-                for j in range(num_houses):
-                    if houses[e, j] == BURNING:
-                        s = _target_score(e, i, j, p, locations, signals, num_houses,
-                                          num_agents)
-                        scores[e, j] = s
-                        best = max(best, s)
-                num_ties = 0
-                for j in range(num_houses):
-                    if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
-                        num_ties += 1
+                best, num_ties = _score_targets(e, i, p, houses, locations, signals, scores,
+                                                num_houses, num_agents)
                 pick = int(u_tie * num_ties)
                 for j in range(num_houses):  # the pick-th tied house, in house order
                     if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
@@ -110,6 +101,23 @@ def _scripted_action(e, i, houses, locations, signals, last_target, params, stre
             mode = int(u_mode * 2)
     signal = mode if u_honest < p[HONESTY] else 1 - mode
     return house, mode, signal
+
+
+@nb.njit(inline="always", **_JIT)
+def _score_targets(e, i, p, houses, locations, signals, scores, num_houses, num_agents):
+    """Agent i's target score of every burning house into ``scores[e]``; returns the best
+    score and how many houses tie with it."""
+    best = -np.inf
+    for j in range(num_houses):
+        if houses[e, j] == BURNING:
+            s = _target_score(e, i, j, p, locations, signals, num_houses, num_agents)
+            scores[e, j] = s
+            best = max(best, s)
+    num_ties = 0
+    for j in range(num_houses):
+        if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
+            num_ties += 1
+    return best, num_ties
 
 
 @nb.njit(inline="always", **_JIT)
@@ -376,16 +384,8 @@ def _action_probability(e, i, p, houses, locations, signals, last_target, scores
             previous = last_target[e, i]
             keep = p[FATIGUE_MEMORY] if (previous >= 0 and houses[e, previous] == BURNING) \
                 else 0.0
-            best = -np.inf
-            for j in range(num_houses):
-                if houses[e, j] == BURNING:
-                    s = _target_score(e, i, j, p, locations, signals, num_houses, num_agents)
-                    scores[e, j] = s
-                    best = max(best, s)
-            num_ties = 0
-            for j in range(num_houses):
-                if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
-                    num_ties += 1
+            best, num_ties = _score_targets(e, i, p, houses, locations, signals, scores,
+                                            num_houses, num_agents)
             tied = houses[e, house] == BURNING and scores[e, house] >= best - TIE_TOLERANCE
             target = keep * (house == previous) + (1.0 - keep) * (tied / num_ties)
             chosen = intent * target
