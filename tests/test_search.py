@@ -37,6 +37,7 @@ def test_with_one_candidate_it_plays_exactly_its_base(base: str, opponents: str 
     planned = evaluate(base_only(base), SCENARIO, opponents, games=300, seed=4)
     scripted = evaluate(base, SCENARIO, opponents, games=300, seed=4)
     np.testing.assert_array_equal(planned.scores, scripted.scores)
+    assert (planned.work_rate, planned.honesty) == (scripted.work_rate, scripted.honesty)
 
 
 def play_nights(batch: GameBatch, nights: int) -> None:

@@ -110,10 +110,7 @@ class Planner:
         chosen[:, 0] = self.agent
         games = np.flatnonzero(active)
         if len(games):
-            house, mode = self._search(state, nights, games, base)
-            chosen[games, 0] = house
-            chosen[games, 1] = mode
-            chosen[games, 2] = mode  # honest: the signal is the mode
+            chosen[games] = self._search(state, nights, games, base)
         chosen[:, 0] = (chosen[:, 0] - self.agent) % self.scenario.num_houses
         return chosen
 
@@ -168,10 +165,15 @@ class Planner:
         return game_of, house, mode
 
     def _search(self, state: dict[str, np.ndarray], nights: np.ndarray, games: np.ndarray,
-                base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The best candidate's (house, mode) for each game of ``games``."""
+                base: np.ndarray) -> np.ndarray:
+        """The best candidate's (house, mode, signal) [len(games), 3] for each game of
+        ``games``. A candidate signals its mode, except the base's own choice, which
+        keeps the base's signal (so that a planner whose only candidate is its base's
+        choice plays its base exactly)."""
         k = self.spec.continuations
         cand_game, cand_house, cand_mode = self._candidates(state["houses"], games, base)
+        is_base = (cand_house == base[cand_game, 0]) & (cand_mode == base[cand_game, 1])
+        cand_signal = np.where(is_base, base[cand_game, 2], cand_mode)
         row_game = np.repeat(cand_game, k)
         row_cont = np.tile(np.arange(k, dtype=np.uint64), len(cand_game))
         rollouts = GameBatch(self.scenario, self.rollout_seats, len(row_game))
@@ -184,11 +186,11 @@ class Planner:
                 row_game, unit_draws(rollouts.streams[:, 0], len(self.beliefs.seats)))
         first = np.zeros((len(row_game), 1, 3), dtype=np.int64)
         first[:, 0, 0] = (np.repeat(cand_house, k) - self.agent) % self.scenario.num_houses
-        first[:, 0, 1] = first[:, 0, 2] = np.repeat(cand_mode, k)
+        first[:, 0, 1] = np.repeat(cand_mode, k)
+        first[:, 0, 2] = np.repeat(cand_signal, k)
         values = self._play(rollouts, first).reshape(len(cand_game), k)
-        pick = self._choose(values, cand_game, (cand_house == base[cand_game, 0])
-                            & (cand_mode == base[cand_game, 1]), len(state["houses"]))
-        return cand_house[pick], cand_mode[pick]
+        pick = self._choose(values, cand_game, is_base, len(state["houses"]))
+        return np.stack([cand_house[pick], cand_mode[pick], cand_signal[pick]], axis=1)
 
     def _choose(self, values: np.ndarray, cand_game: np.ndarray, is_base: np.ndarray,
                 num_games: int) -> np.ndarray:
