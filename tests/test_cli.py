@@ -81,6 +81,7 @@ def test_evaluate_writes_tables(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     ("evaluate", "missing_model.pt", "--scenarios", "easy"),
     ("evaluate", "--matrix", "--scenarios", "easy"),
     ("bench", "env", "--games", "0"),
+    ("bench", "planner", "--games", "0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: tuple[str, ...], tmp_path,
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,7 @@ from bucket_brigade.game.seat import Seat
 
 SCENARIO = "trivial_cooperation"  # the default game of both measurements
 QUALITY_SCENARIO = "greedy_neighbor"  # where a learner must beat hero for --to-quality
+ENGINE_GAMES = 4096
 PLANNER_GAMES = 1000
 ACTION_BLOCK = 64  # pre-drawn random learner actions, reused cyclically
 MAX_SECONDS = 3600.0  # an hour per engine is more than any measurement needs
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", help=f"scenario name (default: {SCENARIO}; "
                                            f"{QUALITY_SCENARIO} with --to-quality)")
     parser.add_argument("--games", type=count, default=None,
-                        help="games in the batch for `env` (default: 4096) or played by "
+                        help=f"games in the batch for `env` (default: {ENGINE_GAMES}) or played by "
                              f"`planner` (default: {PLANNER_GAMES})")
     parser.add_argument("--strategy", default="planner",
                         help="the planner of `planner`, seat 0 (default: planner, 32 "
@@ -72,10 +73,13 @@ def run(args: argparse.Namespace) -> None:
                          "runs on the Numba threads of the process (NUMBA_NUM_THREADS)")
     threads = {} if args.threads is None else {"threads": args.threads}
     if args.target == "env":
-        figures = benchmark_engine(args.scenario or SCENARIO, args.games or 4096, args.seconds)
+        figures = benchmark_engine(args.scenario or SCENARIO,
+                                   ENGINE_GAMES if args.games is None else args.games,
+                                   args.seconds)
     elif args.target == "planner":
         figures = benchmark_planner(args.scenario or QUALITY_SCENARIO, args.strategy,
-                                    args.opponent_policies, args.games or PLANNER_GAMES,
+                                    args.opponent_policies,
+                                    PLANNER_GAMES if args.games is None else args.games,
                                     args.seed)
     elif args.to_quality:
         from bucket_brigade.training import time_to_quality
@@ -152,6 +156,8 @@ def benchmark_planner(scenario_name: str = QUALITY_SCENARIO, strategy: str = "pl
                       seed: int = 1) -> dict[str, Any]:
     """Wall time of ``num_games`` whole games with a planner in seat 0, and the
     continuation game-nights per second its search played in the engine."""
+    if num_games < 1:
+        raise UsageError(f"--games={num_games} must be >= 1")
     from bucket_brigade.agents.planner import PlannerSeat
     from bucket_brigade.engine.batch import GameBatch  # numba: loaded when a bench runs
     from bucket_brigade.search import PlannedPlay
