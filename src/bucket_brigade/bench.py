@@ -18,6 +18,8 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.seat import Seat
+from bucket_brigade.training.choices import CRITICS, SHARING_MODES
+from bucket_brigade.training.config import TrainConfig
 
 SCENARIO = "trivial_cooperation"  # the default game of both measurements
 QUALITY_SCENARIO = "greedy_neighbor"  # where a learner must beat hero for --to-quality
@@ -47,6 +49,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads of the training for `train` (default: the "
                              "trainer's, 1; 0: every core this process may use)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    learners = parser.add_argument_group("several learners (`train`, as its options)")
+    learners.add_argument("--self-play", action="store_true",
+                          help="every seat learns (default: one learner)")
+    learners.add_argument("--sharing", choices=SHARING_MODES, default=TrainConfig.sharing,
+                          help=f"the learning seats' parameters (default: "
+                               f"{TrainConfig.sharing})")
+    learners.add_argument("--critic", choices=CRITICS, default=TrainConfig.critic,
+                          help=f"the value function's input (default: {TrainConfig.critic})")
     quality = parser.add_argument_group(
         "time to quality (`train --to-quality`): training seconds until the greedy policy "
         "beats --baseline in its seat, paired over the same games, 95% CI above --margin")
@@ -72,6 +82,12 @@ def run(args: argparse.Namespace) -> None:
         raise UsageError("--threads sets the training's threads (`bench train`); `bench env` "
                          "runs on the Numba threads of the process (NUMBA_NUM_THREADS)")
     threads = {} if args.threads is None else {"threads": args.threads}
+    learners = {"self_play": True} if args.self_play else {}
+    learners |= {name: getattr(args, name) for name in ("sharing", "critic")
+                 if getattr(args, name) != getattr(TrainConfig, name)}
+    if learners and (args.target != "train" or args.to_quality):
+        raise UsageError("--self-play, --sharing and --critic set the learners of `bench "
+                         "train` (steps/s), not of `bench env` or --to-quality")
     if args.target == "env":
         figures = benchmark_engine(args.scenario or SCENARIO,
                                    ENGINE_GAMES if args.games is None else args.games,
@@ -100,7 +116,7 @@ def run(args: argparse.Namespace) -> None:
 
         figures = benchmark_training(scenario=args.scenario or SCENARIO,
                                      steps=args.steps or 1_000_000, seed=args.seed,
-                                     **threads)
+                                     **threads, **learners)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -30,6 +30,7 @@ from bucket_brigade.analysis.nash import (
     ppo_exploitability,
 )
 from bucket_brigade.cli_args import count
+from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import get_scenario
 
 
@@ -200,8 +201,7 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
             planned += f" (works {r['planner_best_response_work_rate']:.2f})"
         table.add_row(*cells, *([ppo] if with_ppo else []),
                       *([planned] if with_planner else []))
-    wide = Console(width=1000).measure(table).maximum  # print every column whole
-    Console(width=max(console.width, wide)).print(table)
+    print_table(table, console)
 
 
 def _gain(row: dict, key: str) -> str:

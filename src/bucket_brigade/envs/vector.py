@@ -151,6 +151,15 @@ class BucketBrigadeVectorEnv(VectorEnv):
         next ones (to stagger game starts); returns every slot's current observation."""
         return self._slots(self.games.restart(games)).copy()
 
+    def states(self) -> np.ndarray:
+        """Each slot's game in the global state of PettingZoo's ``state()`` (RULES.md):
+        absolute houses, locations, signals and the night, float32 [num_envs, H + 2N + 1],
+        the same row for every learner slot of a game (a centralised critic's input)."""
+        games = self.games
+        state = np.concatenate([games.houses, games.locations, games.signals,
+                                games.nights[:, None]], axis=1).astype(np.float32)
+        return np.repeat(state, self.num_learners, axis=0)
+
     def _slots(self, per_seat: np.ndarray) -> np.ndarray:
         """The learner seats' rows of a [games, seats, ...] array, one row per slot."""
         return per_seat[:, :self.num_learners].reshape(self.num_envs, *per_seat.shape[2:])
@@ -264,7 +273,9 @@ def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation"
                  cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
                  opponent_policy: OpponentPolicy | None = None,
                  num_threads: int | None = None) -> BucketBrigadeVectorEnv:
-    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`)."""
+    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`). Without
+    ``opponents`` the scripted seats cycle over the default pool, random, random,
+    firefighter, coordinator (three opponents: random, random, firefighter)."""
     return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed,
                                   num_learners, opponent_policy, num_threads)
 

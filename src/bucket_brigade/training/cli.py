@@ -18,16 +18,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
 from bucket_brigade.cli_args import count
+from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
-from bucket_brigade.training.config import (
-    DEFAULT_EVAL_SEED,
-    LEAGUE_SIZE,
-    POLICIES,
-    TrainConfig,
-)
+from bucket_brigade.training.choices import CRITICS, POLICIES, SHARING_MODES
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, LEAGUE_SIZE, TrainConfig
 from bucket_brigade.training.stop import handle_interrupts
 
 # The modules that train, save and load load torch: the functions that run the command
@@ -40,7 +37,7 @@ MAX_EVAL_GAMES = 10**7
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
-                   "learners")
+                   "learners", "sharing", "critic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,8 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="let the learner choose its signal (action (house, mode, signal))")
 
     multi = parser.add_argument_group(
-        "several learners (one policy shared by every learning seat; --num-envs counts "
-        "agent-slots = games x learners)")
+        "several learners (--num-envs counts agent-slots = games x learners)")
     multi.add_argument("--self-play", action="store_true", default=None,
                        help="every seat learns: --opponents + 1 learners, no scripted agent")
     multi.add_argument("--learners", type=count, metavar="K",
@@ -107,6 +103,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="fraction of agent-slots in games whose other seats are played by "
                             f"a frozen snapshot from the last {LEAGUE_SIZE} checkpoints, drawn "
                             f"each update (default: {d.league})")
+    multi.add_argument("--sharing", choices=SHARING_MODES,
+                       help="the learning seats' parameters: one network for all (shared), "
+                            "one that also reads its seat's index (shared-id), or a network "
+                            f"and optimizer per seat (independent) (default: {d.sharing})")
+    multi.add_argument("--critic", choices=CRITICS,
+                       help="the value function's input: the learner's observation (local, "
+                            "IPPO) or the game's global state and the learner's seat "
+                            f"(central, MAPPO) (default: {d.critic})")
     run.add_argument("--eval-games", type=count, default=0, metavar="N",
                      help="after training, play N fixed games with the learner and with every "
                           "archetype in its seat, print the table, save evaluation.json "
@@ -244,9 +248,12 @@ def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
 
 
 def _seating(config: TrainConfig) -> str:
-    """Who plays: "learner vs 3 opponents (...)", "self-play, 4 learners", ..."""
-    played_by = config.opponent_model or config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
-    scripted = f"{config.num_scripted} opponents ({played_by})"
+    """Who plays: "learner vs 3 opponents (random, random, firefighter)", "self-play, 4
+    learners", ...: the strategies of the seats that play, not the whole list."""
+    played_by = f"model {config.opponent_model}" if config.opponent_model else \
+        ", ".join(seated_opponents(config.num_scripted, config.opponent_policies))
+    scripted = f"{config.num_scripted} opponent{'s' if config.num_scripted > 1 else ''} " \
+               f"({played_by})"
     if config.self_play:
         text = f"self-play, {config.num_learners} learners"
     elif config.num_learners > 1:
@@ -254,6 +261,10 @@ def _seating(config: TrainConfig) -> str:
                                                     else "")
     else:
         text = f"learner vs {scripted}"
+    if config.sharing != "shared":
+        text += f", {config.sharing} parameters"
+    if config.critic != "local":
+        text += f", {config.critic} critic"
     return text + (f", league {config.league:g}" if config.league else "")
 
 
@@ -264,10 +275,9 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
     config = result.config
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
     table_rows = compare_run_with_archetypes(result.model_path, config, games=games, seed=seed)
-    opponents = config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
+    opponents = ", ".join(seated_opponents(*reversed(config.evaluation_seating)))
     table = Table(box=box.SIMPLE_HEAD,
-                  title=f"{config.scenario}: seat 0 vs {config.num_agents - 1} x {opponents}, "
-                        f"{games:,} games",
+                  title=f"{config.scenario}: seat 0 vs {opponents}; {games:,} games",
                   caption="95% CIs; learner - it: paired by game")
     for column in ("seat 0", "score", "learner - it", "saved", "nights", "work"):
         table.add_column(column, justify="left" if column == "seat 0" else "right",
@@ -278,7 +288,7 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
         table.add_row(row["name"], f"{row['mean_score']:.2f} ± {row['ci95']:.2f}", diff,
                       f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
                       f"{row['work_rate']:.2f}")
-    console.print(table)
+    print_table(table, console)
     path = result.paths.run_dir / "evaluation.json"
     save_json({"games": games, "seed": seed, "scenario": config.scenario,
                "opponents": config.num_agents - 1,

@@ -23,6 +23,7 @@ from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     DEFAULT_REPLAY_STRATEGY,
+    cycled,
     make_seat,
     opponent_seats,
     split_opponents,
@@ -70,7 +71,7 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     opponent_names = list(DEFAULT_OPPONENTS) if opponents is None else (
         split_opponents(opponents) if isinstance(opponents, str) else list(opponents))
     seats = opponent_seats(num_opponents, opponent_names, scenario.name)
-    labels = [opponent_names[k % len(opponent_names)] for k in range(num_opponents)]
+    labels = cycled(opponent_names, num_opponents)
     if any(isinstance(seat, PlannerSeat) for seat in seats):
         raise UsageError("a replay seats a planner in seat 0 only (--strategy planner), not "
                          "among the opponents")
