@@ -1,5 +1,6 @@
 """Rollout search for planner seats: every night, score each candidate action by playing
-out continuations of the game in the batched engine, and play the best mean.
+out continuations of the game in the batched engine, and play the best (a candidate must
+beat the base strategy's own choice by a margin of standard errors).
 
 What the planner knows (the information a seat has under the rules, RULES.md):
 
@@ -21,9 +22,10 @@ What the planner knows (the information a seat has under the rules, RULES.md):
 It never sees a random draw of the real game: every continuation runs on streams seeded
 from the planner's own seed, the game's index, the night and the continuation's number
 (continuation j of every candidate shares its streams: common random numbers between
-candidates). The seat's own decisions as its base strategy (for ``candidates="base"``)
-draw from the seat's own stream, the one a scripted seat in that place would use, so a
-planner that only considers its base's choice plays exactly its base.
+candidates). The base strategy's own choice each night (a candidate, and the reference
+of the margin) draws from the seat's own stream, the one a scripted seat in that place
+would use and nothing else draws from, so a planner that only considers its base's
+choice plays exactly its base.
 """
 
 from __future__ import annotations
