@@ -101,6 +101,22 @@ def _no_games(*args: object, **kwargs: object) -> None:
     raise AssertionError("the games started before the best-response runs were locked")
 
 
+def test_a_planner_is_a_strategy_and_a_best_response(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["nash", "--scenario", "greedy_neighbor", "--strategies",
+                 "free_rider,planner@4/3", "--games", "30", "--br-generations", "0",
+                 "--br-planner", "planner@8", "--out-dir", str(out)])
+    assert code == 0
+    summary = json.loads((out / "nash.json").read_text())
+    assert summary["strategies"] == ["free_rider", "planner@4/3"]
+    free_rider, planner = summary["rows"]
+    # Among three free riders the fires spread: the planner's working pays off.
+    assert free_rider["planner_exploitability"] - free_rider["planner_exploitability_ci95"] > 0
+    assert free_rider["planner_best_response_work_rate"] > 0.1
+    assert "planner_exploitability" in planner
+    assert "planner best response" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("strategies", "message"), [
     (" , ", "names no strategy"),
     ("hero,nobody", "unknown strategy 'nobody'"),
@@ -123,6 +139,8 @@ def test_bad_input_exits_2_with_one_line(strategies: str, message: str, tmp_path
     (["--br-ppo-steps", "64", "--br-ppo-against", "hero,nobody"],
      "--br-ppo-against: 'nobody' is not one of the strategies (hero, free_rider)"),
     (["--br-ppo-steps", "64", "--br-ppo-against", " , "], "names no strategy"),
+    (["--br-planner", "hero"], "--br-planner 'hero' is not a planner"),
+    (["--br-planner", "planner@0"], "planner continuations=0 must be an integer >= 1"),
 ])
 def test_bad_best_response_options_exit_2(options: list[str], message: str, tmp_path: Path,
                                           capsys) -> None:

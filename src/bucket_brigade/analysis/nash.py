@@ -15,7 +15,9 @@ stable?":
 * exploitability: the gain of a best response found by CMA-ES over the scripted
   parameters against everyone else playing s (it may find deviations no listed
   strategy makes), and optionally that of a PPO learner trained against it (which
-  is not limited to the scripted strategies' form, and may lie).
+  is not limited to the scripted strategies' form, and may lie) and that of a planner
+  (:mod:`bucket_brigade.search`: rollouts against everyone else playing s, whose name
+  it knows; no training, and not limited to any policy's form).
 """
 
 from __future__ import annotations
@@ -83,18 +85,19 @@ def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Con
 def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
                  seed: int) -> FinishedGames:
     """Play ``games`` games with ``players[i]`` in seat i, each to its first end. Trained
-    policies sit in external seats and act greedily, so results depend on weights alone."""
+    policies sit in external seats and act greedily, so results depend on weights alone;
+    planners search (:mod:`bucket_brigade.search`)."""
     from bucket_brigade.engine.batch import GameBatch  # numba: loaded when games are played
+    from bucket_brigade.search import with_planners
 
     seats = [p.seat if p.seat is not None else Seat() for p in players]
     batch = GameBatch(scenario, seats, games, seed=seed)
     external = [p for p in players if p.seat is None]
-    if not external:
-        return batch.play_out()
     slots_of: dict[int, tuple[PolicyNetwork, list[int]]] = {}
     for slot, player in enumerate(external):
         slots_of.setdefault(id(player.policy), (player.policy, []))[1].append(slot)
-    return batch.play_out(_greedy_driver(list(slots_of.values()), batch.obs_dim))
+    networks = _greedy_driver(list(slots_of.values()), batch.obs_dim) if external else None
+    return batch.play_out(with_planners(batch, networks))
 
 
 def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,
@@ -279,6 +282,20 @@ def ppo_exploitability(contender: Contender, config: TrainConfig, reference: np.
             "ppo_best_response": str(model_path),
             "ppo_best_response_work_rate": float(finished.work_rate[:, 0].mean()),
             "ppo_best_response_honesty": float(finished.honesty[:, 0].mean())}
+
+
+def planner_exploitability(contender: Contender, planner: Contender, reference: np.ndarray,
+                           scenario: Scenario, num_agents: int, eval_seed: int,
+                           ) -> dict[str, float]:
+    """Gain of a planner in the focal seat over ``contender`` itself, against N-1 copies of
+    ``contender``, on the empirical game's games (``reference``: contender's own scores
+    there, seed ``eval_seed``), paired; as fields of a ``nash.json`` row."""
+    finished = play_profile(scenario, [planner, *[contender] * (num_agents - 1)],
+                            len(reference), eval_seed)
+    gains = finished.scores[:, 0] - reference
+    return {"planner_exploitability": float(gains.mean()),
+            "planner_exploitability_ci95": ci95_half_width(gains),
+            "planner_best_response_work_rate": float(finished.work_rate[:, 0].mean())}
 
 
 def analyse(game: EmpiricalGame) -> tuple[list[np.ndarray], list[dict]]:

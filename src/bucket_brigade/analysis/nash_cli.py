@@ -17,7 +17,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bucket_brigade.agents.strategies import split_opponents
+from bucket_brigade.agents.planner import PlannerSeat
+from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.analysis.nash import (
     MAX_STRATEGIES,
     Contender,
@@ -27,6 +28,7 @@ from bucket_brigade.analysis.nash import (
     empirical_game,
     exploitability,
     parse_strategies,
+    planner_exploitability,
     ppo_exploitability,
 )
 from bucket_brigade.cli_args import count, path_text
@@ -63,6 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --br-ppo-steps: only against these of the --strategies, a "
                              "comma list of their names; a model file's name is its stem, "
                              "model_RUN for model_RUN.pt (default: all)")
+    parser.add_argument("--br-planner", default=None, metavar="PLANNER",
+                        help="also judge this planner (e.g. planner, planner@128) as a best "
+                             "response to each scripted strategy: its gain over the strategy "
+                             "itself against N-1 copies of it (default: none)")
     parser.add_argument("--out-dir", type=path_text, default=None,
                         help="where results.json/.csv, heatmap.png and nash.json go "
                              "(default: experiments/nash/SCENARIO)")
@@ -78,6 +84,7 @@ def run(args: argparse.Namespace) -> None:
     if args.br_generations:  # checked here, before the table's games, not after them
         check_search_budget(args.br_generations, args.br_popsize, args.br_games, "--br-")
     contenders = parse_strategies(args.strategies, scenario, args.agents)
+    planner = _planner(args.br_planner, scenario.name)
     if len(contenders) > MAX_STRATEGIES:
         raise ValueError(f"--strategies lists {len(contenders)} strategies; at most "
                          f"{MAX_STRATEGIES}")
@@ -94,11 +101,12 @@ def run(args: argparse.Namespace) -> None:
 
             for config in ppo_runs.values():
                 runs.enter_context(claim_run(RunPaths(Path(config.out_dir), config.run_name)))
-        _play_and_write(args, scenario, contenders, ppo_runs, out_dir)
+        _play_and_write(args, scenario, contenders, ppo_runs, planner, out_dir)
 
 
 def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: list[Contender],
-                    ppo_runs: dict[str, TrainConfig], out_dir: Path) -> None:
+                    ppo_runs: dict[str, TrainConfig], planner: Contender | None,
+                    out_dir: Path) -> None:
     """The empirical game, its analysis and the best responses; the tables and nash.json."""
     from bucket_brigade.analysis.tournament import write_tables
     from bucket_brigade.io import save_json
@@ -122,6 +130,14 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
                           "steps) ...", highlight=False)
             row.update(ppo_exploitability(contender, ppo_runs[contender.name],
                                           game.scores[s, s], args.seed))
+    if planner is not None:
+        for s, (contender, row) in enumerate(zip(contenders, rows)):
+            if contender.seat is None:
+                continue  # a trained policy: the planner's continuations cannot play it
+            console.print(f"{planner.name} as a best response to {contender.name} ...",
+                          highlight=False)
+            row.update(planner_exploitability(contender, planner, game.scores[s, s],
+                                              scenario, args.agents, args.seed))
     _print_analysis(console, game, equilibria, rows)
 
     title = (f"{scenario.name}: focal agent's score, row strategy vs {args.agents - 1} x "
@@ -141,6 +157,17 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
                "rows": rows}, summary)
     for path in [*paths, summary]:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+def _planner(name: str | None, scenario: str) -> Contender | None:
+    """The ``--br-planner`` contender, refused now unless it names a planner."""
+    if name is None:
+        return None
+    seat = make_seat(name, scenario)
+    if not isinstance(seat, PlannerSeat):
+        raise ValueError(f"--br-planner {name!r} is not a planner; write "
+                         "planner[@K[/D]][~P][+Z][:BASE]")
+    return Contender(seat.name, seat=seat)
 
 
 def _ppo_targets(args: argparse.Namespace, contenders: Sequence[Contender],
@@ -178,6 +205,10 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
     if with_ppo:
         columns.append("PPO best response")
         table.caption += "; PPO best response: its gain and work rate"
+    with_planner = any("planner_exploitability" in r for r in rows)
+    if with_planner:
+        columns.append("planner best response")
+        table.caption += "; planner best response: its gain and work rate"
     for column in columns:
         table.add_column(column, justify="left" if column in ("strategy", "best deviation")
                          else "right", no_wrap=True)
@@ -190,7 +221,11 @@ def _print_analysis(console: Console, game: EmpiricalGame, equilibria: list[np.n
         ppo = _gain(r, "ppo_exploitability")
         if "ppo_best_response_work_rate" in r:
             ppo += f" (works {r['ppo_best_response_work_rate']:.2f})"
-        table.add_row(*cells, *([ppo] if with_ppo else []))
+        planned = _gain(r, "planner_exploitability")
+        if "planner_best_response_work_rate" in r:
+            planned += f" (works {r['planner_best_response_work_rate']:.2f})"
+        table.add_row(*cells, *([ppo] if with_ppo else []),
+                      *([planned] if with_planner else []))
     print_table(table, console)
 
 

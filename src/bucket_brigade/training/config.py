@@ -227,7 +227,8 @@ class TrainConfig:
             model.check_fits(scenario, self.num_agents)
             model.play_seats(range(self.num_learners, self.num_agents))  # has those seats
         elif self.num_scripted:
-            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
+            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name,
+                           planners=False)
         return scenario
 
     def to_dict(self) -> dict[str, Any]:
