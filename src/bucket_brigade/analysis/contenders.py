@@ -35,8 +35,6 @@ class Contender:
 def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
     """``archetypes`` (the six archetypes), ``random``, ``evolved``, any strategy spec of
     agents.strategies, and model files (``*.pt``), as a comma list."""
-    from bucket_brigade.training.models import load_policy
-
     names: list[str] = []
     for token in split_opponents(text):
         names.extend(ARCHETYPES if token == ARCHETYPES_ALIAS else [token])
@@ -46,15 +44,31 @@ def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Con
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ValueError(f"strategy {repeated[0]!r} is listed twice")
-    contenders = []
-    for name in names:
-        if name.endswith(MODEL_SUFFIX):
-            model = load_policy(name)
-            model.check_fits(scenario, num_agents)
-            contenders.append(Contender(name=model.name, policy=model.network, source=name))
-        else:
-            contenders.append(Contender(name=name, seat=make_seat(name, scenario.name)))
-    return contenders
+    return [contender(name, scenario, num_agents) for name in names]
+
+
+def parse_profile(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
+    """Who plays each seat: a comma list of ``num_agents`` strategies or model files, or one
+    that every seat plays. A name listed twice is one player (a model is loaded once)."""
+    names = split_opponents(text)
+    if len(names) == 1:
+        names *= num_agents
+    if len(names) != num_agents:
+        raise ValueError(f"--profile names {len(names)} players for {num_agents} seats; give "
+                         f"one per seat or one for all")
+    players = {name: contender(name, scenario, num_agents) for name in dict.fromkeys(names)}
+    return [players[name] for name in names]
+
+
+def contender(name: str, scenario: Scenario, num_agents: int) -> Contender:
+    """A strategy spec, or a model file (``*.pt``) checked against the game's size."""
+    from bucket_brigade.training.models import load_policy
+
+    if not name.endswith(MODEL_SUFFIX):
+        return Contender(name=name, seat=make_seat(name, scenario.name))
+    model = load_policy(name)
+    model.check_fits(scenario, num_agents)
+    return Contender(name=model.name, policy=model.network, source=name)
 
 
 def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,

@@ -71,6 +71,30 @@ def deviation_from_symmetric(scenario: Scenario, contender: Contender, num_agent
     return play
 
 
+def deviation_against_mix(scenario: Scenario, contenders: Sequence[Contender], mix: np.ndarray,
+                          num_agents: int) -> Deviation:
+    """A candidate's expected scores when each other agent draws its strategy from ``mix``
+    over ``contenders`` independently: per game, the profiles the mix can draw weighted by
+    their probability, every profile on the same games."""
+    from bucket_brigade.analysis.empirical_game import profile_probabilities, support_profiles
+
+    profiles = support_profiles(mix, num_agents - 1)
+    weights = profile_probabilities(profiles, mix)
+
+    def play(candidate: Contender, games: int, seed: int) -> np.ndarray:
+        return sum(weight * focal_scores(scenario, candidate, [contenders[k] for k in profile],
+                                         games, seed)[0]
+                   for weight, profile in zip(weights, profiles.tolist()))
+    return play
+
+
+def nash_conv(gains: Sequence[Gain], num_agents: int) -> Gain:
+    """The sum of every seat's gain, game by game (all judged on the same games); one gain
+    for all seats (a symmetric profile's) counts N times."""
+    total = sum(g.per_game for g in gains)
+    return Gain(total * (num_agents if len(gains) == 1 else 1))
+
+
 def judge(play: Deviation, incumbent: Contender, responder: Contender, games: int,
           seed: int) -> Gain:
     """The responder's gain over the incumbent in the same place, on the same games."""
