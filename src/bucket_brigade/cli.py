@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = 
              _from_module("bucket_brigade.analysis.nash_cli")),
     "exploit": ("exploitability of a joint policy: best responses seat by seat, NashConv",
                 _from_module("bucket_brigade.analysis.exploit_cli")),
+    "psro": ("grow a population towards an equilibrium: meta-equilibria, best responses",
+             _from_module("bucket_brigade.analysis.psro_cli")),
     "replay": ("write one game as a self-contained HTML replay",
                _from_module(VIZ, "add_replay_arguments", "run_replay")),
     "plot": ("plot learning curves of training runs",
