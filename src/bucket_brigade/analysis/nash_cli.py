@@ -11,6 +11,7 @@ import argparse
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
@@ -18,18 +19,12 @@ from rich.table import Table
 
 from bucket_brigade.agents.strategies import split_opponents
 from bucket_brigade.analysis.contenders import Contender, parse_strategies
-from bucket_brigade.analysis.empirical_game import (
-    MAX_STRATEGIES,
-    PlayedTable,
-    SymmetricGame,
-    check_on_fresh_games,
-    fresh_seed,
-    play_table,
-    symmetric_equilibria,
-)
 from bucket_brigade.cli_args import count
 from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.game.scenarios import get_scenario
+
+if TYPE_CHECKING:  # the engine (numba) loads when games are played, not for --help
+    from bucket_brigade.analysis.empirical_game import PlayedTable, SymmetricGame
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +66,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from bucket_brigade.analysis.alpharank import alpharank
+    from bucket_brigade.analysis.empirical_game import (
+        MAX_STRATEGIES,
+        check_on_fresh_games,
+        fresh_seed,
+        play_table,
+        symmetric_equilibria,
+    )
     from bucket_brigade.analysis.nash import (
         best_response_config,
         cmaes_best_response,
@@ -160,7 +162,7 @@ def run(args: argparse.Namespace) -> None:
 
 def _play_with_progress(console: Console, contenders: Sequence[Contender], scenario,
                         num_agents: int, games: int, seed: int) -> PlayedTable:
-    from bucket_brigade.analysis.empirical_game import opponent_profiles
+    from bucket_brigade.analysis.empirical_game import opponent_profiles, play_table
 
     profiles = opponent_profiles(len(contenders), num_agents - 1)
     cells = len(contenders) * len(profiles)
