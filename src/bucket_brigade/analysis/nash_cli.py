@@ -44,13 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=count, default=0,
                         help="seed of the table's games; the fresh games' seed is derived "
                              "from it (default: 0)")
-    parser.add_argument("--br-generations", type=count, default=10,
-                        help="CMA-ES generations of each best-response search; 0 skips "
-                             "exploitability (default: 10)")
-    parser.add_argument("--br-popsize", type=count, default=8,
-                        help="CMA-ES candidates per generation (default: 8)")
-    parser.add_argument("--br-games", type=count, default=200,
-                        help="games per best-response candidate (default: 200)")
+    add_cmaes_arguments(parser, "; 0 skips exploitability")
     parser.add_argument("--br-ppo-steps", type=count, default=0,
                         help="also train a PPO best response for this many steps against each "
                              "strategy (cheap talk on), saved under OUT_DIR/best_response; 0 "
@@ -62,6 +56,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", default=None,
                         help="where nash.json and the copies view's results.json/.csv and "
                              "heatmap.png go (default: experiments/nash/SCENARIO)")
+
+
+def add_cmaes_arguments(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """The CMA-ES best-response search's budget (nash, exploit, psro)."""
+    parser.add_argument("--br-generations", type=count, default=10,
+                        help=f"CMA-ES generations of each best-response search{note} "
+                             "(default: 10)")
+    parser.add_argument("--br-popsize", type=count, default=8,
+                        help="CMA-ES candidates per generation (default: 8)")
+    parser.add_argument("--br-games", type=count, default=200,
+                        help="games per best-response candidate (and opponent profile) "
+                             "(default: 200)")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bucket_brigade.analysis.nash_cli import add_cmaes_arguments
 from bucket_brigade.cli_args import count
 from bucket_brigade.game.scenarios import get_scenario
 
@@ -28,12 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fresh games per profile that judge each best response "
                              "(default: --games)")
     parser.add_argument("--seed", type=count, default=0, help="seed (default: 0)")
-    parser.add_argument("--br-generations", type=count, default=10,
-                        help="CMA-ES generations of each best response (default: 10)")
-    parser.add_argument("--br-popsize", type=count, default=8,
-                        help="CMA-ES candidates per generation (default: 8)")
-    parser.add_argument("--br-games", type=count, default=200,
-                        help="games per CMA-ES candidate and opponent profile (default: 200)")
+    add_cmaes_arguments(parser)
     parser.add_argument("--out-dir", default=None,
                         help="where psro.json goes (default: experiments/psro/SCENARIO)")
 
