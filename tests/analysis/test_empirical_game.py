@@ -15,13 +15,14 @@ from bucket_brigade.analysis.empirical_game import (
     SymmetricGame,
     check_on_fresh_games,
     focal_scores,
+    fresh_seed,
     opponent_profiles,
     play_table,
     support_profiles,
     symmetric_equilibria,
 )
 from bucket_brigade.envs.vector import derived_seed
-from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.game.scenarios import MAX_HOUSES, get_scenario
 
 VOLUNTEER, IGNORE = 0, 1
 
@@ -154,3 +155,11 @@ def test_fresh_games_check_plays_the_support_only() -> None:
     np.testing.assert_allclose(gains, expected)
     np.testing.assert_allclose(ci95, expected_ci)
     np.testing.assert_allclose(value, full.game().value(mix))
+
+
+def test_fresh_games_share_no_stream_with_the_table() -> None:
+    seed = 4
+    seats = range(MAX_HOUSES)
+    table = {derived_seed(seed, r) for r in seats}
+    fresh = {derived_seed(fresh_seed(seed), r) for r in seats}
+    assert not table & fresh

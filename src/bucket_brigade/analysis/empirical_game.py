@@ -32,11 +32,14 @@ import numpy as np
 from bucket_brigade.analysis.contenders import Contender, play_profile
 from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.envs.vector import derived_seed
-from bucket_brigade.game.scenarios import Scenario
+from bucket_brigade.game.scenarios import MAX_HOUSES, Scenario
 
 MAX_STRATEGIES = 12  # support enumeration visits 2^K - 1 supports
 SUPPORT_WEIGHT = 1e-9  # a strategy's weight below this is outside the mix's support
-FRESH_GAMES_INDEX = 1  # derived_seed index of the games that check a reported equilibrium
+# derived_seed index of the games that check a reported equilibrium: above every rotation's
+# index (one per seat, and a game has at most MAX_HOUSES seats), so no check replays the
+# table's random streams.
+FRESH_GAMES_INDEX = MAX_HOUSES + 1
 
 
 def opponent_profiles(num_strategies: int, num_others: int) -> np.ndarray:
