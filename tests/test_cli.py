@@ -58,6 +58,22 @@ def test_evaluate_writes_tables(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     assert {r["opponents"] for r in rows} == {"random", "evolved"}
     assert (tmp_path / "results.csv").read_text().startswith("candidate,kind,scenario")
     assert (tmp_path / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    for column in ({"easy", "hard"} & {r["scenario"] for r in rows}):
+        best = max((r for r in rows if r["scenario"] == column and r["opponents"] == "random"),
+                   key=lambda r: r["mean_score"])
+        assert all(r["baseline"] == best["candidate"] for r in rows
+                   if r["scenario"] == column and r["opponents"] == "random")
+    assert sum(r["p_holm"] is not None for r in rows) == 4 * 2
+    assert "(baseline)" in out and "Holm's correction over the 8 differences" in out
+
+
+def test_evaluate_against_a_named_baseline(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "evaluate", "--scenarios", "easy", "--opponents", "random",
+                           "--strategies", "hero,free_rider", "--baseline", "free_rider",
+                           "--games", "50", "--out-dir", str(tmp_path))
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert code == 0 and [r["baseline"] for r in rows] == ["free_rider", "free_rider"]
+    assert "baseline: free_rider;" in out
 
 
 @pytest.mark.parametrize("argv", [
@@ -68,6 +84,7 @@ def test_evaluate_writes_tables(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     ("evaluate", "--scenarios", "nowhere"),
     ("evaluate", "missing_model.pt", "--scenarios", "easy"),
     ("evaluate", "--matrix", "--scenarios", "easy"),
+    ("evaluate", "--scenarios", "easy", "--strategies", "hero", "--baseline", "liar"),
     ("bench", "env", "--games", "0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: tuple[str, ...], tmp_path,

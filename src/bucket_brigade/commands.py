@@ -83,9 +83,15 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--games", type=count, default=1000,
                         help="games per table cell (default: 1000)")
     parser.add_argument("--seed", type=count, default=0, help="seed of the games (default: 0)")
+    parser.add_argument("--baseline", default="best",
+                        help="the candidate every other one is compared with, game by game "
+                             "(paired 95%% CI, Holm-corrected): a MODEL's name (its file "
+                             "name without .pt), one of --strategies, or 'best': in each "
+                             "scenario/opponents column, the scripted strategy with the best "
+                             "mean score (default: best)")
     parser.add_argument("--matrix", action="store_true",
-                        help="generalization: every MODEL on every scenario (scenario x "
-                             "scenario table)")
+                        help="generalization: every MODEL (and --strategies, as references) "
+                             "on every scenario against the first --opponents")
     parser.add_argument("--out-dir", default="experiments/eval",
                         help="where results.json, results.csv and heatmap.png go "
                              "(default: experiments/eval)")
@@ -97,6 +103,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     from bucket_brigade.agents.strategies import make_seat, split_opponents
     from bucket_brigade.analysis.tournament import (
         COMPARISON_STRATEGIES,
+        check_baseline,
         check_tables_writable,
         generalization_matrix,
         parse_scenarios,
@@ -120,19 +127,21 @@ def run_evaluate(args: argparse.Namespace) -> None:
     models = [load_policy(path) for path in args.models]
     if not models and not strategies:
         raise UsageError("nothing to evaluate: give MODEL files, --strategies, or both")
+    if args.matrix and not models:
+        raise UsageError("--matrix needs at least one MODEL")
+    check_baseline(args.baseline, models, strategies)
     if args.matrix:
-        if not models:
-            raise UsageError("--matrix needs at least one MODEL")
         rows = generalization_matrix(models, scenarios, opponents[0], args.num_opponents,
-                                     args.games, args.seed)
+                                     args.games, args.seed, strategies, args.baseline)
         row_key, columns = "candidate", ("scenario",)
-        title = f"Generalization: mean score vs {opponents[0]} opponents"
+        title = (f"Generalization: mean score vs {opponents[0]} opponents over {args.games} "
+                 f"games per cell, seed {args.seed}")
     else:
         rows = run_tournament(models, scenarios, opponents, args.num_opponents,
-                              args.games, args.seed, strategies)
+                              args.games, args.seed, strategies, args.baseline)
         row_key, columns = "candidate", ("scenario", "opponents")
         title = f"Evaluation over {args.games} games per cell, seed {args.seed}"
-    print_rows(rows, title)
+    print_rows(rows, title, args.baseline)
     for path in write_tables(rows, Path(args.out_dir), row_key, columns, title):
         print(f"wrote {path}")
 

@@ -12,6 +12,7 @@ from bucket_brigade.agents.strategies import (
     evolved_scenarios,
     make_seat,
     opponent_seats,
+    seated_opponents,
     split_opponents,
     strategy_params,
 )
@@ -71,6 +72,12 @@ def test_pools_and_cycling() -> None:
         opponent_seats(0)
     with pytest.raises(ValueError, match="opponents is empty"):
         opponent_seats(2, [])
+
+
+def test_seated_opponents_names_the_strategy_of_each_seat() -> None:
+    assert seated_opponents(3) == ["random", "random", "firefighter"]
+    assert seated_opponents(2, "hero,pool:liar,hero") == ["hero", "pool:liar,hero"]
+    assert seated_opponents(3, "hero,liar") == ["hero", "liar", "hero"]
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -180,4 +180,17 @@ def opponent_seats(num_opponents: int,
     if len(opponents) == 0:
         raise UsageError("opponents is empty; name at least one strategy")
     seats = [make_seat(spec, scenario) for spec in opponents]
-    return [seats[k % len(seats)] for k in range(num_opponents)]
+    return cycled(seats, num_opponents)
+
+
+def cycled(items: Sequence, count: int) -> list:
+    """``items`` repeated in order until there are ``count`` of them (the first ``count``
+    when there are more): how a list of opponents fills the opponent seats."""
+    return [items[k % len(items)] for k in range(count)]
+
+
+def seated_opponents(num_opponents: int, opponents: str | None = None) -> list[str]:
+    """The strategy name in each of ``num_opponents`` seats, as :func:`opponent_seats`
+    seats them: the names that play, not the whole list."""
+    return cycled(split_opponents(opponents) if opponents else list(DEFAULT_OPPONENTS),
+                  num_opponents)

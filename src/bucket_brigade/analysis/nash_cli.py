@@ -21,6 +21,7 @@ from bucket_brigade.agents.strategies import split_opponents
 from bucket_brigade.analysis.contenders import Contender, parse_strategies
 from bucket_brigade.cli_args import count
 from bucket_brigade.confidence import ci95_half_width
+from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import get_scenario
 
 if TYPE_CHECKING:  # the engine (numba) loads when games are played, not for --help
@@ -272,8 +273,7 @@ def _print_rows(console: Console, scenario: str, num_agents: int, rows: list[dic
                  _gain(r, "gain_vs_equilibrium"), f"{r['alpharank']:.3f}",
                  _gain(r, "exploitability")]
         table.add_row(*cells, *([_gain(r, "ppo_exploitability")] if with_ppo else []))
-    wide = Console(width=1000).measure(table).maximum  # print every column whole
-    Console(width=max(console.width, wide)).print(table)
+    print_table(table, console)
 
 
 def _gain(row: dict, key: str) -> str:

@@ -263,7 +263,9 @@ def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation"
                  cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
                  opponent_policy: OpponentPolicy | None = None,
                  num_threads: int | None = None) -> BucketBrigadeVectorEnv:
-    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`)."""
+    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`). Without
+    ``opponents`` the scripted seats cycle over the default pool, random, random,
+    firefighter, coordinator (three opponents: random, random, firefighter)."""
     return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed,
                                   num_learners, opponent_policy, num_threads)
 

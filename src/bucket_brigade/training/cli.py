@@ -18,8 +18,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
 from bucket_brigade.cli_args import count
+from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.training.config import (
@@ -244,9 +245,12 @@ def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
 
 
 def _seating(config: TrainConfig) -> str:
-    """Who plays: "learner vs 3 opponents (...)", "self-play, 4 learners", ..."""
-    played_by = config.opponent_model or config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
-    scripted = f"{config.num_scripted} opponents ({played_by})"
+    """Who plays: "learner vs 3 opponents (random, random, firefighter)", "self-play, 4
+    learners", ...: the strategies of the seats that play, not the whole list."""
+    played_by = f"model {config.opponent_model}" if config.opponent_model else \
+        ", ".join(seated_opponents(config.num_scripted, config.opponent_policies))
+    scripted = f"{config.num_scripted} opponent{'s' if config.num_scripted > 1 else ''} " \
+               f"({played_by})"
     if config.self_play:
         text = f"self-play, {config.num_learners} learners"
     elif config.num_learners > 1:
@@ -264,10 +268,9 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
     config = result.config
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
     table_rows = compare_run_with_archetypes(result.model_path, config, games=games, seed=seed)
-    opponents = config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
+    opponents = ", ".join(seated_opponents(*reversed(config.evaluation_seating)))
     table = Table(box=box.SIMPLE_HEAD,
-                  title=f"{config.scenario}: seat 0 vs {config.num_agents - 1} x {opponents}, "
-                        f"{games:,} games",
+                  title=f"{config.scenario}: seat 0 vs {opponents}; {games:,} games",
                   caption="95% CIs; learner - it: paired by game")
     for column in ("seat 0", "score", "learner - it", "saved", "nights", "work"):
         table.add_column(column, justify="left" if column == "seat 0" else "right",
@@ -278,7 +281,7 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
         table.add_row(row["name"], f"{row['mean_score']:.2f} ± {row['ci95']:.2f}", diff,
                       f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
                       f"{row['work_rate']:.2f}")
-    console.print(table)
+    print_table(table, console)
     path = result.paths.run_dir / "evaluation.json"
     save_json({"games": games, "seed": seed, "scenario": config.scenario,
                "opponents": config.num_agents - 1,

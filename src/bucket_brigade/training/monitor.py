@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bucket_brigade.training.checkpoint import RunPaths
     from bucket_brigade.training.config import TrainConfig
 
+EVENT_FILE_MARK = "events.out.tfevents"
 HISTORY_LENGTH = 1000  # episodes kept in checkpoints
 ROLLING_WINDOW = 100  # train/avg_reward_100ep
 EVAL_METRICS = {  # TensorBoard name -> final_info key
@@ -44,6 +45,8 @@ EVAL_METRICS = {  # TensorBoard name -> final_info key
 }
 # Only with cheap talk: without it a signal is the mode played, honest by construction.
 CHEAP_TALK_EVAL_METRICS = {"eval/signal_honesty": "honesty"}
+# The scalars TensorBoard's hyperparameter table shows next to each run's settings.
+HPARAM_METRICS = ("eval/mean_score", "train/avg_reward_100ep", "episode/reward")
 # Called with (step, scalars) after each update's scalars are logged, e.g. to feed a
 # hyperparameter-search service such as Ray Tune.
 MetricsCallback = Callable[[int, dict[str, float]], None]
@@ -123,8 +126,11 @@ class TrainingMonitor:
         from torch.utils.tensorboard import SummaryWriter
 
         # A resumed run drops the events logged after its checkpoint (it logs them again).
+        earlier_files = sorted(self.paths.run_dir.glob(f"{EVENT_FILE_MARK}*"))
         self._writer = SummaryWriter(str(self.paths.run_dir),
                                      purge_step=self.start_step + 1 if self.start_step else None)
+        if not any(map(_opens_with_hparams, earlier_files)):
+            self._write_hparams()
         self._started = time.perf_counter()
         self._cpu_started = time.process_time()
         if self.console is not None and self.console.is_terminal:
@@ -221,6 +227,19 @@ class TrainingMonitor:
         values = [value for name, number in scalars.items() for value in scalar(name, number).value]
         self._writer.file_writer.add_summary(Summary(value=values), step)
 
+    def _write_hparams(self) -> None:
+        """The run's settings for TensorBoard's HPARAMS tab, once per run: at its start, on
+        disk before the first update (a run stopped before that gets them when resumed).
+        They are the settings it started with; ``config.json`` follows a resume's changes."""
+        from torch.utils.tensorboard.summary import hparams
+
+        settings = {name: "none" if value is None else value
+                    for name, value in self.config.to_dict().items()}
+        experiment, session_start, _ = hparams(settings, dict.fromkeys(HPARAM_METRICS, 0.0))
+        for summary in (experiment, session_start):
+            self._writer.file_writer.add_summary(summary)
+        self._writer.flush()
+
     def checkpoint_saved(self, step: int, path: Path) -> None:
         """The periodic status line, printed with every checkpoint."""
         if self.console is None:
@@ -230,3 +249,16 @@ class TrainingMonitor:
             f"avg reward (100 ep) {self.avg_reward_100ep:.2f} | "
             f"episodes {self.total_episodes:,} | {self.steps_per_sec:,.0f} steps/s | "
             f"checkpoint {path}", highlight=False, soft_wrap=True)
+
+
+def _opens_with_hparams(event_file: Path) -> bool:
+    """Whether an event file starts with a run's hyperparameters, as
+    :meth:`TrainingMonitor._write_hparams` writes them: after the file's version records
+    and, in a resumed run's file, its purge record (a handful of records in all). The loader
+    stops quietly at a damaged record: such a file counts as one without them."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.plugins.hparams.metadata import EXPERIMENT_TAG
+
+    first_events = zip(range(8), EventFileLoader(str(event_file)).Load())
+    return any(value.tag == EXPERIMENT_TAG for _, event in first_events
+               for value in event.summary.value)

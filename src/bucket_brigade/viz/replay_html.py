@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     DEFAULT_REPLAY_STRATEGY,
+    cycled,
     make_seat,
     opponent_seats,
     split_opponents,
@@ -68,7 +69,7 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     opponent_names = list(DEFAULT_OPPONENTS) if opponents is None else (
         split_opponents(opponents) if isinstance(opponents, str) else list(opponents))
     seats = opponent_seats(num_opponents, opponent_names, scenario.name)
-    labels = [opponent_names[k % len(opponent_names)] for k in range(num_opponents)]
+    labels = cycled(opponent_names, num_opponents)
     if model is None:
         strategy = DEFAULT_REPLAY_STRATEGY if strategy is None else strategy
         replay = record_game(scenario, [make_seat(strategy, scenario.name), *seats], seed,
