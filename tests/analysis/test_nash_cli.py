@@ -56,7 +56,7 @@ def test_nash_command_plays_a_model(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("target", ["universal_free_rider", "MODEL"])
-def test_ppo_best_response_is_judged_on_the_games_of_the_empirical_game(
+def test_ppo_best_response_is_judged_on_fresh_games(
         target: str, tmp_path: Path, capsys) -> None:
     scenario = get_scenario("greedy_neighbor")
     model_path = tmp_path / "model_tiny.pt"
