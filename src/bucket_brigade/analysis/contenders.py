@@ -100,3 +100,14 @@ def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,
         return actions
 
     return act
+
+
+def use_one_torch_thread(players: Sequence[Contender]) -> None:
+    """Have PyTorch use one thread when a trained policy plays. Greedy play evaluates a few
+    hundred games' observations a night, where threads cost more than they save: the
+    nine-strategy table (a policy among them) took 184 s of CPU with PyTorch's default
+    threads and 45 s with one, on the 2-core development machine under load."""
+    if any(p.policy is not None for p in players):
+        import torch
+
+        torch.set_num_threads(1)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bucket_brigade.agents.strategies import split_opponents
-from bucket_brigade.analysis.contenders import Contender, parse_strategies
+from bucket_brigade.analysis.contenders import Contender, parse_strategies, use_one_torch_thread
 from bucket_brigade.cli_args import count
 from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.console import print_table
@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> None:
                                              out_dir / "best_response", "br_" + c.name,
                                              args.seed + 2)
                 for c in _ppo_targets(args, contenders)}
+    use_one_torch_thread(contenders)
     console = Console()
     size = len(contenders)
     table = _play_with_progress(console, contenders, scenario, args.agents, args.games,

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from bucket_brigade.analysis.contenders import parse_strategies
+    from bucket_brigade.analysis.contenders import parse_strategies, use_one_torch_thread
     from bucket_brigade.analysis.empirical_game import MAX_STRATEGIES
     from bucket_brigade.analysis.nash import cmaes_best_response
     from bucket_brigade.analysis.psro import Iteration, psro
@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> None:
     out_dir = Path(args.out_dir or f"experiments/psro/{scenario.name}")
     summary = out_dir / "psro.json"
     check_writable_output(summary)
+    use_one_torch_thread(initial)
     console = Console()
     console.print(f"[bold]{scenario.name}[/]: PSRO from {args.population}, {args.agents} "
                   f"agents, CMA-ES best responses", highlight=False)
