@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io", "names", "checks", "confidence", "console", "_numba_cache"),
     ("game",),
     ("engine", "agents"),
-    ("envs",),
+    ("envs", "search"),
     ("evaluation",),
     ("training",),
     ("viz",),

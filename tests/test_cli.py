@@ -37,6 +37,18 @@ def test_bench_env_prints_the_ratio(capsys: pytest.CaptureFixture[str]) -> None:
         figures["batched_game_nights_per_sec"] / figures["reference_game_nights_per_sec"])
 
 
+def test_bench_planner_counts_the_searched_nights(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "bench", "planner", "--strategy", "planner@2/3",
+                           "--games", "4", "--json")
+    figures = json.loads(out)
+    assert code == 0 and figures["strategy"] == "planner@2/3" and figures["games"] == 4
+    # Every searched night plays 2 continuations of each candidate (one at least) for 1 to
+    # 3 nights.
+    assert 2 * figures["real_game_nights"] <= figures["simulated_game_nights"]
+    assert figures["simulated_game_nights_per_sec"] == pytest.approx(
+        figures["simulated_game_nights"] / figures["seconds"])
+
+
 def test_evolve_writes_its_genome(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "g.json"
     code, _, _ = run_cli(capsys, "evolve", "--scenario", "easy", "--generations", "2",
@@ -86,6 +98,7 @@ def test_evaluate_against_a_named_baseline(tmp_path, capsys: pytest.CaptureFixtu
     ("evaluate", "--matrix", "--scenarios", "easy"),
     ("evaluate", "--scenarios", "easy", "--strategies", "hero", "--baseline", "liar"),
     ("bench", "env", "--games", "0"),
+    ("bench", "planner", "--games", "0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: tuple[str, ...], tmp_path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +165,7 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("bench", "train", "--to-quality", "--margin", "nan"), "--margin nan must be a number >= 0"),
     (("bench", "train", "--threads", "5000"), "--threads 5000 must be an integer from 0 to"),
     (("bench", "env", "--threads", "2"), "--threads sets the training's threads"),
+    (("bench", "planner", "--strategy", "hero"), "--strategy 'hero' is not a planner"),
     (("bench", "env", "--sharing", "independent"), "set the learners of `bench train`"),
     (("bench", "train", "--sharing", "independent"), "--sharing independent needs several"),
     (("evolve", "--popsize", "1000000000"),

@@ -24,16 +24,22 @@ from bucket_brigade.training.config import TrainConfig
 
 SCENARIO = "trivial_cooperation"  # the default game of both measurements
 QUALITY_SCENARIO = "greedy_neighbor"  # where a learner must beat hero for --to-quality
+ENGINE_GAMES = 4096
+PLANNER_GAMES = 1000
 ACTION_BLOCK = 64  # pre-drawn random learner actions, reused cyclically
 MAX_SECONDS = 3600.0  # an hour per engine is more than any measurement needs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", choices=("env", "train"), help="what to measure")
+    parser.add_argument("target", choices=("env", "train", "planner"), help="what to measure")
     parser.add_argument("--scenario", help=f"scenario name (default: {SCENARIO}; "
                                            f"{QUALITY_SCENARIO} with --to-quality)")
-    parser.add_argument("--games", type=count, default=4096,
-                        help="games in the batch for `env` (default: 4096)")
+    parser.add_argument("--games", type=count, default=None,
+                        help=f"games in the batch for `env` (default: {ENGINE_GAMES}) or played by "
+                             f"`planner` (default: {PLANNER_GAMES})")
+    parser.add_argument("--strategy", default="planner",
+                        help="the planner of `planner`, seat 0 (default: planner, 32 "
+                             "continuations per candidate action)")
     parser.add_argument("--seconds", type=float, default=3.0,
                         help="measuring time per engine (default: 3)")
     parser.add_argument("--steps", type=count,
@@ -84,7 +90,14 @@ def run(args: argparse.Namespace) -> None:
         raise UsageError("--self-play, --sharing and --critic set the learners of `bench "
                          "train` (steps/s), not of `bench env` or --to-quality")
     if args.target == "env":
-        figures = benchmark_engine(args.scenario or SCENARIO, args.games, args.seconds)
+        figures = benchmark_engine(args.scenario or SCENARIO,
+                                   ENGINE_GAMES if args.games is None else args.games,
+                                   args.seconds)
+    elif args.target == "planner":
+        figures = benchmark_planner(args.scenario or QUALITY_SCENARIO, args.strategy,
+                                    args.opponent_policies,
+                                    PLANNER_GAMES if args.games is None else args.games,
+                                    args.seed)
     elif args.to_quality:
         from bucket_brigade.training import time_to_quality
 
@@ -156,6 +169,45 @@ def benchmark_engine(scenario_name: str = "trivial_cooperation", num_games: int 
         "reference_game_nights_per_sec": slow,
         "speedup": fast / slow,
         "microseconds_per_50_night_game": 50e6 / fast,
+    }
+
+
+def benchmark_planner(scenario_name: str = QUALITY_SCENARIO, strategy: str = "planner",
+                      opponents: str = "random", num_games: int = PLANNER_GAMES,
+                      seed: int = 1) -> dict[str, Any]:
+    """Wall time of ``num_games`` whole games with a planner in seat 0, and the
+    continuation game-nights per second its search played in the engine."""
+    if num_games < 1:
+        raise UsageError(f"--games={num_games} must be >= 1")
+    from bucket_brigade.agents.planner import PlannerSeat
+    from bucket_brigade.engine.batch import GameBatch  # numba: loaded when a bench runs
+    from bucket_brigade.search import PlannedPlay
+
+    scenario = get_scenario(scenario_name)
+    seats = [make_seat(strategy, scenario.name), *opponent_seats(3, opponents, scenario.name)]
+    if not isinstance(seats[0], PlannerSeat):
+        raise UsageError(f"--strategy {strategy!r} is not a planner; write planner[@K[/D]]")
+
+    def play(games: int) -> tuple[PlannedPlay, Any, float]:
+        batch = GameBatch(scenario, seats, games, seed=seed)
+        policy = PlannedPlay(batch)
+        start = time.perf_counter()
+        finished = batch.play_out(policy)
+        return policy, finished, time.perf_counter() - start
+
+    play(2)  # compile (or load the cached kernels) before timing
+    policy, finished, elapsed = play(num_games)
+    simulated = policy.game_nights_simulated
+    return {
+        "scenario": scenario.name,
+        "strategy": seats[0].name,
+        "opponents": opponents,
+        "games": num_games,
+        "seconds": elapsed,
+        "real_game_nights": int(finished.nights.sum()),
+        "simulated_game_nights": simulated,
+        "simulated_game_nights_per_sec": simulated / elapsed,
+        "mean_score": float(finished.scores[:, 0].mean()),
     }
 
 

@@ -66,3 +66,13 @@ def test_against_a_fixed_pool() -> None:
 def test_bad_budgets(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         evolve("easy", **kwargs)
+
+
+def test_a_planner_can_be_the_opponent() -> None:
+    """Fitness against planners is seat 0's score in games where they search: hero's
+    against planners over hero differs from its score against plain heroes."""
+    scenario = get_scenario("greedy_neighbor")
+    against_planners = strategy_fitness(ARCHETYPES["hero"], scenario, 4, "planner@4/2", 12, 1)
+    against_heroes = strategy_fitness(ARCHETYPES["hero"], scenario, 4, "hero", 12, 1)
+    assert against_planners.shape == (12,)
+    assert not np.array_equal(against_planners, against_heroes)

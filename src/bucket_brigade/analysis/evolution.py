@@ -22,6 +22,7 @@ from bucket_brigade.game.rng import check_seed
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, PARAM_NAMES
 from bucket_brigade.game.seat import Seat
+from bucket_brigade.search import with_planners
 
 HELD_OUT_GAMES = 2000
 MAX_POPSIZE = 10_000  # candidates are drawn and scored one generation at a time
@@ -61,7 +62,8 @@ def strategy_fitness(params: Sequence[float], scenario: Scenario, num_agents: in
         seats = [candidate] * num_agents
     else:
         seats = [candidate, *opponent_seats(num_agents - 1, opponents, scenario.name)]
-    finished = GameBatch(scenario, seats, games, seed=seed).play_out()
+    batch = GameBatch(scenario, seats, games, seed=seed)
+    finished = batch.play_out(with_planners(batch))
     return finished.scores.mean(axis=1) if opponents is None else finished.scores[:, 0]
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import read_input_text
-from bucket_brigade.training.config import EVALUATION_FILE
+from bucket_brigade.training.models import EVALUATION_FILE
 
 CONFIG_FILE = "config.json"
 # config.json keys that name or place a run, or set how fast it ran, not what it learned.
@@ -161,10 +161,10 @@ def on_fresh_games(run: SeedRun, baseline: str, games: int, games_seed: int) -> 
     folder = Path(run.folder)
     config = TrainConfig.from_dict(run.config)
     seed = games_seed + run.seed
-    learner = evaluate_run(RunPaths(folder.parent.parent, folder.name).model_path, config,
-                           games, seed)
-    other = evaluate(baseline, config.resolved_scenario, *config.evaluation_seating,
-                     games=games, seed=seed)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
+    learner = evaluate_run(RunPaths(folder.parent.parent, folder.name).model_path, *seating,
+                           games=games, seed=seed)
+    other = evaluate(baseline, *seating, games=games, seed=seed)
     settings = {**run.settings, "eval_games": games, "eval_seed": games_seed}
     return replace(run, settings=settings, fresh=True,
                    differences={baseline: paired_difference(learner, other)})

@@ -139,7 +139,8 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
         self.scenario = get_scenario(scenario)
         self.render_mode = check_render_mode(render_mode)
         self.cheap_talk = bool(cheap_talk)
-        seats = [Seat(), *opponent_seats(num_opponents, opponents, self.scenario.name)]
+        seats = [Seat(), *opponent_seats(num_opponents, opponents, self.scenario.name,
+                                         planners=False)]
         self.num_agents = len(seats)
         self.game = SingleGame(self.scenario, seats, seed)
         self.observation_space = observation_space(self.scenario, self.num_agents)

@@ -93,7 +93,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         elif num_opponents == 0 and num_learners > 1:
             others = []
         else:
-            others = opponent_seats(num_opponents, opponents, self.scenario.name)
+            others = opponent_seats(num_opponents, opponents, self.scenario.name,
+                                    planners=False)
         seats = [Seat()] * num_learners + others
         self.cheap_talk = bool(cheap_talk)
         self.num_games = num_envs // num_learners

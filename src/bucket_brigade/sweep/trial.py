@@ -103,13 +103,15 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
     if trained.stopped_by is not None:
         return outcome(spec, INTERRUPTED, steps=trained.step,
                        wall_seconds=time.perf_counter() - started)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
     if spec.compare:  # the learner's row of the comparison is evaluate_run's result
-        rows = compare_run_with_archetypes(trained.model_path, config, games=spec.eval_games,
-                                           seed=spec.eval_seed)
-        save_comparison(rows, config, spec.eval_games, spec.eval_seed, paths.run_dir)
+        rows = compare_run_with_archetypes(trained.model_path, *seating,
+                                           games=spec.eval_games, seed=spec.eval_seed)
+        save_comparison(rows, paths.run_dir, *seating, games=spec.eval_games,
+                        seed=spec.eval_seed)
         learner = rows[0]
     else:
-        learner = evaluate_run(trained.model_path, config, games=spec.eval_games,
+        learner = evaluate_run(trained.model_path, *seating, games=spec.eval_games,
                                seed=spec.eval_seed).summary()
     resumed_from = int(checkpoint["step"]) if checkpoint else 0
     trained_now = trained.step > resumed_from  # else the speed was measured in a past attempt

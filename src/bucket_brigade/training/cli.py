@@ -281,7 +281,9 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
 
     config = result.config
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
-    table_rows = compare_run_with_archetypes(result.model_path, config, games=games, seed=seed)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
+    table_rows = compare_run_with_archetypes(result.model_path, *seating, games=games,
+                                             seed=seed)
     opponents = ", ".join(seated_opponents(*reversed(config.evaluation_seating)))
     table = Table(box=box.SIMPLE_HEAD,
                   title=f"{config.scenario}: seat 0 vs {opponents}; {games:,} games",
@@ -296,7 +298,7 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
                       f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
                       f"{row['work_rate']:.2f}")
     print_table(table, console)
-    return save_comparison(table_rows, config, games, seed, result.paths.run_dir)
+    return save_comparison(table_rows, result.paths.run_dir, *seating, games=games, seed=seed)
 
 
 def _print_summary(console: Console, result: TrainResult, evaluation: Path | None) -> None:

@@ -52,7 +52,6 @@ LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games dra
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
 DEFAULT_EVAL_SEED = 20_240_601
-EVALUATION_FILE = "evaluation.json"  # a run's learning check (--eval-games), in runs/RUN
 
 
 @dataclass(frozen=True)
@@ -228,7 +227,8 @@ class TrainConfig:
             model.check_fits(scenario, self.num_agents)
             model.play_seats(range(self.num_learners, self.num_agents))  # has those seats
         elif self.num_scripted:
-            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
+            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name,
+                           planners=False)
         return scenario
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -24,13 +24,10 @@ from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes,
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.training.checkpoint import read_torch_file
-from bucket_brigade.training.config import EVALUATION_FILE
 from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
-if TYPE_CHECKING:
-    from bucket_brigade.training.config import TrainConfig
-
 MODEL_PREFIX = "model_"
+EVALUATION_FILE = "evaluation.json"  # a run's learning check (--eval-games), in runs/RUN
 # How a run's model state dict names its parts (training.sharing writes them): seat k's
 # networks of an independent run, and a centralised critic's actor (its critic is not read).
 SEATS_PREFIX = "seats."
@@ -151,33 +148,34 @@ def _actor_state(state: dict[str, Any]) -> dict[str, Any]:
             if key.startswith(ACTOR_PREFIX)}
 
 
-def evaluate_run(model_path: str | Path, config: TrainConfig, games: int,
-                 seed: int) -> EvaluationResult:
+def evaluate_run(model_path: str | Path, scenario: Scenario, opponents: str | None,
+                 num_opponents: int, games: int, seed: int) -> EvaluationResult:
     """A finished run's model in seat 0 of the run's game, every other seat played by the
-    run's opponent strategies (the sweeps' score)."""
-    return load_policy(model_path).evaluate(config.resolved_scenario,
-                                            *config.evaluation_seating, games=games, seed=seed)
+    run's opponent strategies (the sweeps' score; a run's config gives the seating as
+    ``TrainConfig.evaluation_seating``)."""
+    return load_policy(model_path).evaluate(scenario, opponents, num_opponents, games=games,
+                                            seed=seed)
 
 
-def compare_run_with_archetypes(model_path: str | Path, config: TrainConfig, games: int,
+def compare_run_with_archetypes(model_path: str | Path, scenario: Scenario,
+                                opponents: str | None, num_opponents: int, games: int,
                                 seed: int) -> list[dict[str, float | str]]:
     """The learning check of ``train --eval-games``: :func:`evaluate_run`, then every
     archetype and ``random`` in the same seat of the same games, paired."""
     policy = load_policy(model_path)
-    opponents, num_opponents = config.evaluation_seating
-    policy.check_fits(config.resolved_scenario, num_opponents + 1)
-    return compare_with_archetypes(policy.network, config.resolved_scenario, opponents,
-                                   num_opponents, games=games, seed=seed)
+    policy.check_fits(scenario, num_opponents + 1)
+    return compare_with_archetypes(policy.network, scenario, opponents, num_opponents,
+                                   games=games, seed=seed)
 
 
-def save_comparison(rows: list[dict[str, float | str]], config: TrainConfig, games: int,
-                    seed: int, run_dir: Path) -> Path:
-    """Write :func:`compare_run_with_archetypes`' rows as the run's evaluation.json (what
-    ``bucket-brigade seeds`` reads), atomically; its path."""
+def save_comparison(rows: list[dict[str, float | str]], run_dir: Path, scenario: Scenario,
+                    opponents: str | None, num_opponents: int, games: int, seed: int) -> Path:
+    """Write :func:`compare_run_with_archetypes`' rows, with the games they were played on,
+    as the run's evaluation.json (what ``bucket-brigade seeds`` reads), atomically."""
     path = run_dir / EVALUATION_FILE
-    save_json({"games": games, "seed": seed, "scenario": config.scenario,
-               "opponents": config.num_agents - 1,
-               "opponent_policies": config.opponent_policies, "rows": rows}, path)
+    save_json({"games": games, "seed": seed, "scenario": scenario.name,
+               "opponents": num_opponents, "opponent_policies": opponents, "rows": rows},
+              path)
     return path
 
 

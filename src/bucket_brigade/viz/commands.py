@@ -26,8 +26,9 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                              "its most likely action")
     parser.add_argument("--strategy", default=None,
                         help=f"scripted strategy in seat 0 instead of a model: "
-                             f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, a genome .json "
-                             f"or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
+                             f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, "
+                             f"planner[@K[/D]][~P][+Z][:BASE] (rollout search), a genome "
+                             f".json or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
     parser.add_argument("--scenario", default=None,
                         help="scenario name or .toml/.json file (default: with --model, the "
                              "scenario it was trained on where its run says so; else "
