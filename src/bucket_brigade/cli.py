@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = 
                _from_module(COMMANDS_MODULE, "add_evolve_arguments", "run_evolve")),
     "evaluate": ("evaluate policies and strategies in the same seat",
                  _from_module(COMMANDS_MODULE, "add_evaluate_arguments", "run_evaluate")),
+    "seeds": ("learner minus a baseline over training seeds, from train --eval-games runs",
+              _from_module(COMMANDS_MODULE, "add_seeds_arguments", "run_seeds")),
     "nash": ("empirical game of strategies: payoffs, equilibria, regrets",
              _from_module("bucket_brigade.analysis.nash_cli")),
     "exploit": ("exploitability of a joint policy: best responses seat by seat, NashConv",

@@ -146,3 +146,73 @@ def run_evaluate(args: argparse.Namespace) -> None:
     for path in write_tables(rows, Path(args.out_dir), row_key, columns, title):
         print(f"wrote {path}")
 
+
+
+def add_seeds_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                        help="run folders (runs/RUN) of `train --eval-games` runs; runs "
+                             "whose settings differ only in --seed are aggregated together")
+    parser.add_argument("--baseline", default="hero",
+                        help="the strategy the learner is compared with: an archetype or "
+                             "random (default: hero)")
+    parser.add_argument("--games", type=count, default=0,
+                        help="play each run's model and the baseline on N games of that "
+                             "seed's own (seeded --games-seed + the run's --seed), so the "
+                             "CIs over seeds hold the games' noise too (default: 0, use "
+                             "the runs' evaluations, whose games every seed shares)")
+    parser.add_argument("--games-seed", type=count, default=0,
+                        help="base seed of the --games games (default: 0)")
+    parser.add_argument("--bootstrap-seed", type=count, default=0,
+                        help="seed of the bootstrap over seeds (default: 0)")
+
+
+def run_seeds(args: argparse.Namespace) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from bucket_brigade.analysis.seeds import (
+        across_seeds,
+        check_baseline,
+        group_runs,
+        on_fresh_games,
+        read_run,
+        verdict,
+    )
+    from bucket_brigade.console import print_table
+
+    runs = [read_run(path) for path in args.runs]
+    groups = group_runs(runs)  # refuses a seed given twice before any game is played
+    check_baseline(runs, args.baseline)
+    if args.games:
+        groups = {name: [on_fresh_games(run, args.baseline, args.games, args.games_seed)
+                         for run in members] for name, members in groups.items()}
+    for name, members in groups.items():
+        summary = across_seeds(members, args.baseline, args.bootstrap_seed)
+        games = (f"{args.games:,} games of each seed's own (seed {args.games_seed} + its "
+                 "seed)") if args.games else "the runs' evaluation games"
+        table = Table(box=box.SIMPLE_HEAD, title=f"{name}: learner - {args.baseline}",
+                      caption=f"per seed: paired 95% CI over {games}; across seeds: "
+                              "percentile-bootstrap 95% CI over the seeds")
+        for column in ("seed", "run", "learner - it", "verdict"):
+            table.add_column(column, justify="left" if column == "run" else "right")
+        for run, diff, ci in summary.per_seed():
+            table.add_row(str(run.seed), run.run, f"{diff:+.2f} ± {ci:.2f}", verdict(diff, ci))
+        print_table(table, None)
+        verdicts = summary.verdicts()
+        noise = (f"; the games' own noise, ±{summary.game_ci:.2f} on average, is shared by "
+                 "every seed (same games) and is in no CI over seeds") \
+            if summary.shared_games else "; the CIs over seeds hold games' and training's noise"
+        seeds = f"{len(summary.runs)} seed" + ("s" if len(summary.runs) > 1 else "")
+        print(f"  {seeds}: mean {summary.mean:+.2f}"
+              f"{_interval(summary.mean_ci)}, IQM {summary.iqm:+.2f}"
+              f"{_interval(summary.iqm_ci)}, sd {_plain(summary.sd)}, range "
+              f"{summary.low:+.2f} to {summary.high:+.2f}; beats in {verdicts['beats']}, "
+              f"ties in {verdicts['ties']}, loses in {verdicts['loses']}{noise}")
+
+
+def _interval(bounds: tuple[float, float] | None) -> str:
+    return "" if bounds is None else f" [{bounds[0]:+.2f}, {bounds[1]:+.2f}]"
+
+
+def _plain(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

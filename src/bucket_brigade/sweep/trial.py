@@ -83,7 +83,11 @@ def run_trial(spec: TrialSpec, on_metrics: MetricsCallback | None = None) -> dic
 
 def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
                         started: float) -> dict[str, Any]:
-    from bucket_brigade.training.models import evaluate_run
+    from bucket_brigade.training.models import (
+        compare_run_with_archetypes,
+        evaluate_run,
+        save_comparison,
+    )
     from bucket_brigade.training.ppo import train
 
     config = spec.train_config()
@@ -99,14 +103,21 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
     if trained.stopped_by is not None:
         return outcome(spec, INTERRUPTED, steps=trained.step,
                        wall_seconds=time.perf_counter() - started)
-    evaluation = evaluate_run(trained.model_path, config.resolved_scenario,
-                              *config.evaluation_seating, games=spec.eval_games,
-                              seed=spec.eval_seed)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
+    if spec.compare:  # the learner's row of the comparison is evaluate_run's result
+        rows = compare_run_with_archetypes(trained.model_path, *seating,
+                                           games=spec.eval_games, seed=spec.eval_seed)
+        save_comparison(rows, paths.run_dir, *seating, games=spec.eval_games,
+                        seed=spec.eval_seed)
+        learner = rows[0]
+    else:
+        learner = evaluate_run(trained.model_path, *seating, games=spec.eval_games,
+                               seed=spec.eval_seed).summary()
     resumed_from = int(checkpoint["step"]) if checkpoint else 0
     trained_now = trained.step > resumed_from  # else the speed was measured in a past attempt
     return outcome(
-        spec, OK, error="", mean_score=evaluation.mean_score, ci95=evaluation.ci95,
-        houses_saved=evaluation.houses_saved, work_rate=evaluation.work_rate,
+        spec, OK, error="", mean_score=learner["mean_score"], ci95=learner["ci95"],
+        houses_saved=learner["houses_saved"], work_rate=learner["work_rate"],
         eval_games=spec.eval_games, eval_seed=spec.eval_seed, steps=trained.step,
         resumed_from=resumed_from,
         steps_per_sec=trained.steps_per_sec if trained_now else None,

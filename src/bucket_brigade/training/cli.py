@@ -22,7 +22,6 @@ from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
 from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
-from bucket_brigade.io import save_json
 from bucket_brigade.training.choices import CRITICS, POLICIES, SHARING_MODES
 from bucket_brigade.training.config import DEFAULT_EVAL_SEED, LEAGUE_SIZE, TrainConfig
 from bucket_brigade.training.stop import handle_interrupts
@@ -278,12 +277,13 @@ def _seating(config: TrainConfig) -> str:
 
 def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> Path:
     """Learner vs every archetype in its seat, same games; the table and evaluation.json."""
-    from bucket_brigade.training.models import compare_run_with_archetypes
+    from bucket_brigade.training.models import compare_run_with_archetypes, save_comparison
 
     config = result.config
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
-    table_rows = compare_run_with_archetypes(result.model_path, config.resolved_scenario,
-                                             *config.evaluation_seating, games=games, seed=seed)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
+    table_rows = compare_run_with_archetypes(result.model_path, *seating, games=games,
+                                             seed=seed)
     opponents = ", ".join(seated_opponents(*reversed(config.evaluation_seating)))
     table = Table(box=box.SIMPLE_HEAD,
                   title=f"{config.scenario}: seat 0 vs {opponents}; {games:,} games",
@@ -298,11 +298,7 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
                       f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
                       f"{row['work_rate']:.2f}")
     print_table(table, console)
-    path = result.paths.run_dir / "evaluation.json"
-    save_json({"games": games, "seed": seed, "scenario": config.scenario,
-               "opponents": config.num_agents - 1,
-               "opponent_policies": config.opponent_policies, "rows": table_rows}, path)
-    return path
+    return save_comparison(table_rows, result.paths.run_dir, *seating, games=games, seed=seed)
 
 
 def _print_summary(console: Console, result: TrainResult, evaluation: Path | None) -> None:

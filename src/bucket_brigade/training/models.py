@@ -22,11 +22,12 @@ from bucket_brigade.agents.strategies import StrategySpec
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
-from bucket_brigade.io import read_input_text
+from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.training.checkpoint import read_torch_file
 from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
 MODEL_PREFIX = "model_"
+EVALUATION_FILE = "evaluation.json"  # a run's learning check (--eval-games), in runs/RUN
 # How a run's model state dict names its parts (training.sharing writes them): seat k's
 # networks of an independent run, and a centralised critic's actor (its critic is not read).
 SEATS_PREFIX = "seats."
@@ -165,6 +166,17 @@ def compare_run_with_archetypes(model_path: str | Path, scenario: Scenario,
     policy.check_fits(scenario, num_opponents + 1)
     return compare_with_archetypes(policy.network, scenario, opponents, num_opponents,
                                    games=games, seed=seed)
+
+
+def save_comparison(rows: list[dict[str, float | str]], run_dir: Path, scenario: Scenario,
+                    opponents: str | None, num_opponents: int, games: int, seed: int) -> Path:
+    """Write :func:`compare_run_with_archetypes`' rows, with the games they were played on,
+    as the run's evaluation.json (what ``bucket-brigade seeds`` reads), atomically."""
+    path = run_dir / EVALUATION_FILE
+    save_json({"games": games, "seed": seed, "scenario": scenario.name,
+               "opponents": num_opponents, "opponent_policies": opponents, "rows": rows},
+              path)
+    return path
 
 
 def _run_config(model_path: Path) -> dict | None:
