@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.stats
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import read_input_text
@@ -191,23 +192,13 @@ def across_seeds(runs: Sequence[SeedRun], baseline: str, bootstrap_seed: int = 0
 def interquartile_mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """The mean of the middle half of ``values`` along ``axis`` (a quarter cut from each
     end, rounding the cut down: with 5 seeds, the mean of the middle 3)."""
-    return _scipy_stats().trim_mean(values, IQM_TRIM, axis=axis)
+    return scipy.stats.trim_mean(values, IQM_TRIM, axis=axis)
 
 
 def _bootstrap_ci(values: np.ndarray, statistic: Any, seed: int,
                   resamples: int) -> tuple[float, float]:
     if np.all(values == values[0]):  # every resample is the same: no spread to estimate
         return float(values[0]), float(values[0])
-    result = _scipy_stats().bootstrap((values,), statistic, n_resamples=resamples,
-                                      method="percentile", rng=np.random.default_rng(seed))
+    result = scipy.stats.bootstrap((values,), statistic, n_resamples=resamples,
+                                   method="percentile", rng=np.random.default_rng(seed))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
-
-
-def _scipy_stats() -> Any:
-    """scipy.stats, from the optional ``seeds`` extra (also in ``dev``)."""
-    try:
-        import scipy.stats
-    except ImportError:
-        raise UsageError("the across-seed statistics need SciPy: "
-                         "pip install 'bucket-brigade[seeds]'") from None
-    return scipy.stats
