@@ -38,10 +38,11 @@ def work_rates(model_path: str, scenario_name: str, games: int = 400, nights: in
     seat = np.arange(games * agents) % agents  # slot k is seat k mod N of game k // N
     relative = np.arange(houses)
     owned = ((seat[:, None] + relative) % houses) % agents == seat[:, None]  # [slots, H]
+    play = policy.play_seats(range(agents))  # each seat by its own network, if it has one
     counts = {case: [0, 0] for case in (*CASES, "every fire night")}
     obs, _ = env.reset(seed=seed)
     for _ in range(nights):  # ended games restart at once: every step is a real night
-        action = policy.network.play(obs)
+        action = play(obs)
         burning = obs[:, :houses] == BURNING
         fires = burning.sum(axis=1)
         works = action[:, 1] == WORK

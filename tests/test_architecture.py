@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # any unit of a lower layer, never one of its own layer or above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "cli_args", "lazy"),
-    ("io", "names", "confidence", "_numba_cache"),
+    ("io", "names", "checks", "confidence", "console", "_numba_cache"),
     ("game",),
     ("engine", "agents"),
-    ("envs",),
+    ("envs", "search"),
     ("evaluation",),
     ("training",),
     ("viz",),

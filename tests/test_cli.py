@@ -37,6 +37,18 @@ def test_bench_env_prints_the_ratio(capsys: pytest.CaptureFixture[str]) -> None:
         figures["batched_game_nights_per_sec"] / figures["reference_game_nights_per_sec"])
 
 
+def test_bench_planner_counts_the_searched_nights(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "bench", "planner", "--strategy", "planner@2/3",
+                           "--games", "4", "--json")
+    figures = json.loads(out)
+    assert code == 0 and figures["strategy"] == "planner@2/3" and figures["games"] == 4
+    # Every searched night plays 2 continuations of each candidate (one at least) for 1 to
+    # 3 nights.
+    assert 2 * figures["real_game_nights"] <= figures["simulated_game_nights"]
+    assert figures["simulated_game_nights_per_sec"] == pytest.approx(
+        figures["simulated_game_nights"] / figures["seconds"])
+
+
 def test_evolve_writes_its_genome(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "g.json"
     code, _, _ = run_cli(capsys, "evolve", "--scenario", "easy", "--generations", "2",
@@ -58,6 +70,22 @@ def test_evaluate_writes_tables(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     assert {r["opponents"] for r in rows} == {"random", "evolved"}
     assert (tmp_path / "results.csv").read_text().startswith("candidate,kind,scenario")
     assert (tmp_path / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    for column in ({"easy", "hard"} & {r["scenario"] for r in rows}):
+        best = max((r for r in rows if r["scenario"] == column and r["opponents"] == "random"),
+                   key=lambda r: r["mean_score"])
+        assert all(r["baseline"] == best["candidate"] for r in rows
+                   if r["scenario"] == column and r["opponents"] == "random")
+    assert sum(r["p_holm"] is not None for r in rows) == 4 * 2
+    assert "(baseline)" in out and "Holm's correction over the 8 differences" in out
+
+
+def test_evaluate_against_a_named_baseline(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "evaluate", "--scenarios", "easy", "--opponents", "random",
+                           "--strategies", "hero,free_rider", "--baseline", "free_rider",
+                           "--games", "50", "--out-dir", str(tmp_path))
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert code == 0 and [r["baseline"] for r in rows] == ["free_rider", "free_rider"]
+    assert "baseline: free_rider;" in out
 
 
 @pytest.mark.parametrize("argv", [
@@ -68,7 +96,9 @@ def test_evaluate_writes_tables(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     ("evaluate", "--scenarios", "nowhere"),
     ("evaluate", "missing_model.pt", "--scenarios", "easy"),
     ("evaluate", "--matrix", "--scenarios", "easy"),
+    ("evaluate", "--scenarios", "easy", "--strategies", "hero", "--baseline", "liar"),
     ("bench", "env", "--games", "0"),
+    ("bench", "planner", "--games", "0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: tuple[str, ...], tmp_path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,18 +151,34 @@ def test_evaluate_takes_a_scenario_file(tmp_path, capsys) -> None:
     (("evaluate", "--opponents", "hero,0.1,0.2"), "has 2 numbers in a row"),
     (("evaluate", "--scenarios", "easy", "--games", "10000000000"),
      "10,000,000,000 games of this size need about"),
-    (("evaluate", "--scenarios", "easy,nowhere.toml"), "cannot read scenario file 'nowhere.toml'"),
+    (("evaluate", "--scenarios", "easy,nowhere.toml"),
+     "scenario file 'nowhere.toml' does not exist"),
     (("bench", "env", "--seconds", "nan"), "--seconds=nan must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "inf"), "--seconds=inf must be > 0 and <= 3600"),
     (("bench", "env", "--seconds", "-1"), "--seconds=-1.0 must be > 0"),
+    (("bench", "env", "--seconds", "-inf"), "--seconds=-inf must be > 0"),
+    (("bench", "env", "--seconds", "-1e5"), "--seconds=-100000.0 must be > 0"),
+    (("bench", "train", "--to-quality", "--margin", "-NaN"), "--margin nan must be a number"),
     (("bench", "env", "--to-quality"), "--to-quality measures `bench train`"),
     (("bench", "train", "--to-quality", "--baseline", "nobody"), "unknown strategy 'nobody'"),
     (("bench", "train", "--to-quality", "--eval-games", "1"), "--eval-games 1 must be >= 2"),
     (("bench", "train", "--to-quality", "--margin", "nan"), "--margin nan must be a number >= 0"),
     (("bench", "train", "--threads", "5000"), "--threads 5000 must be an integer from 0 to"),
     (("bench", "env", "--threads", "2"), "--threads sets the training's threads"),
+    (("bench", "planner", "--strategy", "hero"), "--strategy 'hero' is not a planner"),
+    (("bench", "env", "--sharing", "independent"), "set the learners of `bench train`"),
+    (("bench", "train", "--sharing", "independent"), "--sharing independent needs several"),
     (("evolve", "--popsize", "1000000000"),
-     "popsize=1000000000 must be an integer >= 2 and <= 10000"),
+     "--popsize=1000000000 must be an integer from 2 to 10,000"),
+    (("bench", "env", "--games", "1e9"), "1,000,000,000 games of this size need about"),
+    (("evolve", "--generations", "1e18"),
+     "--generations=1000000000000000000 must be an integer from 1 to 100,000"),
+    (("nash", "--br-generations", "1e18", "--games", "2"),
+     "--br-generations=1000000000000000000 must be an integer from 1 to 100,000"),
+    (("replay", "--seed", "18446744073709551616"),
+     "seed=18446744073709551616 must be an integer in [0, 2**64)"),
+    (("replay", "--game", "18446744073709551616"),
+     "game_index=18446744073709551616 must be an integer from 0 to"),
 ])
 def test_hostile_arguments(argv: tuple[str, ...], message: str, tmp_path, monkeypatch,
                            capsys) -> None:
@@ -152,6 +198,23 @@ def test_bad_options_are_one_line(argv: tuple[str, ...], capsys) -> None:
     err = capsys.readouterr().err
     assert exited.value.code == 2
     assert err.count("\n") == 1 and "error: " in err and "--help" in err, err
+
+
+@pytest.mark.parametrize("argv", [("evolve", "--out"), ("evaluate", "--out-dir"),
+                                  ("nash", "--out-dir"), ("replay", "--out"),
+                                  ("replay", "--json"), ("plot", "--out"), ("train", "--out-dir"),
+                                  ("sweep", "s.toml", "--out")])
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_output_path_is_refused(argv: tuple[str, ...], empty: str, tmp_path,
+                                         monkeypatch, capsys) -> None:
+    """Not read as the working folder, nor as the default."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, empty])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.count("\n") == 1 and f"{empty!r} is an empty path" in err, err
+    assert list(tmp_path.iterdir()) == []
 
 
 def _output_cases(tmp_path):

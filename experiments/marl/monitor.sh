@@ -29,7 +29,9 @@ Exit status: 0 done, 1 unreachable host or no project there, 2 bad usage.
 EOF
 }
 
-die() { echo "monitor: $1" >&2; exit "${2:-1}"; }
+# printable(), one_line(): text from HOST (or the command line) made safe for this terminal.
+. "$(dirname "${BASH_SOURCE[0]}")/printable.sh"
+die() { printf '%s\n' "monitor: $1" | one_line >&2; exit "${2:-1}"; }
 need_value() { [ "$2" -ge 2 ] || die "$1 needs a value (see --help)" 2; }
 
 host="" dir="bucket-brigade" port="" local_port=6006 forward=1
@@ -55,22 +57,6 @@ case "$local_port" in "" | *[!0-9]*) die "bad --local-port '$local_port': give a
 
 # The value as one single-quoted word for the remote POSIX shell.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
-
-# Text from HOST made safe for this terminal: escape sequences removed whole (CSI colours,
-# OSC window titles and clipboard writes, DCS/APC strings), then every other control
-# character but tab and newline, including the 8-bit C1 controls in their UTF-8 form.
-printable() {
-    local esc bel c2 c1_first c1_last
-    esc=$(printf '\033') bel=$(printf '\007') c2=$(printf '\302')
-    c1_first=$(printf '\200') c1_last=$(printf '\237')
-    LC_ALL=C sed -E \
-        -e "s/${esc}\][^${bel}${esc}]*(${bel}|${esc}\\\\)?//g" \
-        -e "s/${esc}[PX^_][^${esc}]*(${esc}\\\\)?//g" \
-        -e "s/${esc}\[[0-?]*[ -\/]*[@-~]?//g" \
-        -e "s/${esc}[ -\/]*.?//g" \
-        -e "s/${c2}[${c1_first}-${c1_last}]//g" |
-        LC_ALL=C tr -d '\000-\010\013-\037\177'
-}
 
 read -r -a extra_ssh_opts <<<"${BB_SSH_OPTS:-}"
 ssh_opts=(${extra_ssh_opts[@]+"${extra_ssh_opts[@]}"} -o ConnectTimeout=10)
@@ -184,12 +170,12 @@ rm -f -- "$err_file"
 case "$status" in
     0) ;;
     255) die "cannot reach $host over SSH${port:+ (port $port)}: $(printf '%s\n' "$err" |
-        sed '/^[[:space:]]*$/d' | tail -n 1 | printable)" ;;
+        sed '/^[[:space:]]*$/d' | tail -n 1)" ;;
     3) die "no directory $dir on $host (set --dir to the project's directory there)" ;;
     *) die "status check on $host failed (exit $status)" ;;
 esac
 [ "$forward" -eq 1 ] || exit 0
 
-echo "TensorBoard: http://localhost:$local_port (forwarding to $host:6006; Ctrl-C to stop)"
+echo "TensorBoard: http://localhost:$local_port (forwarding to $host:6006; Ctrl-C to stop)" | printable
 exec ssh "${ssh_opts[@]}" -N -o ExitOnForwardFailure=yes \
     -L "127.0.0.1:$local_port:127.0.0.1:6006" -- "$host"

@@ -25,7 +25,9 @@ Exit status: 0 done, 1 unreachable host or failed copy, 2 bad usage.
 EOF
 }
 
-die() { echo "sync_results: $1" >&2; exit "${2:-1}"; }
+# printable(), one_line(): text from HOST (or the command line) made safe for this terminal.
+. "$(dirname "${BASH_SOURCE[0]}")/printable.sh"
+die() { printf '%s\n' "sync_results: $1" | one_line >&2; exit "${2:-1}"; }
 need_value() { [ "$2" -ge 2 ] || die "$1 needs a value (see --help)" 2; }
 
 host="" run="" dir="bucket-brigade" port="" dest=""
@@ -48,11 +50,17 @@ case "${#positional[@]}" in
 esac
 case "$host" in "" | -*) die "bad HOST '$host': give an SSH alias or user@host" 2 ;; esac
 case "$port" in *[!0-9]*) die "bad --port '$port': give a number" 2 ;; esac
-case "$run" in
-    */* | . | ..) die "bad RUN '$run': give a run's directory name under runs/" 2 ;;
-esac
+# An empty RUN is a mistake (an unset variable), not every run: that is no RUN at all.
+if [ "${#positional[@]}" -eq 2 ]; then
+    case "$run" in
+        "" | */* | . | ..) die "bad RUN '$run': give a run's directory name under runs/" 2 ;;
+    esac
+fi
 [ -n "$dir" ] || die "--dir is empty" 2
 dest=${dest:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+if [ -e "$dest" ] && [ ! -d "$dest" ]; then
+    die "bad --dest '$dest': it exists and is not a folder" 2
+fi
 
 # The value as one single-quoted word for the remote POSIX shell.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -95,13 +103,14 @@ else
     filters=(--include='/runs/***' --include='/checkpoints/***' --include='/model_*.pt')
     what="all runs"
 fi
-mkdir -p -- "$dest"
-echo "sync_results: $host:$remote -> $dest ($what)"
+mkdir -p -- "$dest" 2>/dev/null || die "cannot make --dest '$dest' (no permission there?)"
+echo "sync_results: $host:$remote -> $dest ($what)" | printable
 # -s sends file names through rsync's protocol, untouched by the remote shell (odd names);
 # a cut-off file waits in .rsync-partial/ and resumes, so a half copy never looks complete.
 status=0
 rsync -az -s --partial-dir=.rsync-partial --itemize-changes \
     -e "ssh ${BB_SSH_OPTS:-} -o ConnectTimeout=10${port:+ -p $port}" \
-    "${filters[@]}" --exclude='*' -- "$host:$remote/" "$dest/" || status=$?
+    "${filters[@]}" --exclude='*' -- "$host:$remote/" "$dest/" 2> >(printable >&2) |
+    printable || status=$?  # file names from the box, shown with control characters removed
 [ "$status" -eq 0 ] || die "rsync failed (exit $status); run the same command again to resume"
 echo "sync_results: done"

@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from bucket_brigade.cli_args import NEGATIVE_NUMBER
 from bucket_brigade.errors import Terminated, UsageError
 
 Command = Callable[[argparse.Namespace], int | None]
@@ -48,8 +49,14 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Command]]] = 
                _from_module(COMMANDS_MODULE, "add_evolve_arguments", "run_evolve")),
     "evaluate": ("evaluate policies and strategies in the same seat",
                  _from_module(COMMANDS_MODULE, "add_evaluate_arguments", "run_evaluate")),
+    "seeds": ("learner minus a baseline over training seeds, from train --eval-games runs",
+              _from_module(COMMANDS_MODULE, "add_seeds_arguments", "run_seeds")),
     "nash": ("empirical game of strategies: payoffs, equilibria, regrets",
              _from_module("bucket_brigade.analysis.nash_cli")),
+    "exploit": ("exploitability of a joint policy: best responses seat by seat, NashConv",
+                _from_module("bucket_brigade.analysis.exploit_cli")),
+    "psro": ("grow a population towards an equilibrium: meta-equilibria, best responses",
+             _from_module("bucket_brigade.analysis.psro_cli")),
     "replay": ("write one game as a self-contained HTML replay",
                _from_module(VIZ, "add_replay_arguments", "run_replay")),
     "plot": ("plot learning curves of training runs",
@@ -92,7 +99,12 @@ def _command_named(argv: Sequence[str]) -> list[str]:
 
 
 class _OneLineParser(argparse.ArgumentParser):
-    """Bad options are one line on stderr and exit code 2, like every other bad input."""
+    """Bad options are one line on stderr and exit code 2, like every other bad input; a
+    value such as -inf is a value (then checked by its option), not an unknown option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")

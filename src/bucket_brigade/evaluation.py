@@ -21,6 +21,7 @@ from bucket_brigade.envs.spaces import full_actions
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES, RANDOM
 from bucket_brigade.game.seat import Seat
+from bucket_brigade.search import with_planners
 
 if TYPE_CHECKING:
     import torch
@@ -69,8 +70,10 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec | ActionFunction
     (the most likely house and mode, and signal with cheap talk), so a result is a
     property of the weights alone; ``sample=True`` draws its actions instead, from a
     generator seeded with ``seed``. A strategy name (or ``pool:...``) makes seat 0
-    scripted. Any other callable is a client policy (:data:`ActionFunction`): it gets
-    seat 0's observations of every game at once and returns their actions.
+    scripted; ``planner...`` seats (in seat 0 or among the opponents) search by rollouts
+    (:mod:`bucket_brigade.search`). Any other callable is a client policy
+    (:data:`ActionFunction`): it gets seat 0's observations of every game at once and
+    returns their actions.
     """
     if isinstance(games, bool) or not isinstance(games, int) or games < 1:
         raise ValueError(f"games={games!r} must be an integer >= 1")
@@ -80,8 +83,8 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec | ActionFunction
     batch = GameBatch(scenario, [learner_seat,
                                  *opponent_seats(num_opponents, opponents, scenario.name)],
                       games, seed=seed)
-    finished = batch.play_out(None if scripted else _learner_driver(
-        policy_or_strategy, scenario, batch.obs_dim, sample, seed))
+    finished = batch.play_out(with_planners(batch, None if scripted else _learner_driver(
+        policy_or_strategy, scenario, batch.obs_dim, sample, seed)))
     scores = finished.scores[:, LEARNER]
     return EvaluationResult(
         games=games, mean_score=float(scores.mean()), ci95=ci95_half_width(scores),

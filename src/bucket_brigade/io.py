@@ -10,12 +10,13 @@ import fcntl
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from bucket_brigade.errors import UsageError
 
@@ -67,13 +68,37 @@ def save_json(payload: Any, path: str | Path) -> None:
 MAX_INPUT_BYTES = 1 << 20  # scenario and genome files are a few hundred bytes
 
 
-def read_input_text(path: str | Path, what: str) -> str:
-    """The UTF-8 text of a small input file; ``what`` names it in the UsageError for a file
-    that cannot be read, is not UTF-8, or is larger than MAX_INPUT_BYTES (reading stops
-    there, so a device or a huge file is not read to its end)."""
+def open_input_file(path: str | Path, what: str) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file (after links); ``what`` names it
+    in the UsageError otherwise. A folder, a FIFO, a socket or a device is refused before it
+    is opened: opening a FIFO would wait for a writer forever, and reading a device need
+    not end. (Opened without blocking and checked again, in case the file was swapped.)"""
     where = f"{what} {str(path)!r}"
     try:
-        with open(path, "rb") as file:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)) if regular else -1
+    except FileNotFoundError:
+        raise UsageError(f"{where} does not exist") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise UsageError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    if not regular:
+        raise UsageError(f"{where} is not a regular file (a folder, device, pipe or socket); "
+                         "give a file")
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise UsageError(f"{where} is not a regular file (it changed while it was opened)")
+    return os.fdopen(handle, "rb")
+
+
+def read_input_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of a small input file; ``what`` names it in the UsageError for a file
+    that is not a regular file (:func:`open_input_file`), cannot be read, is not UTF-8, or
+    is larger than MAX_INPUT_BYTES (reading stops there, so a huge file is not read to its
+    end)."""
+    where = f"{what} {str(path)!r}"
+    try:
+        with open_input_file(path, what) as file:
             data = file.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None

@@ -14,17 +14,19 @@ from bucket_brigade.errors import UsageError
 
 MAX_NAME_LENGTH = 100  # leaves room for prefixes and suffixes under the usual 255-byte limit
 DEFAULT_NAME_MAX = 255  # bytes per file name on ext4, APFS, NTFS, ...
-VALID_NAMES = (f"1 to {MAX_NAME_LENGTH} characters, no '/' or '\\', no control characters, "
-               "not '.' or '..'")
+VALID_NAMES = (f"1 to {MAX_NAME_LENGTH} characters of UTF-8 text, no '/' or '\\', no control "
+               "characters, not '.' or '..'")
 
 
 def check_path_name(kind: str, value: Any) -> str:
     """``value`` if it is safe as one path component, else a UsageError naming ``kind``."""
     if not isinstance(value, str):
         raise UsageError(f"{kind} {value!r} must be a string: {VALID_NAMES}")
+    # A name the command line could not decode (not UTF-8) holds surrogates: refused too,
+    # since it could not be written into config.json or printed.
     bad = (not value or len(value) > MAX_NAME_LENGTH or value in (".", "..")
            or "/" in value or "\\" in value
-           or any(unicodedata.category(c) == "Cc" for c in value))
+           or any(unicodedata.category(c) in ("Cc", "Cs") for c in value))
     if bad:
         raise UsageError(f"{kind} {value!r} is not a valid name: {VALID_NAMES}")
     return value

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import SCENARIOS
 
 
@@ -30,19 +30,35 @@ def print_scenarios(as_json: bool = False) -> None:
             str(s.min_nights),
             f"{s.reward_own_house_survives:g}/{s.penalty_own_house_burns:g}", s.description,
         )
-    Console(width=max(Console().width, 120)).print(table)
+    print_table(table)
 
 
-def print_rows(rows: list[dict], title: str) -> None:
-    """An evaluation table: one line per candidate, grouped by scenario and opponents."""
-    table = Table(title=title)
+def print_rows(rows: list[dict], title: str, baseline: str = "best") -> None:
+    """An evaluation table: one line per candidate, grouped by scenario and opponents, with
+    each candidate's paired difference from its column's baseline."""
+    compared = sum(r.get("p_holm") is not None for r in rows)
+    chosen = "the best scripted strategy of each scenario and opponents" \
+        if baseline == "best" else baseline
+    table = Table(title=title, caption_justify="left", caption=(
+        f"vs baseline: score minus the baseline's, paired by game, with its 95% CI; baseline: "
+        f"{chosen}; *: differs from it after Holm's correction over the {compared} "
+        "differences of this table (chance of any false * at most 5%)") if compared else None)
     keys = [k for k in ("scenario", "opponents", "trained_on", "candidate") if k in rows[0]]
     for key in keys:
         table.add_column(key.replace("_", " "), no_wrap=True)
-    for column in ("score ± 95% CI", "saved", "nights", "work rate", "honesty"):
-        table.add_column(column, justify="right")
+    for column in ("score ± 95% CI", "vs baseline", "saved", "nights", "work rate", "honesty"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(*(str(r[k]) for k in keys), f"{r['mean_score']:.2f} ± {r['ci95']:.2f}",
-                      f"{r['houses_saved']:.2f}", f"{r['nights']:.1f}", f"{r['work_rate']:.2f}",
-                      f"{r['honesty']:.2f}")
-    Console(width=max(Console().width, 120)).print(table)
+                      _versus_baseline(r), f"{r['houses_saved']:.2f}", f"{r['nights']:.1f}",
+                      f"{r['work_rate']:.2f}", f"{r['honesty']:.2f}")
+    print_table(table)
+
+
+def _versus_baseline(row: dict) -> str:
+    if row.get("baseline") is None:
+        return "-"
+    if row.get("minus_baseline") is None:
+        return "(baseline)"
+    return f"{row['minus_baseline']:+.2f} ± {row['minus_baseline_ci95']:.2f}" \
+        f"{' *' if row['differs'] else '  '}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from bucket_brigade.agents.strategies import (
@@ -12,6 +13,7 @@ from bucket_brigade.agents.strategies import (
     evolved_scenarios,
     make_seat,
     opponent_seats,
+    seated_opponents,
     split_opponents,
     strategy_params,
 )
@@ -55,7 +57,7 @@ def test_genome_file(tmp_path) -> None:
     path.write_text("not json")
     with pytest.raises(ValueError, match="is not a JSON object with a 'params' list"):
         strategy_params(str(path))
-    with pytest.raises(ValueError, match="cannot read genome file"):
+    with pytest.raises(ValueError, match=r"genome file '.*missing\.json' does not exist"):
         strategy_params(str(tmp_path / "missing.json"))
 
 
@@ -69,8 +71,19 @@ def test_pools_and_cycling() -> None:
                                        (*DEFAULT_OPPONENTS, DEFAULT_OPPONENTS[0])]
     with pytest.raises(ValueError, match="num_opponents=0"):
         opponent_seats(0)
+    with pytest.raises(ValueError, match="num_opponents=1000 must be an integer from 1 to 999"):
+        opponent_seats(1000)
+    assert len(opponent_seats(np.int64(2))) == 2
+    with pytest.raises(ValueError, match="not true or false"):
+        strategy_params(np.ones(10, dtype=bool))
     with pytest.raises(ValueError, match="opponents is empty"):
         opponent_seats(2, [])
+
+
+def test_seated_opponents_names_the_strategy_of_each_seat() -> None:
+    assert seated_opponents(3) == ["random", "random", "firefighter"]
+    assert seated_opponents(2, "hero,pool:liar,hero") == ["hero", "pool:liar,hero"]
+    assert seated_opponents(3, "hero,liar") == ["hero", "liar", "hero"]
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -83,6 +96,8 @@ def test_pools_and_cycling() -> None:
     ('{"params": [{"x": 1}, 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "must be 10 numbers in [0, 1]"),
     ('{"params": [1e999, 0, 0, 0, 0, 0, 0, 0, 0, 0]}', "parameter inf is outside [0, 1]"),
     ("[" * 100_000 + "]" * 100_000, "is nested too deeply to be a genome"),
+    ('{"params": [true, 0, 0, 0, 0, 0, 0, 0, 0, 0]}',
+     "must be 10 numbers in [0, 1], not true or false (True)"),
 ])
 def test_hostile_genome_files_name_the_file(tmp_path, content: str, message: str) -> None:
     path = tmp_path / "genome.json"

@@ -58,8 +58,21 @@ def test_against_a_fixed_pool() -> None:
     ({"generations": 0}, "generations=0"),
     ({"popsize": 1}, "popsize=1"),
     ({"games": 0}, "games=0"),
+    ({"generations": 10**18}, "generations=1000000000000000000 must be an integer from 1 to"),
+    ({"generations": 2.0}, "generations=2.0 must be an integer"),
+    ({"popsize": True}, "popsize=True must be an integer"),
     ({"num_agents": 11}, "num_agents=11"),
 ])
 def test_bad_budgets(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         evolve("easy", **kwargs)
+
+
+def test_a_planner_can_be_the_opponent() -> None:
+    """Fitness against planners is seat 0's score in games where they search: hero's
+    against planners over hero differs from its score against plain heroes."""
+    scenario = get_scenario("greedy_neighbor")
+    against_planners = strategy_fitness(ARCHETYPES["hero"], scenario, 4, "planner@4/2", 12, 1)
+    against_heroes = strategy_fitness(ARCHETYPES["hero"], scenario, 4, "hero", 12, 1)
+    assert against_planners.shape == (12,)
+    assert not np.array_equal(against_planners, against_heroes)

@@ -1,5 +1,5 @@
 """The ``nash`` command: the files it writes, a model as a strategy, PPO best responses
-judged on the empirical game's games, and bad input refused in one line."""
+judged on fresh games, and bad input refused in one line."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from bucket_brigade.analysis.nash import Contender, parse_strategies, play_profile
+from bucket_brigade.analysis.contenders import Contender, parse_strategies
+from bucket_brigade.analysis.empirical_game import fresh_seed
+from bucket_brigade.analysis.nash import deviation_from_symmetric, judge
 from bucket_brigade.cli import main
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.io import exclusive_lock
+from bucket_brigade.training.checkpoint import RunPaths
 from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 
@@ -27,12 +31,17 @@ def test_nash_command_writes_its_files(tmp_path: Path, capsys) -> None:
                                                "nash.json"}
     summary = json.loads((out / "nash.json").read_text())
     assert summary["strategies"] == ["universal_free_rider", "firefighter"]
-    assert np.array(summary["payoffs"]).shape == (2, 2)
-    assert summary["equilibria"] and abs(sum(summary["equilibria"][0]["mix"].values()) - 1) < 1e-9
+    assert np.array(summary["payoffs"]).shape == (2, 4)  # 4 profiles of the 3 others
+    assert len(summary["opponent_profiles"]) == 4
+    assert np.array(summary["copies_view"]).shape == (2, 2)
+    (first, *_) = summary["equilibria"]
+    assert abs(sum(first["mix"].values()) - 1) < 1e-9
+    assert set(first["deviation_gains"]) == {"universal_free_rider", "firefighter"}
+    assert abs(sum(summary["alpharank"].values()) - 1) < 1e-9
     row = summary["rows"][0]
-    assert {"pure_regret", "regret_vs_equilibrium", "exploitability",
+    assert {"pure_regret", "gain_vs_equilibrium", "alpharank", "exploitability",
             "best_response"} <= set(row)
-    assert "symmetric equilibrium 1" in capsys.readouterr().out
+    assert "symmetric equilibrium 1 of the 4-player game" in capsys.readouterr().out
 
 
 def test_nash_command_plays_a_model(tmp_path: Path) -> None:
@@ -49,7 +58,7 @@ def test_nash_command_plays_a_model(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("target", ["universal_free_rider", "MODEL"])
-def test_ppo_best_response_is_judged_on_the_games_of_the_empirical_game(
+def test_ppo_best_response_is_judged_on_fresh_games(
         target: str, tmp_path: Path, capsys) -> None:
     scenario = get_scenario("greedy_neighbor")
     model_path = tmp_path / "model_tiny.pt"
@@ -68,16 +77,49 @@ def test_ppo_best_response_is_judged_on_the_games_of_the_empirical_game(
     assert all("ppo_exploitability" not in r for r in summary["rows"] if r is not row)
     best_response = Path(row["ppo_best_response"])
     assert best_response == out / "best_response" / f"model_br_{target}.pt"
-    # Its gain: its own score on the 30 games of the cell "everyone plays target", less
-    # target's there, with everyone else playing target.
+    # Its gain: its score against three copies of the target on the fresh games, every
+    # seat equally, less the target's own there.
     contenders = parse_strategies(f"universal_free_rider,{model_path}", scenario, 4)
     fixed = contenders[summary["strategies"].index(target)]
     responder = Contender("br", policy=load_policy(best_response).network)
-    scores = play_profile(scenario, [responder, *[fixed] * 3], 30, 4).scores[:, 0]
-    s = summary["strategies"].index(target)
-    assert row["ppo_exploitability"] == pytest.approx(scores.mean() - summary["payoffs"][s][s])
+    gain = judge(deviation_from_symmetric(scenario, fixed, 4), fixed, responder, 30,
+                 fresh_seed(4))
+    assert row["ppo_exploitability"] == pytest.approx(gain.mean)
     assert row["ppo_exploitability_ci95"] > 0
-    assert 0 <= row["ppo_best_response_work_rate"] <= 1
+
+
+def test_a_best_response_run_in_use_is_refused_before_the_games(tmp_path: Path, capsys,
+                                                                 monkeypatch) -> None:
+    """Two nash commands on one output folder: the second is refused at once, rather than
+    deleting the first one's best-response run while it trains."""
+    monkeypatch.setattr("bucket_brigade.analysis.empirical_game.play_table", _no_games)
+    out = tmp_path / "out"
+    with exclusive_lock(RunPaths(out / "best_response", "br_hero").lock_path, "the first"):
+        code = main(["nash", "--strategies", "hero,free_rider", "--games", "2",
+                     "--br-generations", "0", "--br-ppo-steps", "2048", "--br-ppo-against",
+                     "hero", "--out-dir", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "in use by another process" in err, err
+    assert sorted(p.name for p in out.rglob("*")) == [".br_hero.lock", "best_response"]
+
+
+def _no_games(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the games started before the best-response runs were locked")
+
+
+def test_a_planner_is_a_strategy_and_a_best_response(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["nash", "--scenario", "greedy_neighbor", "--strategies",
+                 "free_rider,planner@4/3", "--games", "30", "--br-generations", "0",
+                 "--br-planner", "planner@8", "--out-dir", str(out)])
+    assert code == 0
+    summary = json.loads((out / "nash.json").read_text())
+    assert summary["strategies"] == ["free_rider", "planner@4/3"]
+    free_rider, planner = summary["rows"]
+    # Among three free riders the fires spread: the planner's working pays off.
+    assert free_rider["planner_exploitability"] - free_rider["planner_exploitability_ci95"] > 0
+    assert "planner_exploitability" in planner
+    assert "planner best response" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("strategies", "message"), [
@@ -102,6 +144,8 @@ def test_bad_input_exits_2_with_one_line(strategies: str, message: str, tmp_path
     (["--br-ppo-steps", "64", "--br-ppo-against", "hero,nobody"],
      "--br-ppo-against: 'nobody' is not one of the strategies (hero, free_rider)"),
     (["--br-ppo-steps", "64", "--br-ppo-against", " , "], "names no strategy"),
+    (["--br-planner", "hero"], "--br-planner 'hero' is not a planner"),
+    (["--br-planner", "planner@0"], "planner continuations=0 must be an integer >= 1"),
 ])
 def test_bad_best_response_options_exit_2(options: list[str], message: str, tmp_path: Path,
                                           capsys) -> None:

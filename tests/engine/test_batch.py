@@ -65,6 +65,10 @@ BAD_ACTIONS: list[tuple[str, Callable[[], object], str]] = [
     ("fractional", lambda: with_value((0, 0, 0), 1.5, np.float64), r"1\.5 is not an integer"),
     ("nan", lambda: with_value((2, 0, 1), np.nan, np.float32), r"nan is not an integer"),
     ("infinite", lambda: with_value((0, 0, 0), np.inf, np.float64), r"inf is not an integer"),
+    ("huge float", lambda: with_value((1, 1, 0), 1e300, np.float64),
+     r"house=1e\+300 at index \(1, 1\) is out of range 0\.\.9"),
+    ("largest uint64", lambda: with_value((0, 1, 0), 2**64 - 1, np.uint64),
+     r"house=18446744073709551615 at index \(0, 1\)"),
     ("strings", lambda: valid_actions().astype(str), r"dtype <U\d+, expected integers"),
     ("complex", lambda: valid_actions().astype(complex), r"dtype complex128"),
     ("objects", lambda: valid_actions().astype(object), r"dtype object"),
@@ -97,6 +101,11 @@ def test_check_actions_for_one_game() -> None:
 def test_num_games_must_be_a_positive_integer(num_games: object) -> None:
     with pytest.raises(ValueError, match=rf"num_games={num_games!r}"):
         GameBatch(SCENARIOS["default"], [Seat(), Seat()], num_games)  # type: ignore[arg-type]
+
+
+def test_a_numpy_integer_is_a_game_count() -> None:
+    batch = GameBatch(SCENARIOS["default"], [Seat(), Seat()], np.int64(3), seed=np.uint64(5))
+    assert batch.num_games == 3 and type(batch.num_games) is int
 
 
 @pytest.mark.parametrize("num_agents", [1, 11])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +15,13 @@ from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import check_env
 
 from bucket_brigade.agents.strategies import make_seat
-from bucket_brigade.envs import ENV_ID, BucketBrigadeEnv, BucketBrigadeVectorEnv, make_env
+from bucket_brigade.envs import (
+    ENV_ID,
+    BucketBrigadeEnv,
+    BucketBrigadeVectorEnv,
+    make_env,
+    make_vec_env,
+)
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.seat import Seat
@@ -61,6 +69,25 @@ def test_registered_ids_build_the_single_and_vector_envs() -> None:
     assert isinstance(vec, BucketBrigadeVectorEnv)
     assert vec.num_envs == 3 and vec.scenario.name == "easy"
     assert make_env(seed=4).spec.make().game.batch.seed == 4
+
+
+def test_the_module_qualified_id_needs_no_import_first() -> None:
+    """Gymnasium 1.x reads no entry points: in a fresh interpreter the documented
+    ``bucket_brigade.envs:BucketBrigade-v0`` works without importing the package."""
+    code = ("import gymnasium, sys; "
+            f"env = gymnasium.make('bucket_brigade.envs:{ENV_ID}', scenario='easy'); "
+            "print(type(env.unwrapped).__name__, env.unwrapped.scenario.name)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["BucketBrigadeEnv", "easy"]
+
+
+def test_default_opponents_are_the_documented_ones() -> None:
+    """make_env's and make_vec_env's docstrings (and the README) name these three."""
+    documented = [make_seat(name) for name in ("random", "random", "firefighter")]
+    assert list(make_env(seed=0).game.batch.seats[1:]) == documented
+    assert list(make_vec_env(2, seed=0).games.seats[1:]) == documented
 
 
 def test_spaces_follow_the_rules() -> None:
@@ -197,6 +224,8 @@ def test_invalid_actions_are_refused_and_change_nothing(action, cheap_talk: bool
     ({"render_mode": "rgb_array_list"}, "valid modes: ansi, human, rgb_array"),
     ({"num_opponents": 10}, "num_agents=11"),
     ({"num_opponents": 0}, "num_opponents=0"),
+    ({"num_opponents": 1000}, "num_opponents=1000 must be an integer from 1 to 999"),
+    ({"num_opponents": 2.0}, "num_opponents=2.0 must be an integer"),
 ])
 def test_bad_construction_names_the_value_and_the_choices(kwargs, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -49,6 +49,16 @@ def test_the_largest_seed_and_numpy_integers_are_seeds(kind: str) -> None:
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize("kind", MAKERS)
+@pytest.mark.parametrize("numpy_type", [np.int8, np.int32, np.int64, np.uint32, np.uint64])
+def test_numpy_integer_seeds_at_reset_are_seeds(kind: str, numpy_type: type) -> None:
+    first = MAKERS[kind]().reset(seed=numpy_type(7))[0]
+    second = MAKERS[kind]().reset(seed=7)[0]
+    if isinstance(first, dict):
+        first, second = first["agent_0"], second["agent_0"]
+    np.testing.assert_array_equal(first, second)
+
+
 @pytest.mark.parametrize("kind", ["vector", "concat"])
 def test_vector_env_step_before_reset_is_refused(kind: str) -> None:
     env = MAKERS[kind](seed=0)

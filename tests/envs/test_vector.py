@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -148,3 +149,22 @@ def test_invalid_actions_are_refused_and_change_nothing(actions: np.ndarray,
     for a, b in zip(env.step(valid), twin.step(valid), strict=True):
         if isinstance(a, np.ndarray):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"num_envs": "4"}, "num_envs='4' must be an integer >= 1"),
+    ({"num_envs": 4.0}, "num_envs=4.0 must be an integer >= 1"),
+    ({"num_envs": 0}, "num_envs=0 must be an integer >= 1"),
+    ({"num_envs": 4, "num_learners": True}, "num_learners=True must be an integer"),
+    ({"num_envs": 4, "num_opponents": 1000}, "num_opponents=1000 must be an integer from 0 to"),
+    ({"num_envs": 4, "num_opponents": 1000, "opponent_policy": lambda seen: seen},
+     "num_opponents=1000 must be an integer from 0 to 999"),
+])
+def test_counts_of_the_wrong_type_or_size_are_refused_before_building(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_vec_env(scenario="default", **kwargs)
+
+
+def test_numpy_counts_are_counts() -> None:
+    env = make_vec_env(np.int64(4), "default", num_opponents=np.int32(2), seed=0)
+    assert env.num_envs == 4 and env.num_agents == 3

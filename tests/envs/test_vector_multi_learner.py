@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bucket_brigade.agents.strategies import opponent_seats
+from bucket_brigade.envs.pettingzoo_env import parallel_env
 from bucket_brigade.envs.vector import ConcatVectorEnv, make_vec_env
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import get_scenario
@@ -107,6 +108,28 @@ def test_opponent_policy_drives_the_other_seats() -> None:
     assert (obs[:, 11:14] == 0).all()  # their own signals, although the learner has none
 
 
+@pytest.mark.parametrize(("action", "match"), [
+    ([0.5, 1, 0], r"action value 0\.5 is not an integer"),
+    ([np.nan, 1, 0], r"action value nan is not an integer"),
+    ([1e300, 1, 0], r"house=1e\+300 at index \(0, 1\) is out of range"),
+])
+def test_bad_actions_of_an_opponent_policy_are_refused_not_truncated(action, match) -> None:
+    env = make_vec_env(3, "default", num_opponents=3, seed=1,
+                       opponent_policy=lambda seen: np.tile(action, (len(seen), 1)))
+    env.reset()
+    with pytest.raises(ValueError, match=match):
+        env.step(np.zeros((3, 2), dtype=np.int64))
+
+
+def test_an_opponent_policy_of_the_wrong_shape_is_named() -> None:
+    env = make_vec_env(3, "default", num_opponents=3, seed=1,
+                       opponent_policy=lambda seen: np.zeros((len(seen), 2)))
+    env.reset()
+    with pytest.raises(ValueError, match=r"opponent_policy gave actions of shape \(9, 2\), "
+                                         r"expected \(9, 3\)"):
+        env.step(np.zeros((3, 2), dtype=np.int64))
+
+
 def test_concatenated_envs_merge_their_slots(fire_policy: Policy) -> None:
     envs = ConcatVectorEnv([make_vec_env(4, "hard", num_opponents=1, num_learners=2),
                             make_vec_env(2, "hard", num_opponents=2)])
@@ -123,3 +146,22 @@ def test_concatenated_envs_merge_their_slots(fire_policy: Policy) -> None:
             ended |= terminated
     with pytest.raises(ValueError, match="same spaces"):
         ConcatVectorEnv([make_vec_env(2, "hard"), make_vec_env(2, "hard", cheap_talk=True)])
+
+
+def test_states_are_the_pettingzoo_global_state_of_each_slots_game() -> None:
+    env = make_vec_env(8, "greedy_neighbor", num_opponents=0, num_learners=4, seed=5)
+    single = parallel_env("greedy_neighbor", num_agents=4, seed=5)  # plays game 0
+    env.reset()
+    single.reset(seed=5)
+    rng = np.random.default_rng(0)
+    nights = 0
+    while single.agents:
+        states = env.states()
+        assert states.shape == (8, 10 + 2 * 4 + 1) and states.dtype == np.float32
+        np.testing.assert_array_equal(states[:4], np.tile(single.state(), (4, 1)))
+        np.testing.assert_array_equal(states[4:], np.tile(states[4], (4, 1)))
+        actions = rng.integers(0, [10, 2], (8, 2))
+        env.step(actions)
+        single.step({agent: actions[k] for k, agent in enumerate(single.possible_agents)})
+        nights += 1
+    assert nights >= get_scenario("greedy_neighbor").min_nights

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -23,8 +24,9 @@ def _keep_torch_threads() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
-def load(name: str) -> ModuleType:
-    for package in ("stable_baselines3", "sb3_contrib", "supersuit"):
+def load(name: str, packages: tuple[str, ...] = ("stable_baselines3", "sb3_contrib",
+                                                 "supersuit")) -> ModuleType:
+    for package in packages:
         pytest.importorskip(package, reason="needs the clients extra")
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -59,3 +61,39 @@ def test_cleanrl_recipe() -> None:
                                        "--eval-games", "8"])
     assert report["steps"] == 256
     assert report["score"] == pytest.approx(report["hero"] + report["minus_hero"])
+
+
+def test_tianshou_collector_plays_whole_games_on_the_batched_env() -> None:
+    """Tianshou resets each env as its game ends: every episode it counts is one game, its
+    return the game's score."""
+    from bucket_brigade.envs import ManualResetVectorEnv, make_vec_env
+
+    module = load("tianshou_collect", ("tianshou",))
+    from tianshou.data import Collector, VectorReplayBuffer
+
+    env = module.TianshouVectorEnv(ManualResetVectorEnv(make_vec_env(8, "greedy_neighbor",
+                                                                     seed=3)))
+    scores: list[float] = []
+    step = env.step
+
+    def step_noting_scores(*args: object) -> tuple:
+        result = step(*args)
+        scores.extend(info["score"] for info in result[4] if "score" in info)
+        return result
+
+    env.step = step_noting_scores
+    policy = module.UniformPolicy(env.env.single_action_space, seed=0)
+    collector = Collector(policy, env, VectorReplayBuffer(8 * 300, 8))
+    collector.reset()
+    stats = collector.collect(n_step=8 * 300)
+    assert stats.n_collected_episodes == len(scores) > 8
+    np.testing.assert_allclose(np.sort(stats.returns), np.sort(scores), rtol=1e-5)
+    with pytest.raises(ValueError, match="collect by n_step"):
+        env.step(np.zeros((4, 2), dtype=np.int64), np.arange(4))
+
+
+@pytest.mark.parametrize("vec", ["batched", "dummy"])
+def test_tianshou_speed_report(vec: str) -> None:
+    report = load("tianshou_collect", ("tianshou",)).main(["--vec", vec, "--n-envs", "4",
+                                                           "--steps", "256"])
+    assert report["vec"] == vec and report["steps_per_second"] > 0

@@ -242,7 +242,7 @@ def test_bad_scenario_files(tmp_path: Path, filename: str, text: str, match: str
 
 
 def test_missing_scenario_file(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"cannot read scenario file .*absent\.toml"):
+    with pytest.raises(ValueError, match=r"scenario file .*absent\.toml' does not exist"):
         get_scenario(str(tmp_path / "absent.toml"))
 
 
@@ -317,6 +317,6 @@ def test_a_huge_value_is_shown_shortened(tmp_path: Path) -> None:
 
 
 def test_a_scenario_file_is_read_only_up_to_a_size(tmp_path: Path) -> None:
-    (tmp_path / "endless.toml").symlink_to("/dev/zero")
-    with pytest.raises(UsageError, match=r"endless\.toml' is larger than 1024 KiB"):
-        load_scenario(tmp_path / "endless.toml")
+    (tmp_path / "huge.toml").write_text("# " + "x" * (1 << 20))
+    with pytest.raises(UsageError, match=r"huge\.toml' is larger than 1024 KiB"):
+        load_scenario(tmp_path / "huge.toml")

@@ -32,6 +32,11 @@ def test_help(script: str, usage: str) -> None:
     ("monitor.sh", [], "expected one HOST, got 0 arguments"),
     ("monitor.sh", ["host", "--local-port", "http"], "bad --local-port 'http'"),
     ("monitor.sh", ["host", "--forward"], "unknown option '--forward'"),
+    ("sync_results.sh", ["host", ""], "bad RUN ''"),
+    ("sync_results.sh", ["host", "--dest", "/dev/null"],
+     "bad --dest '/dev/null': it exists and is not a folder"),
+    ("sync_results.sh", ["--", "-x\n\x1b]0;title\x07y\tz"], "bad HOST '-x y z'"),
+    ("monitor.sh", ["--", "-x\n\x1b[31my"], "bad HOST '-x y'"),
     ("setup_gpu.sh", ["--gpu"], "unknown argument '--gpu'"),
     ("setup_gpu.sh", ["--venv"], "--venv needs a PATH"),
 ])
@@ -40,6 +45,27 @@ def test_bad_usage_is_one_line_error(script: str, args: list[str], message: str)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert result.stdout == ""
+
+
+HOSTILE_SSH = ("#!/bin/sh\n"
+               "printf 'ssh: connect to host \\033]52;c;Y2xpcA==\\007evil\\033[2J "
+               "port 22: refused\\302\\233\\n' >&2\nexit 255\n")
+
+
+@pytest.mark.parametrize("script", ["sync_results.sh", "monitor.sh"])
+def test_errors_from_ssh_and_the_host_are_one_printable_line(script: str, tmp_path) -> None:
+    """What ssh says (it may quote the box or a HOST with a newline) reaches the terminal
+    as one line without escape sequences or other control characters."""
+    (tmp_path / "ssh").write_text(HOSTILE_SSH)
+    (tmp_path / "ssh").chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    result = run_script(script, "box\n\x1b[31mred", *(["--no-forward"] if script ==
+                                                       "monitor.sh" else []), env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert not any((c < " " and c != "\n") or "\x7f" <= c <= "\x9f" for c in result.stderr)
+    assert "cannot reach box red over SSH" in result.stderr
+    assert "evil" in result.stderr and "refused" in result.stderr
 
 
 def test_setup_names_the_step_that_failed(tmp_path) -> None:

@@ -113,3 +113,17 @@ def test_unknown_run_and_missing_project_are_one_line_errors(
 
     error = one_line_error(sync(ssh_server, tmp_path / "elsewhere", tmp_path / "local"))
     assert f"no {tmp_path / 'elsewhere'}/experiments/marl" in error and "--dir" in error
+
+
+def test_names_from_the_box_reach_the_terminal_without_control_characters(
+        ssh_server: SshServer, remote_project: Path, tmp_path: Path) -> None:
+    evil = "evil\x1b]0;title\x07\x1b[2J\x9b"
+    (remote_marl(remote_project) / "runs" / evil).mkdir()
+    (remote_marl(remote_project) / "runs" / evil / "events").write_bytes(b"x")
+    copied = sync(ssh_server, remote_project, tmp_path / "local")
+    assert copied.returncode == 0, copied.stderr
+    assert (tmp_path / "local" / "runs" / evil / "events").read_bytes() == b"x"
+    unknown = sync(ssh_server, remote_project, tmp_path / "local", "nope")
+    for shown in (copied.stdout, copied.stderr, unknown.stderr):
+        assert not any((c < " " and c != "\n") or "\x7f" <= c <= "\x9f" for c in shown), shown
+    assert "runs/evil]0;title" not in copied.stdout and "evil" in unknown.stderr

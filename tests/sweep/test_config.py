@@ -93,6 +93,7 @@ BAD_FILES = [
     ("[fixed]\nscenario = \"ev\\u001bil.toml\"\n", "trial name 'ev\\x1bil_seed1_"),
     ("[sweep]\nsteps = 0\n", "[sweep] steps = 0 must be an integer >= 1"),
     ("[sweep]\neval_games = 1.5\n", "[sweep] eval_games = 1.5 must be an integer >= 1"),
+    ("[sweep]\ncompare = 'yes'\n", "[sweep] compare = 'yes' must be true or false"),
     ("[sweep]\ngpus_per_trial = -1\n", "[sweep] gpus_per_trial = -1 must be a number >= 0"),
     ("[grid]\nlearning_rate = [0.1]\n",
      "[grid] unknown TrainConfig field 'learning_rate'; valid fields: steps, scenario"),
@@ -188,3 +189,13 @@ def test_the_example_sweep_file_is_valid() -> None:
     assert len(plan.trials) == 3 * 3 * 2 * 2
     assert {t.scenario for t in plan.trials} == {"trivial_cooperation", "greedy_neighbor",
                                                  "chain_reaction"}
+
+
+def test_the_example_seeds_file_is_the_learning_check() -> None:
+    example = Path(__file__).parents[2] / "examples" / "learning_check_seeds.toml"
+    plan = load_sweep(example)
+    assert sorted((t.scenario, t.seed) for t in plan.trials) == sorted(
+        (scenario, seed) for scenario in ("greedy_neighbor", "chain_reaction")
+        for seed in range(1, 6))
+    assert all(t.compare and t.eval_games == 1000 and t.config["steps"] == 2_000_000
+               and t.config["opponent_policies"] == "random" for t in plan.trials)

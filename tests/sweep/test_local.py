@@ -4,6 +4,7 @@ processes, its table and run folders, a failing trial, and a rerun that skips wh
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,22 @@ def test_every_trial_trains_and_is_evaluated(small_sweep: tuple[Path, int, str])
     assert (sweep_dir / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Sweep small: 4 trials (4 ok)" in output
     assert "Best configuration per scenario" in output
+
+
+def test_each_trial_prints_its_start_its_evaluations_and_its_end_as_it_runs(
+        small_sweep: tuple[Path, int, str]) -> None:
+    path, _, output = small_sweep
+    lines = output.splitlines()
+    for spec in plan_for(path).trials:
+        started = [k for k, line in enumerate(lines) if line.startswith(f"  started {spec.name}: ")]
+        evaluated = [k for k, line in enumerate(lines)
+                     if line.startswith(f"  {spec.name} at step 1,024: eval/mean_score ")]
+        ended = [k for k, line in enumerate(lines)
+                 if re.fullmatch(rf"\[[1-4]/4\] {spec.name}: ok \d+\.\d\d ± \d+\.\d\d \(\d+ s\)",
+                                 line)]
+        assert len(started) == len(evaluated) == len(ended) == 1, output
+        assert started[0] < evaluated[0] < ended[0], output
+        assert lines[started[0]].endswith(" s)")
 
 
 def test_each_trial_has_its_own_run_checkpoints_and_model(

@@ -5,6 +5,8 @@ scheduler from the sweep file's [ray] table run, with progress shown while trial
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -79,12 +81,23 @@ reduction_factor = 2
 
 
 def test_optuna_proposes_asha_may_stop_and_progress_shows_while_trials_run(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("optuna", reason="Optuna is not installed")
     path = tmp_path / "search.toml"
     path.write_text(SEARCH_SWEEP)
-    code, output = run_sweep(path, "--backend", "ray", "--max-parallel", "2")
+    # Ray's files go to the temporary folder (short-named: Ray's socket paths must be short).
+    temp_root = Path(tempfile.mkdtemp(prefix="bbt-"))
+    monkeypatch.setenv("TMPDIR", str(temp_root))
+    monkeypatch.delenv("RAY_TMPDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    try:
+        code, output = run_sweep(path, "--backend", "ray", "--max-parallel", "2")
+        left_behind = sorted(p.name for p in temp_root.iterdir()
+                             if not p.name.startswith("torchinductor_"))  # torch's cache
+    finally:
+        shutil.rmtree(temp_root, ignore_errors=True)
     assert code == 0, output
+    assert left_behind == [], "Ray left its files behind"
     assert "2 trials proposed by optuna on ray, ASHA on eval/mean_score" in output
     rows = read_csv(tmp_path / "out" / "search" / "results.csv")
     assert len(rows) == 2 and len({r["trial"] for r in rows}) == 2
@@ -92,10 +105,12 @@ def test_optuna_proposes_asha_may_stop_and_progress_shows_while_trials_run(
     for row in rows:
         assert row["status"] in (OK, STOPPED), row
         assert 1e-4 <= float(row["lr"]) <= 3e-2
-        # The trial's evaluations were shown before its result line.
+        # The trial's start and evaluations were shown before its result line.
+        started = next(k for k, line in enumerate(lines)
+                       if line.startswith(f"  started {row['trial']}: lr="))
         progress = [k for k, line in enumerate(lines) if f"{row['trial']} at step" in line]
         ended = next(k for k, line in enumerate(lines) if f"] {row['trial']}: " in line)
-        assert progress and progress[0] < ended, output
+        assert progress and started < progress[0] < ended, output
     assert sum(line.startswith("[") and "/2] " in line for line in lines) == 2
 
 

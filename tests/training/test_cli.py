@@ -161,3 +161,20 @@ def test_evolved_opponents_resolve_to_the_training_scenario(tmp_path) -> None:
     pool = make_training_env(config, seed=0).games.seats[1].pool
     assert pool[-1] == evolved_params("greedy_neighbor")
     assert evolved_params("greedy_neighbor") != evolved_params(TrainConfig().scenario)
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({}, "learner vs 3 opponents (random, random, firefighter)"),
+    ({"opponents": 5}, "learner vs 5 opponents (random, random, firefighter, coordinator, "
+                       "random)"),
+    ({"opponents": 1, "opponent_policies": "hero,liar"}, "learner vs 1 opponent (hero)"),
+    ({"opponent_policies": "pool:hero,liar"},
+     "learner vs 3 opponents (pool:hero,liar, pool:hero,liar, pool:hero,liar)"),
+    ({"learners": 2, "opponents": 2}, "2 learners vs 2 opponents (random, random)"),
+    ({"self_play": True}, "self-play, 4 learners"),
+])
+def test_the_run_header_names_only_the_seats_that_play(options: dict, expected: str) -> None:
+    from bucket_brigade.training.cli import _seating
+    from bucket_brigade.training.config import TrainConfig
+
+    assert _seating(TrainConfig(**options)) == expected

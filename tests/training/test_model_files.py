@@ -5,7 +5,10 @@ code from the file)."""
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -13,6 +16,8 @@ import pytest
 import torch
 
 from bucket_brigade.cli import main
+from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.training.network import PolicyNetwork
 
 
 class Payload:
@@ -43,6 +48,9 @@ MODEL_FILES = {
     "a state dict of numbers": _torch_bytes({"model_state_dict": 5, "config": [1]}),
     "a state dict of strings": _torch_bytes({"torso.0.weight": "x", "policy_head.weight": "y",
                                              "house_scorer.0.weight": "z"}),
+    "a weight of no dimensions": _torch_bytes(
+        {**PolicyNetwork(get_scenario("easy").obs_dim(4), [10, 2], hidden_size=8).state_dict(),
+         "body.intent_head.weight": torch.tensor(0.0)}),
 }
 COMMANDS = {
     "evaluate": ["evaluate", "--scenarios", "easy", "--strategies", "none", "--games", "2"],
@@ -67,3 +75,19 @@ def test_a_file_that_is_not_a_model_is_one_line(command: str, content: str, tmp_
                                                    f"{str(model)!r}"), err
     assert "weights_only" not in err and "\x1b" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model_x.pt"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_where_the_runs_config_goes_is_not_waited_on(tmp_path: Path) -> None:
+    """model_RUN.pt's training scenario comes from runs/RUN/config.json when it is there: a
+    FIFO in its place is skipped (as a missing config is), never opened. A child process
+    under a time limit, so that a wait fails the test instead of hanging it."""
+    torch.save(PolicyNetwork(get_scenario("easy").obs_dim(4), [10, 2], hidden_size=8
+                             ).state_dict(), tmp_path / "model_r.pt")
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    os.mkfifo(tmp_path / "runs" / "r" / "config.json")
+    done = subprocess.run(
+        [sys.executable, "-m", "bucket_brigade", "evaluate", "model_r.pt", "--scenarios", "easy",
+         "--strategies", "none", "--games", "2", "--out-dir", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from bucket_brigade.analysis.nash import Contender, play_profile
+from bucket_brigade.analysis.contenders import Contender, play_profile
 from bucket_brigade.cli import main
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.training import train

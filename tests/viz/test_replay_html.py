@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -116,6 +117,28 @@ def test_cli_writes_the_page_and_the_json(tmp_path: Path,
     assert data["seat_labels"] == ["coordinator", "free_rider", "free_rider"]
     assert "seat 0 (coordinator) scored" in out and str(page_path) in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["game.html", "game.json"]
+
+
+@pytest.mark.parametrize("run_config, argv, scenario, because", [
+    ({"scenario": "greedy_neighbor"}, [], "greedy_neighbor",
+     "greedy_neighbor (the scenario the model was trained on)"),
+    ({"scenario": "greedy_neighbor"}, ["--scenario", "easy"], "easy", "easy, seed 0"),
+    (None, [], "trivial_cooperation", "training scenario is unknown"),
+])
+def test_cli_model_plays_the_scenario_it_was_trained_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], run_config: dict | None,
+        argv: list[str], scenario: str, because: str) -> None:
+    model_path = tmp_path / "model_tiny.pt"
+    torch.save(tiny_model().network.state_dict(), model_path)
+    if run_config is not None:
+        (tmp_path / "runs" / "tiny").mkdir(parents=True)
+        (tmp_path / "runs" / "tiny" / "config.json").write_text(json.dumps(run_config))
+    page_path = tmp_path / "model.html"
+    code, out, _ = run_cli(capsys, "replay", "--model", str(model_path), *argv,
+                           "--out", str(page_path))
+    assert code == 0
+    assert embedded_data(page_path.read_text())["replay"]["scenario"]["name"] == scenario
+    assert because in out
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -5,7 +5,8 @@ uniform parameters every game), ``evolved`` (the strategy evolved for the curren
 scenario) or ``evolved:<scenario>``, a path to a JSON file written by
 ``bucket-brigade evolve``, or 10 comma-separated numbers in [0, 1]. A seat that
 samples a strategy per game from a pool is written ``pool:a,b,c``. In a comma list of
-strategies, every 10 numbers in a row are one strategy.
+strategies, every 10 numbers in a row are one strategy. ``planner[@K[/D]][~P][+Z][:BASE]`` is a
+seat that plans by rollouts (:mod:`bucket_brigade.agents.planner`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
+from bucket_brigade.agents.planner import (
+    PLANNER,
+    PlannerSeat,
+    base_name_of,
+    is_planner_name,
+    parse_planner,
+)
+from bucket_brigade.checks import check_count
 from bucket_brigade.errors import UsageError
-from bucket_brigade.game.scenarios import shown
+from bucket_brigade.game.scenarios import MAX_HOUSES, shown
 from bucket_brigade.game.scripted import ARCHETYPES, NUM_PARAMS, RANDOM
 from bucket_brigade.game.seat import Seat
 from bucket_brigade.io import read_input_text
@@ -45,6 +54,9 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
             return None
         if name in ARCHETYPES:
             return tuple(float(v) for v in ARCHETYPES[name])
+        if is_planner_name(name):
+            raise UsageError(f"{shown(name)} is a seat of its own: a planner cannot be one "
+                             "entry of a pool, nor another planner's base")
         if name == EVOLVED or name.startswith(EVOLVED + ":"):
             return evolved_params(name.partition(":")[2] or scenario)
         if name.endswith(".json"):
@@ -52,8 +64,8 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
         if "," not in name:
             raise UsageError(
                 f"unknown strategy {shown(name)}; valid names: {', '.join(STRATEGY_NAMES)}, "
-                f"evolved:<scenario>, a genome .json file, or {NUM_PARAMS} comma-separated "
-                "parameters in [0, 1]"
+                f"evolved:<scenario>, {PLANNER}[@K[/D]][~P][+Z][:BASE], a genome .json file, or "
+                f"{NUM_PARAMS} comma-separated parameters in [0, 1]"
             )
         try:
             numbers = [float(v) for v in name.split(",")]
@@ -65,7 +77,13 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
 
 
 def _checked_params(values: object, origin: str) -> tuple[float, ...]:
-    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from."""
+    """``values`` as NUM_PARAMS floats in [0, 1]; ``origin`` says where they came from.
+    Booleans are refused, not read as 0 and 1 (``true`` in a genome file is a mistake)."""
+    flags = [v for v in values if isinstance(v, bool | np.bool_)] \
+        if isinstance(values, list | tuple) else []
+    if flags or (isinstance(values, np.ndarray) and values.dtype.kind == "b"):
+        raise UsageError(f"{origin} must be {NUM_PARAMS} numbers in [0, 1], not true or "
+                         f"false ({shown(flags[0] if flags else values)})")
     try:
         array = None if isinstance(values, (str, bytes, dict)) else \
             np.asarray(values, dtype=np.float64)
@@ -117,9 +135,12 @@ def _params_from_json(text: str, origin: str) -> tuple[float, ...]:
 
 
 def make_seat(spec: StrategySpec | Seat, scenario: str | None = None) -> Seat:
-    """A scripted seat: one strategy, or ``pool:a,b,...`` sampled uniformly per game."""
+    """A scripted seat: one strategy, or ``pool:a,b,...`` sampled uniformly per game; or a
+    planner's seat for ``planner[@K[/D]][~P][+Z][:BASE]``."""
     if isinstance(spec, Seat):
         return spec
+    if isinstance(spec, str) and is_planner_name(spec.strip()):
+        return parse_planner(spec, strategy_params(base_name_of(spec), scenario))
     if isinstance(spec, str) and spec.startswith(POOL_PREFIX):
         names = _joined_numbers([n.strip() for n in spec[len(POOL_PREFIX):].split(",")
                                  if n.strip()], spec)
@@ -168,11 +189,11 @@ def _is_number(token: str) -> bool:
 
 def opponent_seats(num_opponents: int,
                    opponents: Sequence[StrategySpec | Seat] | str | None = None,
-                   scenario: str | None = None) -> list[Seat]:
-    """Seats for agents 1..num_opponents: the given list (or the default pool), cycled."""
-    if isinstance(num_opponents, bool) or not isinstance(num_opponents, int) \
-            or num_opponents < 1:
-        raise UsageError(f"num_opponents={num_opponents!r} must be an integer >= 1")
+                   scenario: str | None = None, planners: bool = True) -> list[Seat]:
+    """Seats for agents 1..num_opponents: the given list (or the default pool), cycled.
+    ``planners=False`` refuses planners (where nothing searches for them: environments)."""
+    # Checked before a seat is built: a game has at most MAX_HOUSES agents.
+    num_opponents = check_count("num_opponents", num_opponents, 1, MAX_HOUSES - 1)
     if opponents is None:
         opponents = DEFAULT_OPPONENTS
     elif isinstance(opponents, str):
@@ -180,4 +201,23 @@ def opponent_seats(num_opponents: int,
     if len(opponents) == 0:
         raise UsageError("opponents is empty; name at least one strategy")
     seats = [make_seat(spec, scenario) for spec in opponents]
-    return [seats[k % len(seats)] for k in range(num_opponents)]
+    if not planners:
+        for seat in seats:
+            if isinstance(seat, PlannerSeat):
+                raise UsageError(f"opponent {seat.name!r}: a planner searches only in "
+                                 "evaluation, replays, evolve and nash, not as an "
+                                 "environment's or a training's opponent")
+    return cycled(seats, num_opponents)
+
+
+def cycled(items: Sequence, count: int) -> list:
+    """``items`` repeated in order until there are ``count`` of them (the first ``count``
+    when there are more): how a list of opponents fills the opponent seats."""
+    return [items[k % len(items)] for k in range(count)]
+
+
+def seated_opponents(num_opponents: int, opponents: str | None = None) -> list[str]:
+    """The strategy name in each of ``num_opponents`` seats, as :func:`opponent_seats`
+    seats them: the names that play, not the whole list."""
+    return cycled(split_opponents(opponents) if opponents else list(DEFAULT_OPPONENTS),
+                  num_opponents)

@@ -15,16 +15,18 @@ import cma
 import numpy as np
 
 from bucket_brigade.agents.strategies import StrategySpec, make_seat, opponent_seats
+from bucket_brigade.checks import check_count
 from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.engine.batch import GameBatch
-from bucket_brigade.errors import UsageError
 from bucket_brigade.game.rng import check_seed
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, PARAM_NAMES
 from bucket_brigade.game.seat import Seat
+from bucket_brigade.search import with_planners
 
 HELD_OUT_GAMES = 2000
 MAX_POPSIZE = 10_000  # candidates are drawn and scored one generation at a time
+MAX_GENERATIONS = 100_000  # a seed per generation is drawn before the first one
 
 
 @dataclass
@@ -60,8 +62,18 @@ def strategy_fitness(params: Sequence[float], scenario: Scenario, num_agents: in
         seats = [candidate] * num_agents
     else:
         seats = [candidate, *opponent_seats(num_agents - 1, opponents, scenario.name)]
-    finished = GameBatch(scenario, seats, games, seed=seed).play_out()
+    batch = GameBatch(scenario, seats, games, seed=seed)
+    finished = batch.play_out(with_planners(batch))
     return finished.scores.mean(axis=1) if opponents is None else finished.scores[:, 0]
+
+
+def check_search_budget(generations: int, popsize: int, games: int, prefix: str = ""
+                        ) -> tuple[int, int, int]:
+    """The counts of a CMA-ES search, checked before any is spent (``prefix``: how the
+    caller names its options, such as ``--br-``); the batch checks the games' memory."""
+    return (check_count(f"{prefix}generations", generations, 1, MAX_GENERATIONS),
+            check_count(f"{prefix}popsize", popsize, 2, MAX_POPSIZE),
+            check_count(f"{prefix}games", games))
 
 
 def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
@@ -75,12 +87,7 @@ def evolve(scenario: str | Scenario, generations: int = 40, popsize: int = 16,
     ``fitness(params, games, seed)`` (per-game scores) replaces :func:`strategy_fitness`
     where the candidate meets players the engine cannot script, such as trained policies.
     """
-    for name, value, low, high in (("generations", generations, 1, None),
-                                   ("popsize", popsize, 2, MAX_POPSIZE), ("games", games, 1, None)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low \
-                or (high is not None and value > high):
-            raise UsageError(f"{name}={value!r} must be an integer >= {low}"
-                             + (f" and <= {high}" if high is not None else ""))
+    generations, popsize, games = check_search_budget(generations, popsize, games)
     check_seed(seed)
     scenario = get_scenario(scenario)
     scenario.check_num_agents(num_agents)

@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from bucket_brigade._numba_cache import use_workqueue_threads
+from bucket_brigade.checks import check_count
 from bucket_brigade.engine import kernel
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.rng import WORLD_STREAM, agent_stream, check_seed, stream_states
@@ -82,13 +83,15 @@ def batch_bytes(num_games: int, scenario: Scenario, seats: Sequence[Seat]) -> in
                         + 8 * external * scenario.obs_dim(agents) + 64)
 
 
-def _check_memory(num_games: int, scenario: Scenario, seats: Sequence[Seat]) -> None:
-    """Refuse a batch larger than this machine's memory before allocating any of it."""
+def check_batch_memory(num_games: int, scenario: Scenario, seats: Sequence[Seat],
+                       extra_bytes_per_game: int = 0) -> None:
+    """Refuse a batch larger than this machine's memory before allocating any of it;
+    ``extra_bytes_per_game``: what the caller allocates per game besides the batch."""
     try:
         memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):  # not a POSIX system: nothing to go by
         return
-    needed = batch_bytes(num_games, scenario, seats)
+    needed = batch_bytes(num_games, scenario, seats) + num_games * extra_bytes_per_game
     if needed > memory:
         raise UsageError(f"{num_games:,} games of this size need about {needed / 2**30:,.1f} "
                          f"GiB, more than this machine's {memory / 2**30:,.1f} GiB of memory; "
@@ -109,16 +112,13 @@ class GameBatch:
 
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], num_games: int,
                  seed: int = 0, num_threads: int | None = None) -> None:
-        if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
-            raise ValueError(f"num_games={num_games!r} must be an integer >= 1")
-        if num_threads is not None and (isinstance(num_threads, bool)
-                                        or not isinstance(num_threads, int)
-                                        or not 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS):
-            raise ValueError(f"num_threads={num_threads!r} must be an integer in 1.."
-                             f"{numba.config.NUMBA_NUM_THREADS} (this machine's Numba threads)")
+        num_games = check_count("num_games", num_games)  # then its memory, below
+        if num_threads is not None:  # at most this machine's Numba threads
+            num_threads = check_count("num_threads", num_threads, 1,
+                                      numba.config.NUMBA_NUM_THREADS)
         check_seed(seed)
         scenario.check_num_agents(len(seats))
-        _check_memory(num_games, scenario, seats)
+        check_batch_memory(num_games, scenario, seats)
         self.scenario = scenario
         self.seats = tuple(seats)
         self.num_games = num_games
@@ -267,14 +267,14 @@ def check_actions(actions: np.ndarray, leading_shape: tuple[int, ...],
         bad = ~np.isfinite(array) | (array != np.round(array))
         if bad.any():
             raise ValueError(f"action value {array[bad].flat[0].item()!r} is not an integer")
-    array = array.astype(np.int64, copy=False)
+    # The range is checked on the values as given, before the conversion to int64 (which
+    # would wrap 1e300 or 2**64 - 1 into other numbers).
     limits = np.array([num_houses, 2, 2])
     bad = (array < 0) | (array >= limits)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         field = ACTION_FIELDS[index[-1]]
         where = f" at index {index[:-1]}" if index[:-1] else ""
-        raise ValueError(
-            f"action {field}={array[index]}{where} is out of range 0..{limits[index[-1]] - 1}"
-        )
-    return array
+        raise ValueError(f"action {field}={array[index].item()!r}{where} is out of range "
+                         f"0..{limits[index[-1]] - 1}")
+    return array.astype(np.int64, copy=False)

@@ -87,17 +87,8 @@ def _scripted_action(e, i, houses, locations, signals, last_target, params, stre
                     and houses[e, previous] == BURNING:
                 house = previous
             else:
-                best = -np.inf
-                for j in range(num_houses):
-                    if houses[e, j] == BURNING:
-                        s = _target_score(e, i, j, p, locations, signals, num_houses,
-                                          num_agents)
-                        scores[e, j] = s
-                        best = max(best, s)
-                num_ties = 0
-                for j in range(num_houses):
-                    if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
-                        num_ties += 1
+                best, num_ties = _score_targets(e, i, p, houses, locations, signals, scores,
+                                                num_houses, num_agents)
                 pick = int(u_tie * num_ties)
                 for j in range(num_houses):  # the pick-th tied house, in house order
                     if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
@@ -110,6 +101,23 @@ def _scripted_action(e, i, houses, locations, signals, last_target, params, stre
             mode = int(u_mode * 2)
     signal = mode if u_honest < p[HONESTY] else 1 - mode
     return house, mode, signal
+
+
+@nb.njit(inline="always", **_JIT)
+def _score_targets(e, i, p, houses, locations, signals, scores, num_houses, num_agents):
+    """Agent i's target score of every burning house into ``scores[e]``; returns the best
+    score and how many houses tie with it."""
+    best = -np.inf
+    for j in range(num_houses):
+        if houses[e, j] == BURNING:
+            s = _target_score(e, i, j, p, locations, signals, num_houses, num_agents)
+            scores[e, j] = s
+            best = max(best, s)
+    num_ties = 0
+    for j in range(num_houses):
+        if houses[e, j] == BURNING and scores[e, j] >= best - TIE_TOLERANCE:
+            num_ties += 1
+    return best, num_ties
 
 
 @nb.njit(inline="always", **_JIT)
@@ -334,3 +342,68 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
         for k in range(observers.shape[0]):
             _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_offsets,
                        obs_out[e, k])
+
+
+@nb.njit(parallel=True, **_JIT)
+def scripted_seat_actions(agent, houses, locations, signals, last_target, params, streams,
+                          score_buf, out):
+    """Agent ``agent``'s scripted (house, mode, signal) in every game into ``out`` [E, 3]
+    (absolute house), from ``params[e, agent]`` and its stream, as :func:`step_games` would
+    decide it: for a seat that the engine treats as external but that follows a scripted
+    rule on some nights (the planner's base strategy)."""
+    num_houses = houses.shape[1]
+    num_agents = locations.shape[1]
+    for e in nb.prange(houses.shape[0]):
+        h, m, s = _scripted_action(e, agent, houses, locations, signals, last_target, params,
+                                   streams, score_buf, num_houses, num_agents)
+        out[e, 0] = h
+        out[e, 1] = m
+        out[e, 2] = s
+
+
+@nb.njit(inline="always", **_JIT)
+def _action_probability(e, i, p, houses, locations, signals, last_target, scores, house, mode,
+                        signal, num_houses, num_agents):
+    """Probability that a scripted agent i with parameters ``p`` takes (house, mode, signal)
+    in game e's state: :func:`_scripted_action`'s draws integrated out."""
+    num_burning = 0
+    for j in range(num_houses):
+        num_burning += houses[e, j] == BURNING
+    if num_burning == 0:  # rest at home, no exploring
+        located = 1.0 if (house == i and mode == REST) else 0.0
+    else:
+        own_fire = 0
+        for j in range(i, num_houses, num_agents):
+            own_fire |= houses[e, j] == BURNING
+        intent = (p[WORK_TENDENCY] + p[RISK_AVERSION] * (num_burning / num_houses)
+                  + 0.5 * p[OWN_PRIORITY] * own_fire) * (1.0 - p[REST_BIAS])
+        intent = min(max(intent, 0.0), 1.0)
+        if mode == REST:
+            chosen = (1.0 - intent) if house == i else 0.0
+        else:
+            previous = last_target[e, i]
+            keep = p[FATIGUE_MEMORY] if (previous >= 0 and houses[e, previous] == BURNING) \
+                else 0.0
+            best, num_ties = _score_targets(e, i, p, houses, locations, signals, scores,
+                                            num_houses, num_agents)
+            tied = houses[e, house] == BURNING and scores[e, house] >= best - TIE_TOLERANCE
+            target = keep * (house == previous) + (1.0 - keep) * (tied / num_ties)
+            chosen = intent * target
+        located = (1.0 - p[EXPLORATION]) * chosen + p[EXPLORATION] / (2.0 * num_houses)
+    return located * (p[HONESTY] if signal == mode else 1.0 - p[HONESTY])
+
+
+@nb.njit(parallel=True, **_JIT)
+def scripted_likelihoods(agent, houses, locations, signals, last_target, candidates, observed,
+                         score_buf, out):
+    """``out[e, k]``: the probability that agent ``agent``, scripted with parameters
+    ``candidates[e, k]``, chose ``observed[e]`` (absolute house, mode, signal) in game e's
+    state (houses, and last night's locations, signals and fatigue targets)."""
+    num_houses = houses.shape[1]
+    num_agents = locations.shape[1]
+    for e in nb.prange(houses.shape[0]):
+        for k in range(candidates.shape[1]):
+            out[e, k] = _action_probability(e, agent, candidates[e, k], houses, locations,
+                                            signals, last_target, score_buf, observed[e, 0],
+                                            observed[e, 1], observed[e, 2], num_houses,
+                                            num_agents)

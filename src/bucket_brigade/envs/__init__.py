@@ -9,6 +9,7 @@ Importing this package registers ``BucketBrigade-v0`` with Gymnasium, so
 import gymnasium
 
 from bucket_brigade.envs.gym_env import ENV_ID, BucketBrigadeEnv, make_env
+from bucket_brigade.envs.manual_reset import ManualResetVectorEnv
 from bucket_brigade.envs.pettingzoo_env import BucketBrigadeParallelEnv, parallel_env
 from bucket_brigade.envs.render import Replay, Snapshot, record_game, render_text
 from bucket_brigade.envs.vector import BucketBrigadeVectorEnv, make_vec_env
@@ -26,6 +27,7 @@ __all__ = [
     "BucketBrigadeEnv",
     "BucketBrigadeParallelEnv",
     "BucketBrigadeVectorEnv",
+    "ManualResetVectorEnv",
     "Replay",
     "Snapshot",
     "make_env",

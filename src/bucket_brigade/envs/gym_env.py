@@ -118,6 +118,10 @@ def show(snapshot: Snapshot, title: str, render_mode: str | None) -> str | np.nd
 class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
     """Agent 0 learns; agents 1.. are scripted opponents (see ``agents.strategies``).
 
+    ``opponents`` (a list or a comma list of strategies) is cycled over the
+    ``num_opponents`` seats; by default the pool is random, random, firefighter,
+    coordinator, so the default three opponents are random, random and firefighter.
+
     A game ends with ``terminated=True`` (never ``truncated``: both endings of
     RULES.md are terminal); its final ``info`` holds the learner's score,
     houses_saved, houses_ruined, nights, work_rate and honesty, and the episode's
@@ -135,7 +139,8 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
         self.scenario = get_scenario(scenario)
         self.render_mode = check_render_mode(render_mode)
         self.cheap_talk = bool(cheap_talk)
-        seats = [Seat(), *opponent_seats(num_opponents, opponents, self.scenario.name)]
+        seats = [Seat(), *opponent_seats(num_opponents, opponents, self.scenario.name,
+                                         planners=False)]
         self.num_agents = len(seats)
         self.game = SingleGame(self.scenario, seats, seed)
         self.observation_space = observation_space(self.scenario, self.num_agents)
@@ -145,8 +150,8 @@ class BucketBrigadeEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """``seed`` restarts the random stream; without it the next game of the stream starts."""
-        if seed is not None:
-            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
+        if seed is not None:  # checked, and a NumPy integer made an int, before Gymnasium
+            seed = check_seed(seed)  # seeds (which words it differently, and refuses NumPy's)
         super().reset(seed=seed)
         obs = self.game.reset(seed)[LEARNER]
         self._mask = action_mask(obs[:self.scenario.num_houses], self.cheap_talk)
@@ -180,7 +185,11 @@ def make_env(scenario: str | Scenario = "trivial_cooperation", num_opponents: in
              cheap_talk: bool = False, seed: int | None = None,
              render_mode: str | None = None) -> BucketBrigadeEnv:
     """A :class:`BucketBrigadeEnv` without wrappers, carrying its spec (so that
-    ``env.spec.make()`` rebuilds it) as ``gymnasium.make(ENV_ID, ...).unwrapped`` would."""
+    ``env.spec.make()`` rebuilds it) as ``gymnasium.make(ENV_ID, ...).unwrapped`` would.
+
+    Without ``opponents`` the learner plays against random, random and firefighter (the
+    default pool, random, random, firefighter, coordinator, cycled over ``num_opponents``
+    seats); name them, e.g. ``opponents="random"``, to choose."""
     kwargs = {"scenario": scenario, "num_opponents": num_opponents, "opponents": opponents,
               "cheap_talk": cheap_talk, "seed": seed, "render_mode": render_mode}
     env = BucketBrigadeEnv(**kwargs)

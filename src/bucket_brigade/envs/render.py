@@ -26,7 +26,7 @@ from bucket_brigade.game.observation import ObservationLayout
 from bucket_brigade.game.reference import ReferenceGame
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
-from bucket_brigade.io import atomic_write_text
+from bucket_brigade.io import atomic_write_text, read_input_text
 
 HOUSE_SYMBOLS = {SAFE: ".", BURNING: "F", RUINED: "x"}
 MODE_NAMES = ("REST", "WORK")
@@ -208,10 +208,7 @@ class Replay:
 
     @classmethod
     def load(cls, path: str | Path) -> Replay:
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise ValueError(f"cannot read replay {str(path)!r}: {exc.strerror}") from None
+        text = read_input_text(path, "replay")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -31,11 +31,12 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from bucket_brigade.agents.strategies import StrategySpec, opponent_seats
+from bucket_brigade.checks import check_count
 from bucket_brigade.engine.batch import FinishedGames, GameBatch
 from bucket_brigade.envs.masks import action_mask
 from bucket_brigade.envs.spaces import action_space, full_actions, observation_space
 from bucket_brigade.game.rng import check_seed
-from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.game.scenarios import MAX_HOUSES, Scenario, get_scenario
 from bucket_brigade.game.seat import Seat
 
 LEARNER = 0
@@ -79,9 +80,9 @@ class BucketBrigadeVectorEnv(VectorEnv):
                  opponent_policy: OpponentPolicy | None = None,
                  num_threads: int | None = None) -> None:
         self.scenario = get_scenario(scenario)
-        if isinstance(num_learners, bool) or not isinstance(num_learners, int) \
-                or num_learners < 1:
-            raise ValueError(f"num_learners={num_learners!r} must be an integer >= 1")
+        num_envs = check_count("num_envs", num_envs)  # the batch checks its memory
+        num_learners = check_count("num_learners", num_learners, 1, MAX_HOUSES)
+        num_opponents = check_count("num_opponents", num_opponents, 0, MAX_HOUSES - 1)
         if num_envs % num_learners:
             raise ValueError(f"num_envs={num_envs} is not a multiple of num_learners="
                              f"{num_learners} (slots = games x learners)")
@@ -92,7 +93,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         elif num_opponents == 0 and num_learners > 1:
             others = []
         else:
-            others = opponent_seats(num_opponents, opponents, self.scenario.name)
+            others = opponent_seats(num_opponents, opponents, self.scenario.name,
+                                    planners=False)
         seats = [Seat()] * num_learners + others
         self.cheap_talk = bool(cheap_talk)
         self.num_games = num_envs // num_learners
@@ -118,8 +120,8 @@ class BucketBrigadeVectorEnv(VectorEnv):
         Games not played yet are kept, so ``make_vec_env(seed=s).reset()`` equals
         ``reset(seed=s)`` and game e then follows ``ReferenceGame(seed=s, game_index=e)``.
         """
-        if seed is not None:
-            check_seed(seed)  # before Gymnasium's own seeding, which words it differently
+        if seed is not None:  # checked, and a NumPy integer made an int, before Gymnasium
+            seed = check_seed(seed)  # seeds (which words it differently, and refuses NumPy's)
         super().reset(seed=seed)
         if seed is not None or not self._seeded:
             seed = fresh_seed() if seed is None else seed
@@ -150,6 +152,15 @@ class BucketBrigadeVectorEnv(VectorEnv):
         next ones (to stagger game starts); returns every slot's current observation."""
         return self._slots(self.games.restart(games)).copy()
 
+    def states(self) -> np.ndarray:
+        """Each slot's game in the global state of PettingZoo's ``state()`` (RULES.md):
+        absolute houses, locations, signals and the night, float32 [num_envs, H + 2N + 1],
+        the same row for every learner slot of a game (a centralised critic's input)."""
+        games = self.games
+        state = np.concatenate([games.houses, games.locations, games.signals,
+                                games.nights[:, None]], axis=1).astype(np.float32)
+        return np.repeat(state, self.num_learners, axis=0)
+
     def _slots(self, per_seat: np.ndarray) -> np.ndarray:
         """The learner seats' rows of a [games, seats, ...] array, one row per slot."""
         return per_seat[:, :self.num_learners].reshape(self.num_envs, *per_seat.shape[2:])
@@ -168,8 +179,12 @@ class BucketBrigadeVectorEnv(VectorEnv):
         if self.opponent_policy is not None:
             seen = self.games.observations[:, self.num_learners:]
             chosen = np.asarray(self.opponent_policy(seen.reshape(-1, seen.shape[-1])))
-            actions = np.concatenate(
-                [actions, chosen.reshape(self.num_games, -1, 3).astype(actions.dtype)], axis=1)
+            expected = (seen.shape[0] * seen.shape[1], 3)
+            if chosen.shape != expected:
+                raise ValueError(f"opponent_policy gave actions of shape {chosen.shape}, "
+                                 f"expected {expected}")
+            # Not converted here: the batch refuses fractions and NaN instead of truncating.
+            actions = np.concatenate([actions, chosen.reshape(self.num_games, -1, 3)], axis=1)
         checked = self.games.check_actions(actions)
         obs, rewards, done = self.games.step(checked)
         self._played = True
@@ -215,8 +230,8 @@ class ConcatVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every part; with ``seed``, the first part gets it and the others seeds
         derived from it, so that no two parts play the same worlds."""
-        if seed is not None:
-            check_seed(seed)
+        if seed is not None:  # a NumPy integer made an int: Gymnasium refuses those
+            seed = check_seed(seed)
         super().reset(seed=seed)
         parts = [env.reset(seed=None if seed is None else derived_seed(seed, i))
                  for i, env in enumerate(self.envs)]
@@ -263,7 +278,9 @@ def make_vec_env(num_envs: int, scenario: str | Scenario = "trivial_cooperation"
                  cheap_talk: bool = False, seed: int | None = None, num_learners: int = 1,
                  opponent_policy: OpponentPolicy | None = None,
                  num_threads: int | None = None) -> BucketBrigadeVectorEnv:
-    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`)."""
+    """A batched learners-vs-opponents env (see :class:`BucketBrigadeVectorEnv`). Without
+    ``opponents`` the scripted seats cycle over the default pool, random, random,
+    firefighter, coordinator (three opponents: random, random, firefighter)."""
     return BucketBrigadeVectorEnv(num_envs, scenario, num_opponents, opponents, cheap_talk, seed,
                                   num_learners, opponent_policy, num_threads)
 

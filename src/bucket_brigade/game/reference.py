@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bucket_brigade.checks import check_count
 from bucket_brigade.game.constants import BURNING, REST, RUINED, SAFE, WORK
-from bucket_brigade.game.rng import WORLD_STREAM, SplitMix64, agent_stream, stream_state
+from bucket_brigade.game.rng import (
+    MASK64,
+    WORLD_STREAM,
+    SplitMix64,
+    agent_stream,
+    check_seed,
+    stream_state,
+)
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import NUM_PARAMS, scripted_action
 from bucket_brigade.game.seat import Seat
@@ -29,6 +37,8 @@ class ReferenceGame:
     night: int = field(init=False)
 
     def __post_init__(self) -> None:
+        self.seed = check_seed(self.seed)  # never wrapped: 2**64 is not seed 0
+        self.game_index = check_count("game_index", self.game_index, 0, MASK64)
         self.num_agents = len(self.seats)
         self.scenario.check_num_agents(self.num_agents)
         self.world_rng = SplitMix64(stream_state(self.seed, self.game_index, WORLD_STREAM))

@@ -52,11 +52,22 @@ def stream_state(seed: int, game: int, stream: int) -> int:
     return mix64(mix64(mix64(seed & MASK64) ^ stream) + game)
 
 
-def stream_states(seed: int, num_games: int, streams: list[int]) -> np.ndarray:
-    """Initial states [num_games, len(streams)] of the given streams of every game."""
-    return np.array(
-        [[stream_state(seed, g, s) for s in streams] for g in range(num_games)], dtype=np.uint64
-    )
+def mix64_array(values: np.ndarray) -> np.ndarray:
+    """:func:`mix64` of every entry of a uint64 array (wrapping arithmetic, like the kernel)."""
+    z = values + np.uint64(GOLDEN_GAMMA)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX_1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX_2)
+    return z ^ (z >> np.uint64(31))
+
+
+def stream_states(seed: int, games: int | np.ndarray, streams: list[int]) -> np.ndarray:
+    """Initial states [G, len(streams)] of the given streams of games ``0..games-1`` (or of
+    the game indices in the array ``games``): :func:`stream_state`, computed as arrays."""
+    indices = np.arange(games, dtype=np.uint64) if np.ndim(games) == 0 \
+        else np.asarray(games).astype(np.uint64)
+    per_stream = mix64_array(np.uint64(mix64(seed & MASK64))
+                             ^ np.asarray(streams, dtype=np.uint64))
+    return mix64_array(per_stream[None, :] + indices[:, None])
 
 
 class SplitMix64:

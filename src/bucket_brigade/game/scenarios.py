@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import reprlib
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from bucket_brigade.checks import shown
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.observation import ObservationLayout
 from bucket_brigade.io import read_input_text
@@ -45,13 +45,6 @@ MAX_HOUSES = 1000
 MAX_NIGHTS = 100_000
 MAX_AMOUNT = 1_000_000  # rewards, penalties and costs: observations carry them as float32
 MAX_BASE_DEPTH = 16  # scenario files that name a base file that names a base file ...
-_shown = reprlib.Repr()
-_shown.maxstring = _shown.maxother = 60
-
-
-def shown(value: Any) -> str:
-    """``repr(value)``, shortened: error messages quote values from files of any size."""
-    return _shown.repr(value)
 
 
 @dataclass(frozen=True)

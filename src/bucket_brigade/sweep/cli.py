@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import exclusive_lock, save_json
 from bucket_brigade.sweep.config import SweepPlan, TrialSpec, load_sweep
@@ -19,8 +19,7 @@ from bucket_brigade.training.stop import handle_interrupts
 # The modules that run trials load torch: the functions that run the command import them,
 # so that the parser and --help answer at once.
 if TYPE_CHECKING:
-    from bucket_brigade.sweep.local import ResultHandler
-    from bucket_brigade.sweep.ray_backend import ProgressHandler
+    from bucket_brigade.sweep.progress import SweepProgress
 
 BACKENDS = ("local", "ray")
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
@@ -46,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-parallel", type=count, metavar="N",
                         help="trials at a time (default: local, one per CPU; ray, as many "
                              "as the cluster's resources fit)")
-    parser.add_argument("--out", metavar="DIR",
+    parser.add_argument("--out", type=path_text, metavar="DIR",
                         help="folder for the sweep's folder, replacing [sweep] out")
 
 
@@ -72,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
     """The sweep, once its folder is this process's alone."""
     from bucket_brigade.sweep.local import default_workers
-    from bucket_brigade.sweep.ray_backend import PROGRESS_KEY
+    from bucket_brigade.sweep.progress import SweepProgress
     from bucket_brigade.sweep.report import trial_rows, write_report
-    from bucket_brigade.sweep.trial import FAILED, PENDING, damaged_result, is_finished, result_path
+    from bucket_brigade.sweep.trial import FAILED, damaged_result, is_finished, result_path
 
     todo = [spec for spec in plan.trials if not is_finished(spec)]
     save_json({"name": plan.name, "source": str(args.config), "swept": list(plan.swept),
@@ -99,31 +98,15 @@ def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
             console.print(f"{spec.name}: {result_path(spec)} cannot be read as a result; "
                           "running the trial again", highlight=False, soft_wrap=True)
 
-    session: dict[str, dict[str, Any]] = {}
-    started = time.perf_counter()
-
-    def on_result(result: dict[str, Any]) -> None:
-        if result["status"] == PENDING:
-            return
-        session[result["trial"]] = result
-        console.print(f"[{len(session)}/{expected}] {result['trial']}: {result['status']} "
-                      f"{_detail(result)} ({time.perf_counter() - started:,.0f} s)",
-                      highlight=False)
-
-    def on_progress(trial: str, step: int, scalars: dict[str, float]) -> None:
-        shown = dict.fromkeys((PROGRESS_KEY, plan.ray.metric))
-        values = ", ".join(f"{key} {scalars[key]:.2f}" for key in shown if key in scalars)
-        console.print(f"  {trial} at step {step:,}: {values} "
-                      f"({time.perf_counter() - started:,.0f} s)", highlight=False)
-
+    progress = SweepProgress(console, expected, plan.ray.metric)
     interrupted = False
     try:
         if todo or search:
-            interrupted, ran = _run_backend(args, plan, todo, parallel, on_result, on_progress)
+            interrupted, ran = _run_backend(args, plan, todo, parallel, progress)
             plan = replace(plan, trials=tuple(ran)) if search else plan
     except KeyboardInterrupt:
         interrupted = True
-    rows = trial_rows(plan, session)
+    rows = trial_rows(plan, progress.results)
     for path in write_report(plan, rows, console):
         console.print(f"wrote {path}", highlight=False)
     if interrupted:
@@ -133,20 +116,8 @@ def _run_sweep(args: argparse.Namespace, plan: SweepPlan, search: bool) -> int:
     return EXIT_FAILED if any(row["status"] == FAILED for row in rows) else 0
 
 
-def _detail(result: dict[str, Any]) -> str:
-    """The progress line's news about a trial that just ended."""
-    from bucket_brigade.sweep.trial import INTERRUPTED, OK
-
-    if result["status"] == OK:
-        return f"{result['mean_score']:.2f} ± {result['ci95']:.2f}"
-    if result["status"] == INTERRUPTED:
-        return f"at step {result.get('steps', 0):,}, checkpoint kept"
-    return result.get("error", "")
-
-
 def _run_backend(args: argparse.Namespace, plan: SweepPlan, todo: list[TrialSpec],
-                 parallel: int | None, on_result: ResultHandler,
-                 on_progress: ProgressHandler) -> tuple[bool, list[TrialSpec]]:
+                 parallel: int | None, progress: SweepProgress) -> tuple[bool, list[TrialSpec]]:
     """Run ``todo`` on the chosen backend: whether it was interrupted, and the trials run
     (with a Ray search algorithm, those it proposed)."""
     from bucket_brigade.sweep.local import run_local
@@ -155,6 +126,5 @@ def _run_backend(args: argparse.Namespace, plan: SweepPlan, todo: list[TrialSpec
     if args.backend == "ray":
         return run_ray(plan, todo, name=time.strftime("tune_%Y%m%d-%H%M%S"),
                        storage_path=str(plan.sweep_dir / "ray"),
-                       address=args.address, max_parallel=parallel,
-                       on_result=on_result, on_progress=on_progress)
-    return run_local(todo, parallel, on_result), todo
+                       address=args.address, max_parallel=parallel, progress=progress)
+    return run_local(todo, parallel, progress), todo

@@ -1,6 +1,6 @@
 """Sweep files: a TOML grid, with optional random search, over the trainer's settings.
 
-    [sweep]   name, out, steps, eval_games, eval_seed, sample_seed, gpus_per_trial
+    [sweep]   name, out, steps, eval_games, eval_seed, sample_seed, gpus_per_trial, compare
     [fixed]   TrainConfig field = value, shared by every trial
     [grid]    TrainConfig field = [values]; every combination of the lists is a trial
     [random]  samples = K; field = {low, high, log = true} or {choices = [...]}
@@ -41,7 +41,7 @@ DEFAULT_EVAL_GAMES = 1000
 MAX_TRIALS = 10_000  # grid points x [random] samples in one sweep (checked before expanding)
 TABLES = ("sweep", "fixed", "grid", "random", "ray")
 SWEEP_KEYS = ("name", "out", "steps", "eval_games", "eval_seed", "sample_seed",
-              "gpus_per_trial")
+              "gpus_per_trial", "compare")
 SAMPLES_KEY = "samples"
 RANGE_KEYS = ("low", "high", "log", "choices")
 # Each trial's run name and output folder are the sweep's to choose.
@@ -82,6 +82,7 @@ class TrialSpec:
     params: dict[str, Any]  # the values this trial takes from [grid] and [random]
     eval_games: int
     eval_seed: int
+    compare: bool = False  # also play every archetype on the evaluation games: evaluation.json
 
     def train_config(self) -> TrainConfig:
         return TrainConfig.from_dict(self.config)
@@ -130,8 +131,6 @@ class SweepPlan:
 def load_sweep(path: str | Path, out: str | None = None) -> SweepPlan:
     """Read and check a sweep file; ``out`` replaces its ``[sweep] out``."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"sweep file {str(path)!r} does not exist")
     try:
         data = tomllib.loads(read_input_text(path, "sweep file"))
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
@@ -223,7 +222,7 @@ def _sweep_settings(table: dict[str, Any], default_name: str, out: str | None,
             raise UsageError(f"[sweep] unknown key {key!r}; valid keys: {', '.join(SWEEP_KEYS)}")
     settings = {"name": default_name, "out": DEFAULT_OUT, "eval_games": DEFAULT_EVAL_GAMES,
                 "eval_seed": DEFAULT_EVAL_SEED, "sample_seed": 0, "gpus_per_trial": 0.0,
-                **table}
+                "compare": False, **table}
     if out is not None:
         settings["out"] = out
     for key in ("name", "out"):
@@ -234,6 +233,8 @@ def _sweep_settings(table: dict[str, Any], default_name: str, out: str | None,
         value = settings.get(key, least)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise UsageError(f"[sweep] {key} = {value!r} must be an integer >= {least}")
+    if not isinstance(settings["compare"], bool):
+        raise UsageError(f"[sweep] compare = {settings['compare']!r} must be true or false")
     gpus = settings["gpus_per_trial"]
     if isinstance(gpus, bool) or not isinstance(gpus, int | float) \
             or not 0 <= gpus < math.inf:
@@ -362,6 +363,8 @@ def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
     config = replace(TrainConfig(), **fixed, **params)
     identity = {key: value for key, value in config.to_dict().items() if key not in SWEEP_OWNED}
     identity.update(eval_games=settings["eval_games"], eval_seed=settings["eval_seed"])
+    if settings["compare"]:  # only then: the names of a sweep without it stay as they were
+        identity["compare"] = True
     digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     name = check_path_name("trial name", f"{Path(config.scenario).stem}_seed{config.seed}_{digest}")
     config = replace(config, run_name=name, out_dir=str(sweep_dir), threads=SWEEP_TRIAL_THREADS)
@@ -372,4 +375,4 @@ def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
         raise UsageError(f"trial {shown}: {exc}") from None
     return TrialSpec(name=name, sweep_dir=str(sweep_dir), config=config.to_dict(),
                      params=params, eval_games=settings["eval_games"],
-                     eval_seed=settings["eval_seed"])
+                     eval_seed=settings["eval_seed"], compare=settings["compare"])

@@ -6,6 +6,10 @@ sweep. The sweep then sets a shared stop event: trials not yet started return at
 and a training trial turns the event into the trainer's own stop request (the SIGINT
 that ``bucket-brigade train`` handles), which ends the run after the current update with
 a checkpoint to resume from.
+
+Workers tell the sweep when a trial starts and each time it evaluates, through a queue
+that a thread of the sweep reads and prints from as the news arrives; results come back
+with the trials' futures.
 """
 
 from __future__ import annotations
@@ -17,19 +21,21 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
 from bucket_brigade.sweep.config import TrialSpec
+from bucket_brigade.sweep.progress import PROGRESS_KEY, ResultHandler, SweepProgress
 from bucket_brigade.sweep.trial import FAILED, PENDING, outcome, run_trial
 from bucket_brigade.training.config import SWEEP_TRIAL_THREADS
 
-ResultHandler = Callable[[dict[str, Any]], None]
+STARTED, EVALUATED = "started", "evaluated"  # the kinds of news a worker sends
 
 _stop_event: Any = None  # the sweep's stop event, in a worker process
+_news: Any = None  # the queue to the sweep's progress lines, in a worker process
 _stop_requested = False  # this worker already asked its current training run to stop
 
 
@@ -38,15 +44,27 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 1) // SWEEP_TRIAL_THREADS)
 
 
-def run_local(specs: Sequence[TrialSpec], max_parallel: int, on_result: ResultHandler) -> bool:
-    """Run ``specs`` at most ``max_parallel`` at a time, handing each result to
-    ``on_result`` as it arrives; returns True when Ctrl-C (or SIGTERM) stopped the sweep."""
+def run_local(specs: Sequence[TrialSpec], max_parallel: int, progress: SweepProgress) -> bool:
+    """Run ``specs`` at most ``max_parallel`` at a time, telling ``progress`` as each
+    starts, evaluates and ends; returns True when Ctrl-C (or SIGTERM) stopped the sweep."""
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
+    stop, news = context.Event(), context.Queue()
     workers = max(1, min(max_parallel, len(specs)))
+    reader = threading.Thread(target=_relay_news, args=(news, specs, progress),
+                              name="sweep-progress", daemon=True)
+    reader.start()
+    try:
+        return _run_pool(specs, workers, context, stop, news, progress.trial_ended)
+    finally:
+        news.put(None)  # after the pool has shut down: no worker sends anything later
+        reader.join()
+
+
+def _run_pool(specs: Sequence[TrialSpec], workers: int, context: Any, stop: Any, news: Any,
+              on_result: ResultHandler) -> bool:
     with _sigterm_as_interrupt(), ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker,
-            initargs=(stop, os.getpid())) as pool:
+            initargs=(stop, news, os.getpid())) as pool:
         futures: dict[Future, TrialSpec] = {}
         handled: set[Future] = set()
         try:
@@ -60,6 +78,17 @@ def run_local(specs: Sequence[TrialSpec], max_parallel: int, on_result: ResultHa
                 future.cancel()
             _collect(futures, handled, on_result)  # running trials stop after their update
             return True
+
+
+def _relay_news(news: Any, specs: Sequence[TrialSpec], progress: SweepProgress) -> None:
+    """Print the workers' news as it arrives, until the sweep sends None."""
+    by_name = {spec.name: spec for spec in specs}
+    while (item := news.get()) is not None:
+        kind, trial, *details = item
+        if kind == STARTED:
+            progress.trial_started(by_name[trial])
+        else:
+            progress.trial_evaluated(trial, *details)
 
 
 def _collect(futures: dict[Future, TrialSpec], handled: set[Future],
@@ -94,9 +123,9 @@ def _sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _start_worker(stop: Any, sweep_pid: int) -> None:
-    global _stop_event
-    _stop_event = stop
+def _start_worker(stop: Any, news: Any, sweep_pid: int) -> None:
+    global _stop_event, _news
+    _stop_event, _news = stop, news
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # out of the terminal's process group: the sweep decides when to stop
     die_with_parent(sweep_pid)
@@ -130,10 +159,17 @@ def _run_in_worker(spec: TrialSpec) -> dict[str, Any]:
     if _stop_event.is_set():
         return outcome(spec, PENDING)
     _stop_requested = False
-    return run_trial(spec, on_metrics=_stop_when_asked)
+    _news.put((STARTED, spec.name))
+
+    def after_update(step: int, metrics: dict[str, float]) -> None:
+        if PROGRESS_KEY in metrics:
+            _news.put((EVALUATED, spec.name, step, {PROGRESS_KEY: metrics[PROGRESS_KEY]}))
+        _stop_when_asked()
+
+    return run_trial(spec, on_metrics=after_update)
 
 
-def _stop_when_asked(step: int, metrics: dict[str, float]) -> None:
+def _stop_when_asked() -> None:
     """After each update: if the sweep is stopping, stop this run the way Ctrl-C would."""
     global _stop_requested
     if _stop_event.is_set() and not _stop_requested:

@@ -18,13 +18,16 @@ sweep folder, so on a cluster that folder must be on storage every node shares.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import save_json
 from bucket_brigade.sweep.config import RaySettings, SweepPlan, TrialSpec
-from bucket_brigade.sweep.local import ResultHandler
+from bucket_brigade.sweep.progress import PROGRESS_KEY, ResultHandler, SweepProgress
 from bucket_brigade.sweep.trial import (
     FAILED,
     INTERRUPTED,
@@ -39,13 +42,10 @@ from bucket_brigade.sweep.trial import (
 from bucket_brigade.training.config import SWEEP_TRIAL_THREADS, TrainConfig
 
 RESULT_KEY = "sweep_result"  # the final report's full record
-PROGRESS_KEY = "eval/mean_score"  # the trainer's periodic evaluation: a progress line each
-# (trial name, environment steps, the scalars of that update)
-ProgressHandler = Callable[[str, int, dict[str, float]], None]
 # The running sweep's handlers, which hold a console (unpicklable): Tune pickles its
 # callbacks with the experiment's state, so the callback keeps only the key to these.
-_listeners: dict[str, tuple[Callable[[dict[str, Any]], TrialSpec], ResultHandler,
-                            ProgressHandler]] = {}
+_listeners: dict[str, tuple[Callable[[dict[str, Any]], TrialSpec],
+                            ResultHandler, SweepProgress]] = {}
 _scheduler_stops: dict[str, set[str]] = {}  # experiment -> ids of trials its scheduler stopped
 
 
@@ -69,8 +69,8 @@ def check_ray_settings(settings: RaySettings) -> None:
 
 
 def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path: str,
-            address: str | None, max_parallel: int | None, on_result: ResultHandler,
-            on_progress: ProgressHandler) -> tuple[bool, list[TrialSpec]]:
+            address: str | None, max_parallel: int | None,
+            progress: SweepProgress) -> tuple[bool, list[TrialSpec]]:
     """Run ``specs`` (or, with a search algorithm, the trials it proposes) as the Tune
     experiment ``name`` (its own files under ``storage_path``). Returns whether the run
     was interrupted (Ctrl-C), and the trials that were run."""
@@ -89,56 +89,84 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
 
     def report(record: dict[str, Any]) -> None:
         records[record["trial"]] = record
-        on_result(record)
+        progress.trial_ended(record)
 
-    # "local" starts a new instance even where a Ray cluster was started (or left) before.
-    ray.init(address=address or "local", include_dashboard=False, configure_logging=False)
-    _listeners[name] = (spec_for, report, on_progress)
-    _scheduler_stops[name] = set()
     # The metric arrives with the trainer's evaluations, not with every update's report.
-    strict = os.environ.get("TUNE_DISABLE_STRICT_METRIC_CHECKING")
-    os.environ["TUNE_DISABLE_STRICT_METRIC_CHECKING"] = "1"
+    with _ray_instance(ray, address), _environment(TUNE_DISABLE_STRICT_METRIC_CHECKING="1"):
+        _listeners[name] = (spec_for, report, progress)
+        _scheduler_stops[name] = set()
+        try:
+            trainable = tune.with_resources(
+                tune.with_parameters(_tune_trial, plan=plan, specs=by_name),
+                {"cpu": SWEEP_TRIAL_THREADS, "gpu": plan.gpus_per_trial})
+            search = settings.search != "grid"
+            tuner = tune.Tuner(
+                trainable,
+                param_space=(_search_space(plan) if search
+                             else {"trial": tune.grid_search(list(by_name))}),
+                tune_config=tune.TuneConfig(
+                    max_concurrent_trials=max_parallel,
+                    num_samples=plan.samples if search else 1,
+                    search_alg=_search_algorithm(plan) if search else None,
+                    scheduler=_scheduler(plan, specs, name),
+                    trial_name_creator=lambda trial: spec_for(trial.config).name,
+                    trial_dirname_creator=lambda trial: spec_for(trial.config).name),
+                run_config=tune.RunConfig(
+                    name=name, storage_path=storage_path,
+                    failure_config=tune.FailureConfig(max_failures=0), verbose=0,
+                    callbacks=[_make_callback_class()(name, settings)]))
+            for result in tuner.fit():
+                if not result.config:  # the run was stopped before this trial started
+                    continue
+                spec = spec_for(result.config)
+                if spec.name not in records:  # ended without the callback hearing of it
+                    report(_record(spec, result.metrics or {}, result.error, settings,
+                                   stopped=False))
+            for spec in specs:
+                if spec.name not in records:
+                    report(outcome(spec, PENDING))
+            interrupted = any(record["status"] in (INTERRUPTED, PENDING)
+                              for record in records.values())
+            return interrupted, list(ran.values())
+        finally:
+            _listeners.pop(name, None)
+            _scheduler_stops.pop(name, None)
+
+
+@contextmanager
+def _ray_instance(ray: Any, address: str | None) -> Iterator[None]:
+    """Ray, joined at ``address`` or started on this machine. One started here keeps its
+    files (sessions, logs, sockets, Tune's lock files) in a temporary folder that goes when
+    the sweep ends, rather than leaving them in /tmp/ray; the folder is short-named, as
+    Ray's socket paths must stay short."""
+    temp_dir = None if address else tempfile.mkdtemp(prefix="bb-ray-")
     try:
-        trainable = tune.with_resources(
-            tune.with_parameters(_tune_trial, plan=plan, specs=by_name),
-            {"cpu": SWEEP_TRIAL_THREADS, "gpu": plan.gpus_per_trial})
-        search = settings.search != "grid"
-        tuner = tune.Tuner(
-            trainable,
-            param_space=(_search_space(plan) if search
-                         else {"trial": tune.grid_search(list(by_name))}),
-            tune_config=tune.TuneConfig(
-                max_concurrent_trials=max_parallel,
-                num_samples=plan.samples if search else 1,
-                search_alg=_search_algorithm(plan) if search else None,
-                scheduler=_scheduler(plan, specs, name),
-                trial_name_creator=lambda trial: spec_for(trial.config).name,
-                trial_dirname_creator=lambda trial: spec_for(trial.config).name),
-            run_config=tune.RunConfig(
-                name=name, storage_path=storage_path,
-                failure_config=tune.FailureConfig(max_failures=0), verbose=0,
-                callbacks=[_make_callback_class()(name, settings)]))
-        for result in tuner.fit():
-            if not result.config:  # the run was stopped before this trial started
-                continue
-            spec = spec_for(result.config)
-            if spec.name not in records:  # ended without the callback hearing of it
-                report(_record(spec, result.metrics or {}, result.error, settings,
-                               stopped=False))
-        for spec in specs:
-            if spec.name not in records:
-                report(outcome(spec, PENDING))
-        interrupted = any(record["status"] in (INTERRUPTED, PENDING)
-                          for record in records.values())
-        return interrupted, list(ran.values())
+        with _environment(RAY_TMPDIR=temp_dir):
+            # "local" starts a new instance even where a Ray cluster was started (or left).
+            ray.init(address=address or "local", include_dashboard=False,
+                     configure_logging=False)
+            try:
+                yield
+            finally:
+                ray.shutdown()
     finally:
-        _listeners.pop(name, None)
-        _scheduler_stops.pop(name, None)
-        if strict is None:
-            os.environ.pop("TUNE_DISABLE_STRICT_METRIC_CHECKING", None)
-        else:
-            os.environ["TUNE_DISABLE_STRICT_METRIC_CHECKING"] = strict
-        ray.shutdown()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@contextmanager
+def _environment(**values: str | None) -> Iterator[None]:
+    """Set the environment variables whose value is not None, and restore them after."""
+    previous = {key: os.environ.get(key) for key, value in values.items() if value is not None}
+    os.environ.update({key: values[key] for key in previous})
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _record(spec: TrialSpec, last: dict[str, Any], error: Any, settings: RaySettings,
@@ -224,15 +252,18 @@ def _note_scheduler_stop(key: str, trial_id: str) -> None:
 
 def _make_callback_class() -> type:
     """Tune's Callback is only importable with Ray installed: build the class on demand.
-    Its methods only pass Tune's news on to :func:`_on_trial_event`, so that pickling the
+    Its methods only pass Tune's news on to the module's functions, so that pickling the
     class (Tune does, with the experiment's state) does not take the sweep's console."""
     from ray.tune import Callback
 
     class SweepCallback(Callback):
-        """Hands the sweep a progress line per evaluation and each result as trials end."""
+        """Hands the sweep each trial's start, its evaluations, and its result as it ends."""
 
         def __init__(self, key: str, settings: RaySettings) -> None:
             self.key, self.settings = key, settings
+
+        def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            _on_trial_start(self.key, trial)
 
         def on_trial_result(self, iteration: int, trials: list, trial: Any,
                             result: dict, **info: Any) -> None:
@@ -249,14 +280,19 @@ def _make_callback_class() -> type:
     return SweepCallback
 
 
+def _on_trial_start(key: str, trial: Any) -> None:
+    spec_for, _, progress = _listeners[key]
+    progress.trial_started(spec_for(trial.config))
+
+
 def _on_trial_event(key: str, settings: RaySettings, trial: Any,
                     result: dict[str, Any] | None, failed: bool = False) -> None:
     """A Tune trial reported ``result``, or (``result`` None) ended."""
-    spec_for, report, on_progress = _listeners[key]
+    spec_for, report, progress = _listeners[key]
     spec = spec_for(trial.config)
     if result is not None:
         if PROGRESS_KEY in result and RESULT_KEY not in result:
-            on_progress(spec.name, int(result["step"]), result)
+            progress.trial_evaluated(spec.name, int(result["step"]), result)
         return
     last = trial.last_result or {}
     error = (trial.get_pickled_error() or "Ray trial error") \

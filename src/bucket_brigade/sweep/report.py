@@ -15,20 +15,23 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.console import print_table
 from bucket_brigade.io import atomic_write_bytes, atomic_write_text
 from bucket_brigade.sweep.config import SweepPlan
 from bucket_brigade.sweep.trial import FAILED, OK, PENDING, load_result
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Every row names its scenario and seed; a configuration is the rest of what a trial sweeps.
 IDENTITY_COLUMNS = ("scenario", "seed")
 TRIAL_COLUMNS = ("mean_score", "ci95", "eval_games", "steps", "steps_per_sec",
                  "wall_seconds")
-TABLE_WIDTH = 140  # at least, as the other commands' tables: trial names stay whole
 BEST_COLUMNS = ("scenario", "configuration", "seeds", "mean_score", "seed_sd",
                 "best_trial", "best_trial_score")
 
@@ -81,10 +84,9 @@ def write_report(plan: SweepPlan, rows: list[dict[str, Any]], console: Console) 
     written = [plan.sweep_dir / "results.csv", plan.sweep_dir / "best.csv"]
     _write_csv(written[0], rows, list(rows[0]))
     _write_csv(written[1], best, list(BEST_COLUMNS))
-    wide = Console(file=console.file, width=max(console.width, TABLE_WIDTH))
-    wide.print(_trials_table(plan, rows))
+    print_table(_trials_table(plan, rows), console)
     if best:
-        wide.print(_best_table(best))
+        print_table(_best_table(best), console)
         written.append(plan.sweep_dir / "results.png")
         save_plot(plan, rows, best, written[-1])
     return written
@@ -136,23 +138,31 @@ def _best_table(best: list[dict[str, Any]]) -> Table:
 
 def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, Any]],
               path: Path) -> None:
-    """One panel per scenario (score scales differ): each configuration a line, each seed's
-    final score a point with its 95% CI, the best configuration in bold."""
-    import matplotlib
+    """Write :func:`results_figure` as a PNG, atomically."""
+    buffer = io.BytesIO()
+    results_figure(plan, rows, best).savefig(buffer, format="png", dpi=110)
+    atomic_write_bytes(path, buffer.getvalue())
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def results_figure(plan: SweepPlan, rows: list[dict[str, Any]],
+                   best: list[dict[str, Any]]) -> Figure:
+    """One panel per scenario (score scales differ): each configuration a line, each seed's
+    final score a point with its 95% CI, their mean over seeds a black diamond, the best
+    configuration in bold; the legend sits below the panels, off the data."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     finished = [r for r in rows if r["status"] == OK]
     scenarios = [b["scenario"] for b in best]
     configs = {s: list(dict.fromkeys(configuration(r, plan.swept) for r in finished
                                      if r["scenario"] == s)) for s in scenarios}
     heights = [max(len(c), 1) for c in configs.values()]
-    fig, axes = plt.subplots(len(scenarios), 1, squeeze=False,
-                             figsize=(8, 1.2 + 0.45 * sum(heights) + 0.5 * len(scenarios)),
-                             gridspec_kw={"height_ratios": heights})
+    fig = Figure(figsize=(8, 1.6 + 0.45 * sum(heights) + 0.5 * len(scenarios)),
+                 layout="constrained")
+    axes = fig.subplots(len(scenarios), 1, squeeze=False,
+                        gridspec_kw={"height_ratios": heights})
     seeds = sorted({r["seed"] for r in finished})
-    colours = plt.get_cmap("tab10")
+    colours = colormaps["tab10"]
     for ax, b in zip(axes[:, 0], best):
         names = configs[b["scenario"]]
         for r in finished:
@@ -163,6 +173,11 @@ def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, 
             ax.errorbar(r["mean_score"], names.index(configuration(r, plan.swept)) + offset,
                         xerr=r["ci95"], fmt="o", ms=4, capsize=2, color=colours(k % 10),
                         label=f"seed {r['seed']}")
+        for k, name in enumerate(names):
+            scores = [r["mean_score"] for r in finished if r["scenario"] == b["scenario"]
+                      and configuration(r, plan.swept) == name]
+            ax.plot(statistics.fmean(scores), k, marker="D", ms=6, color="black", zorder=3,
+                    linestyle="none", label="mean over seeds")
         ax.set_yticks(range(len(names)), names, fontsize=7)
         for label in ax.get_yticklabels():
             if label.get_text() == b["configuration"]:
@@ -173,15 +188,11 @@ def save_plot(plan: SweepPlan, rows: list[dict[str, Any]], best: list[dict[str, 
         ax.grid(axis="x", alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    if len(unique) > 1:
-        axes[0, 0].legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+    fig.legend(unique.values(), unique.keys(), fontsize=7, loc="outside lower center",
+               ncols=min(len(unique), 6), frameon=False)
     axes[-1, 0].set_xlabel("final evaluation score (mean ± 95% CI)", fontsize=8)
     failed = sum(r["status"] != OK for r in rows)
     fig.suptitle(f"Sweep {plan.name}: {len(finished)} trials finished"
                  + (f", {failed} not" if failed else "") + " (bold: best configuration)",
                  fontsize=9)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    return fig

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bucket_brigade.io import save_json
+from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.sweep.config import TrialSpec
 from bucket_brigade.training.bookkeeping import check_resumable, claim_run
 from bucket_brigade.training.checkpoint import RunPaths, load_checkpoint
@@ -39,8 +39,8 @@ def load_result(spec: TrialSpec) -> dict[str, Any] | None:
     """The recorded result of a trial, or None if it has none or a damaged one (see
     :func:`damaged_result`): such a trial counts as not finished."""
     try:
-        result = json.loads(result_path(spec).read_text())
-    except (OSError, ValueError):
+        result = json.loads(read_input_text(result_path(spec), "trial result"))
+    except (OSError, ValueError):  # a UsageError too: not a regular file, not UTF-8
         return None
     return result if isinstance(result, dict) and isinstance(result.get("status"), str) \
         else None
@@ -82,7 +82,11 @@ def run_trial(spec: TrialSpec, on_metrics: MetricsCallback | None = None) -> dic
 
 def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
                         started: float) -> dict[str, Any]:
-    from bucket_brigade.training.models import evaluate_run
+    from bucket_brigade.training.models import (
+        compare_run_with_archetypes,
+        evaluate_run,
+        save_comparison,
+    )
     from bucket_brigade.training.ppo import train
 
     config = spec.train_config()
@@ -98,13 +102,21 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
     if trained.stopped_by is not None:
         return outcome(spec, INTERRUPTED, steps=trained.step,
                        wall_seconds=time.perf_counter() - started)
-    evaluation = evaluate_run(trained.model_path, config, games=spec.eval_games,
-                              seed=spec.eval_seed)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
+    if spec.compare:  # the learner's row of the comparison is evaluate_run's result
+        rows = compare_run_with_archetypes(trained.model_path, *seating,
+                                           games=spec.eval_games, seed=spec.eval_seed)
+        save_comparison(rows, paths.run_dir, *seating, games=spec.eval_games,
+                        seed=spec.eval_seed)
+        learner = rows[0]
+    else:
+        learner = evaluate_run(trained.model_path, *seating, games=spec.eval_games,
+                               seed=spec.eval_seed).summary()
     resumed_from = int(checkpoint["step"]) if checkpoint else 0
     trained_now = trained.step > resumed_from  # else the speed was measured in a past attempt
     return outcome(
-        spec, OK, error="", mean_score=evaluation.mean_score, ci95=evaluation.ci95,
-        houses_saved=evaluation.houses_saved, work_rate=evaluation.work_rate,
+        spec, OK, error="", mean_score=learner["mean_score"], ci95=learner["ci95"],
+        houses_saved=learner["houses_saved"], work_rate=learner["work_rate"],
         eval_games=spec.eval_games, eval_seed=spec.eval_seed, steps=trained.step,
         resumed_from=resumed_from,
         steps_per_sec=trained.steps_per_sec if trained_now else None,

@@ -9,19 +9,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
+from torch import nn
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import exclusive_lock, remove_stale_temp_files, save_json
 from bucket_brigade.training.checkpoint import RunPaths, save_torch
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.monitor import TrainingMonitor
-from bucket_brigade.training.network import PolicyNetwork, network_from_state
+from bucket_brigade.training.network import check_finite_weights
+from bucket_brigade.training.sharing import restore_module
 
-if TYPE_CHECKING:
-    from bucket_brigade.training.ppo import ReturnNormalizer
+
+class Stateful(Protocol):
+    """What a checkpoint saves and restores of the loop's optimizers and reward scaling."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any], /) -> None: ...
 
 
 @dataclass
@@ -42,8 +49,9 @@ class TrainResult:
     stopped_by: int | None = None  # the signal number that stopped the run, if any
 
 
-def network_config(network: PolicyNetwork) -> dict[str, Any]:
-    """Constructor arguments that rebuild ``network`` (stored in every checkpoint)."""
+def network_config(network: nn.Module) -> dict[str, Any]:
+    """Constructor arguments that rebuild ``network``'s actor networks (stored in every
+    checkpoint)."""
     return network.config
 
 
@@ -64,12 +72,12 @@ def check_resumable(checkpoint: dict[str, Any], path: str | Path, config: TrainC
     one line naming the file, before any work (``load_checkpoint`` checked the rest)."""
     where = f"checkpoint {str(path)!r}"
     try:
-        network = network_from_state(checkpoint["model_state_dict"], checkpoint["network"])
+        module, networks, optimizer = restore_module(checkpoint["model_state_dict"],
+                                                     checkpoint["network"], config)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
-    if not all(bool(torch.isfinite(t).all()) for t in network.state_dict().values()
-               if t.is_floating_point()):
-        raise UsageError(f"{where} holds NaN or infinite weights")
+    check_finite_weights(module, where)
+    network = networks[0]  # the learners' networks are alike
     if network.hidden_size != config.hidden_size:
         raise UsageError(f"{where} holds a network of hidden size {network.hidden_size}, "
                          f"its config says {config.hidden_size}")
@@ -81,13 +89,12 @@ def check_resumable(checkpoint: dict[str, Any], path: str | Path, config: TrainC
     if network.obs_dim != expected:
         raise UsageError(f"{where} holds a network for observations of size "
                          f"{network.obs_dim}, the run's game gives {expected}")
-    optimizer = torch.optim.Adam(network.parameters())
     try:
         optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
         raise UsageError(f"{where} holds an optimizer state that does not fit its network: "
                          f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
-    for parameter in network.parameters():
+    for parameter in module.parameters():
         state = optimizer.state.get(parameter, {})
         shapes = {"exp_avg": parameter.shape, "exp_avg_sq": parameter.shape,
                   "step": torch.Size([])}
@@ -109,8 +116,8 @@ class RunRecord:
     """The run's files: everything a checkpoint holds is read from (and restored to) the
     objects of the training loop given here."""
 
-    def __init__(self, config: TrainConfig, agent: PolicyNetwork,
-                 optimizer: torch.optim.Optimizer, normalizer: ReturnNormalizer,
+    def __init__(self, config: TrainConfig, agent: nn.Module,
+                 optimizer: Stateful, normalizer: Stateful,
                  monitor: TrainingMonitor) -> None:
         self.config = config
         self.paths = monitor.paths

@@ -19,7 +19,12 @@ from typing import Any
 import torch
 
 from bucket_brigade.errors import UsageError
-from bucket_brigade.io import atomic_write, check_writable_output, temp_file_name
+from bucket_brigade.io import (
+    atomic_write,
+    check_writable_output,
+    open_input_file,
+    temp_file_name,
+)
 from bucket_brigade.names import check_name_fits
 
 CHECKPOINT_KEYS = ("model_state_dict", "optimizer_state_dict", "step", "episode_history",
@@ -93,12 +98,11 @@ def read_torch_file(path: str | Path, what: str) -> Any:
     UsageError that names ``what`` it should have been. Torch's own text is never shown:
     it suggests ``weights_only=False``, which would run code from the file."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"{what} {str(path)!r} does not exist")
+    file = open_input_file(path, what)
     try:
-        with warnings.catch_warnings():  # torch warns about some files before refusing them
-            warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
+        with file, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about some files before refusing them
+            return torch.load(file, map_location="cpu", weights_only=True)
     except OSError as exc:
         raise UsageError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") \
             from None

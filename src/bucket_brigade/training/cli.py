@@ -18,16 +18,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS
-from bucket_brigade.cli_args import count
+from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
+from bucket_brigade.cli_args import count, path_text
+from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
-from bucket_brigade.io import save_json
-from bucket_brigade.training.config import (
-    DEFAULT_EVAL_SEED,
-    LEAGUE_SIZE,
-    POLICIES,
-    TrainConfig,
-)
+from bucket_brigade.training.choices import CRITICS, POLICIES, SHARING_MODES
+from bucket_brigade.training.config import DEFAULT_EVAL_SEED, LEAGUE_SIZE, TrainConfig
 from bucket_brigade.training.stop import handle_interrupts
 
 # The modules that train, save and load load torch: the functions that run the command
@@ -41,7 +37,7 @@ MAX_EVAL_GAMES = 10**7
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
-                   "learners")
+                   "learners", "sharing", "critic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=count, help=f"random seed (default: {d.seed})")
-    run.add_argument("--out-dir", help=f"where runs/, checkpoints/ and model_RUN.pt go "
-                                       f"(default: {d.out_dir})")
+    run.add_argument("--out-dir", type=path_text,
+                     help=f"where runs/, checkpoints/ and model_RUN.pt go (default: {d.out_dir})")
     run.add_argument("--resume", metavar="CHECKPOINT",
                      help="continue a run from its checkpoint up to --steps (same run folder)")
     run.add_argument("--overwrite", action="store_true",
@@ -97,8 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="let the learner choose its signal (action (house, mode, signal))")
 
     multi = parser.add_argument_group(
-        "several learners (one policy shared by every learning seat; --num-envs counts "
-        "agent-slots = games x learners)")
+        "several learners (--num-envs counts agent-slots = games x learners)")
     multi.add_argument("--self-play", action="store_true", default=None,
                        help="every seat learns: --opponents + 1 learners, no scripted agent")
     multi.add_argument("--learners", type=count, metavar="K",
@@ -108,6 +103,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="fraction of agent-slots in games whose other seats are played by "
                             f"a frozen snapshot from the last {LEAGUE_SIZE} checkpoints, drawn "
                             f"each update (default: {d.league})")
+    multi.add_argument("--sharing", choices=SHARING_MODES,
+                       help="the learning seats' parameters: one network for all (shared), "
+                            "one that also reads its seat's index (shared-id), or a network "
+                            f"and optimizer per seat (independent) (default: {d.sharing})")
+    multi.add_argument("--critic", choices=CRITICS,
+                       help="the value function's input: the learner's observation (local, "
+                            "IPPO) or the game's global state and the learner's seat "
+                            f"(central, MAPPO) (default: {d.critic})")
     run.add_argument("--eval-games", type=count, default=0, metavar="N",
                      help="after training, play N fixed games with the learner and with every "
                           "archetype in its seat, print the table, save evaluation.json "
@@ -163,7 +166,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         checkpoint = load_checkpoint(args.resume)
         try:
             saved = TrainConfig.from_dict(checkpoint["config"])
-        except TypeError as exc:
+            saved.validate()
+        except (TypeError, UsageError) as exc:
             raise UsageError(f"checkpoint {args.resume!r} is damaged: its config does not "
                              f"fit ({exc})") from None
         problem = saved.kind_problem()
@@ -213,11 +217,11 @@ def run(args: argparse.Namespace) -> int:
                          "against --opponent-model use bucket-brigade nash --strategies "
                          "MODEL,OPPONENT_MODEL")
     paths = RunPaths(Path(config.out_dir), config.run_name)
+    _check_new_run(paths, checkpoint, args.overwrite)  # before the lock: a refusal writes nothing
     with claim_run(paths):
         existing = paths.existing()
         if existing and not checkpoint:
-            if not args.overwrite:
-                raise UsageError(_run_exists(paths, existing[0]))
+            _check_new_run(paths, checkpoint, args.overwrite)  # made since the first check
             for path in existing:  # every check passed: the new run starts now
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         console = Console()
@@ -229,16 +233,19 @@ def run(args: argparse.Namespace) -> int:
     return 128 + result.stopped_by if result.stopped_by else 0
 
 
-def _run_exists(paths: RunPaths, existing: Path) -> str:
-    """The refusal of a run name already taken; for a run without its final model (killed,
-    or stopped), the exact option that finishes it."""
+def _check_new_run(paths: RunPaths, checkpoint: dict[str, Any] | None, overwrite: bool) -> None:
+    """Refuse to start a new run over an existing one unless asked to --overwrite it; for a
+    run without its final model (killed, or stopped), name the option that finishes it."""
+    existing = paths.existing()
+    if not existing or checkpoint or overwrite:
+        return
     latest = None if paths.model_path.exists() else paths.latest_checkpoint()
     if latest is not None:
-        return (f"run {paths.run_name!r} already exists without its final model; finish it "
-                f"with --resume {latest} (its latest checkpoint), or choose another "
-                "--run-name or --overwrite it")
-    return (f"run {paths.run_name!r} already exists ({existing}); choose another --run-name, "
-            "--resume one of its checkpoints or --overwrite it")
+        raise UsageError(f"run {paths.run_name!r} already exists without its final model; "
+                         f"finish it with --resume {latest} (its latest checkpoint), or "
+                         "choose another --run-name or --overwrite it")
+    raise UsageError(f"run {paths.run_name!r} already exists ({existing[0]}); choose "
+                     "another --run-name, --resume one of its checkpoints or --overwrite it")
 
 
 def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
@@ -261,9 +268,12 @@ def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
 
 
 def _seating(config: TrainConfig) -> str:
-    """Who plays: "learner vs 3 opponents (...)", "self-play, 4 learners", ..."""
-    played_by = config.opponent_model or config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
-    scripted = f"{config.num_scripted} opponents ({played_by})"
+    """Who plays: "learner vs 3 opponents (random, random, firefighter)", "self-play, 4
+    learners", ...: the strategies of the seats that play, not the whole list."""
+    played_by = f"model {config.opponent_model}" if config.opponent_model else \
+        ", ".join(seated_opponents(config.num_scripted, config.opponent_policies))
+    scripted = f"{config.num_scripted} opponent{'s' if config.num_scripted > 1 else ''} " \
+               f"({played_by})"
     if config.self_play:
         text = f"self-play, {config.num_learners} learners"
     elif config.num_learners > 1:
@@ -271,20 +281,25 @@ def _seating(config: TrainConfig) -> str:
                                                     else "")
     else:
         text = f"learner vs {scripted}"
+    if config.sharing != "shared":
+        text += f", {config.sharing} parameters"
+    if config.critic != "local":
+        text += f", {config.critic} critic"
     return text + (f", league {config.league:g}" if config.league else "")
 
 
 def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> Path:
     """Learner vs every archetype in its seat, same games; the table and evaluation.json."""
-    from bucket_brigade.training.models import compare_run_with_archetypes
+    from bucket_brigade.training.models import compare_run_with_archetypes, save_comparison
 
     config = result.config
     console.print(f"Evaluating on {games:,} games (seed {seed}) ...")
-    table_rows = compare_run_with_archetypes(result.model_path, config, games=games, seed=seed)
-    opponents = config.opponent_policies or ",".join(DEFAULT_OPPONENTS)
+    seating = (config.resolved_scenario, *config.evaluation_seating)
+    table_rows = compare_run_with_archetypes(result.model_path, *seating, games=games,
+                                             seed=seed)
+    opponents = ", ".join(seated_opponents(*reversed(config.evaluation_seating)))
     table = Table(box=box.SIMPLE_HEAD,
-                  title=f"{config.scenario}: seat 0 vs {config.num_agents - 1} x {opponents}, "
-                        f"{games:,} games",
+                  title=f"{config.scenario}: seat 0 vs {opponents}; {games:,} games",
                   caption="95% CIs; learner - it: paired by game")
     for column in ("seat 0", "score", "learner - it", "saved", "nights", "work"):
         table.add_column(column, justify="left" if column == "seat 0" else "right",
@@ -295,12 +310,8 @@ def _evaluate(result: TrainResult, games: int, seed: int, console: Console) -> P
         table.add_row(row["name"], f"{row['mean_score']:.2f} ± {row['ci95']:.2f}", diff,
                       f"{row['houses_saved']:.2f}", f"{row['nights']:.2f}",
                       f"{row['work_rate']:.2f}")
-    console.print(table)
-    path = result.paths.run_dir / "evaluation.json"
-    save_json({"games": games, "seed": seed, "scenario": config.scenario,
-               "opponents": config.num_agents - 1,
-               "opponent_policies": config.opponent_policies, "rows": table_rows}, path)
-    return path
+    print_table(table, console)
+    return save_comparison(table_rows, result.paths.run_dir, *seating, games=games, seed=seed)
 
 
 def _print_summary(console: Console, result: TrainResult, evaluation: Path | None) -> None:

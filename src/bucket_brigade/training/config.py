@@ -16,13 +16,22 @@ from bucket_brigade.agents.strategies import opponent_seats
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.names import check_path_name
+from bucket_brigade.training.choices import (
+    CRITICS,
+    DEFAULT_HIDDEN_SIZE,
+    DEFAULT_POLICY,
+    MAX_HIDDEN_SIZE,
+    MAX_SEATS,
+    POLICIES,
+    SHARING_MODES,
+)
 
 # Limits of the counts (inclusive): far above any useful run, low enough that a typo such
 # as --num-envs 1e8 is refused at once instead of exhausting memory part-way.
 COUNT_LIMITS = {
     "steps": 10**12, "opponents": 1000, "batch_size": 2**24, "num_envs": 2**20, "epochs": 1000,
-    "minibatches": 2**24, "hidden_size": 8192, "checkpoint_interval": 10**12,
-    "eval_interval": 10**12, "learners": 1000, "seed": 2**32 - 1, "threads": 1024,
+    "minibatches": 2**24, "hidden_size": MAX_HIDDEN_SIZE, "checkpoint_interval": 10**12,
+    "eval_interval": 10**12, "learners": MAX_SEATS, "seed": 2**32 - 1, "threads": 1024,
 }
 # Ranges of the real-valued settings: (low, high, low excluded); NaN and infinity never fit.
 FLOAT_RANGES = {
@@ -31,11 +40,13 @@ FLOAT_RANGES = {
     "ent_coef": (0.0, 10.0, False), "vf_coef": (0.0, 10.0, False),
 }
 
-# The policy network's shape (training.network builds it); here, so that the command line
-# can show and check them without loading torch.
-DEFAULT_HIDDEN_SIZE = 32
-POLICIES = ("structured", "mlp")  # the network's bodies
-DEFAULT_POLICY = "structured"
+# Settings that are true or false, and settings that are text (None: not given); a config
+# read from a file may hold anything, and "no" must not pass as true.
+FLAGS = ("cheap_talk", "anneal_lr", "clip_vloss", "action_mask", "cpu", "self_play")
+TEXTS = {"scenario": False, "opponent_policies": True, "opponent_model": True,
+         "run_name": False, "out_dir": False, "policy": False, "sharing": False,
+         "critic": False}
+
 SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat more threads
 
 # What each kind of TrainConfig field (its annotation) holds: (check, name of the kind).
@@ -88,6 +99,8 @@ class TrainConfig:
     self_play: bool = False  # every seat learns: opponents + 1 learners, none scripted
     learners: int = 1  # learning seats 0..K-1, one shared policy; `opponents` are scripted
     league: float = 0.0  # fraction of agent-slots in games against frozen snapshots
+    sharing: str = "shared"  # the learning seats' parameters: one of SHARING_MODES
+    critic: str = "local"  # the value function's input: one of CRITICS
 
     @property
     def num_learners(self) -> int:
@@ -150,9 +163,15 @@ class TrainConfig:
     def validate(self) -> Scenario:
         """Refuse settings that cannot run, with a message that names the value; returns
         the resolved scenario."""
-        problem = self.kind_problem()
-        if problem:
-            raise UsageError(f"setting {problem}")
+        for name in FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name)!r} must be "
+                                 "true or false")
+        for name, optional in TEXTS.items():
+            value = getattr(self, name)
+            if not ((isinstance(value, str) and value) or (optional and value is None)):
+                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a non-empty "
+                                 "text")
         # Scripted opponents are optional when other seats learn.
         several = isinstance(self.learners, int) and self.learners > 1
         least = {"opponents": 0 if several else 1, "seed": 0, "threads": 0}
@@ -172,6 +191,11 @@ class TrainConfig:
                                  f"{'(' if low_open else '['}{low:g}, {high:g}]")
         if self.policy not in POLICIES:
             raise UsageError(f"--policy {self.policy!r} is not one of {', '.join(POLICIES)}")
+        if self.sharing not in SHARING_MODES:
+            raise UsageError(f"--sharing {self.sharing!r} is not one of "
+                             f"{', '.join(SHARING_MODES)}")
+        if self.critic not in CRITICS:
+            raise UsageError(f"--critic {self.critic!r} is not one of {', '.join(CRITICS)}")
         if self.batch_size % self.num_envs:
             raise UsageError(f"--batch-size {self.batch_size} is not a multiple of --num-envs "
                              f"{self.num_envs} (the batch is num_envs x steps per game)")
@@ -185,6 +209,13 @@ class TrainConfig:
         if not (isinstance(self.league, int | float) and 0 <= self.league < 1):
             raise UsageError(f"--league {self.league!r} must be in [0, 1): the fraction of "
                              "agent-slots in games against frozen snapshots")
+        if self.sharing != "shared" and self.num_learners == 1:
+            raise UsageError(f"--sharing {self.sharing} needs several learning seats "
+                             "(--self-play or --learners K); with one, use shared")
+        if self.league and (self.sharing != "shared" or self.critic != "local"):
+            raise UsageError(f"--league {self.league!r} plays snapshots of one shared policy; "
+                             f"it does not combine with --sharing {self.sharing} or --critic "
+                             f"{self.critic}")
         if self.league and not self.league_slots:
             raise UsageError(f"--league {self.league!r} gives no slot of --num-envs "
                              f"{self.num_envs}")
@@ -193,6 +224,12 @@ class TrainConfig:
             raise UsageError(f"--num-envs {self.num_envs} (less {self.league_slots} league "
                              f"slots) is not a multiple of the {self.num_learners} learners "
                              "per game (slots = games x learners)")
+        per_learner = self.batch_size // self.num_learners
+        if self.sharing == "independent" and (self.batch_size % self.num_learners
+                                              or per_learner % self.minibatches):
+            raise UsageError(f"--batch-size {self.batch_size} does not give each of the "
+                             f"{self.num_learners} independent learners a batch that splits "
+                             f"into --minibatches {self.minibatches}")
         scenario = self.resolved_scenario
         scenario.check_num_agents(self.num_agents)
         if self.opponent_model is not None:
@@ -205,9 +242,12 @@ class TrainConfig:
                                  "opponent seats, but every seat learns here")
             from bucket_brigade.training.models import load_policy  # loads torch
 
-            load_policy(self.opponent_model).check_fits(scenario, self.num_agents)
+            model = load_policy(self.opponent_model)
+            model.check_fits(scenario, self.num_agents)
+            model.play_seats(range(self.num_learners, self.num_agents))  # has those seats
         elif self.num_scripted:
-            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name)
+            opponent_seats(self.num_scripted, self.opponent_policies, scenario.name,
+                           planners=False)
         return scenario
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ each rollout's actions. A metric that means nothing in a run is not logged.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from bucket_brigade.training.checkpoint import RunPaths
     from bucket_brigade.training.config import TrainConfig
 
+EVENT_FILE_MARK = "events.out.tfevents"
 HISTORY_LENGTH = 1000  # episodes kept in checkpoints
 ROLLING_WINDOW = 100  # train/avg_reward_100ep
 EVAL_METRICS = {  # TensorBoard name -> final_info key
@@ -44,6 +46,8 @@ EVAL_METRICS = {  # TensorBoard name -> final_info key
 }
 # Only with cheap talk: without it a signal is the mode played, honest by construction.
 CHEAP_TALK_EVAL_METRICS = {"eval/signal_honesty": "honesty"}
+# The scalars TensorBoard's hyperparameter table shows next to each run's settings.
+HPARAM_METRICS = ("eval/mean_score", "train/avg_reward_100ep", "episode/reward")
 # Called with (step, scalars) after each update's scalars are logged, e.g. to feed a
 # hyperparameter-search service such as Ray Tune.
 MetricsCallback = Callable[[int, dict[str, float]], None]
@@ -67,6 +71,26 @@ class _EpisodeSums:
 
     def means(self) -> dict[str, float]:
         return {key: total / self.count for key, total in self.sums.items()}
+
+
+@contextmanager
+def _writer_thread_errors_raised_here() -> Iterator[None]:
+    """TensorBoard writes events from a thread of its own. When a write fails there (a full
+    disk), that thread ends with a traceback on stderr, and the writer raises the same error
+    at its next call, in the training loop, where the command line reports it as one line.
+    This keeps the thread's traceback off the terminal; any other thread's is shown."""
+    shown = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not (isinstance(args.exc_value, OSError)
+                and type(args.thread).__name__ == "_AsyncWriterThread"):
+            shown(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = shown
 
 
 class TrainingMonitor:
@@ -122,30 +146,37 @@ class TrainingMonitor:
         even on an error, and freeze the clock (``seconds``, ``steps_per_sec``)."""
         from torch.utils.tensorboard import SummaryWriter
 
-        # A resumed run drops the events logged after its checkpoint (it logs them again).
-        self._writer = SummaryWriter(str(self.paths.run_dir),
-                                     purge_step=self.start_step + 1 if self.start_step else None)
-        self._started = time.perf_counter()
-        self._cpu_started = time.process_time()
-        if self.console is not None and self.console.is_terminal:
-            self._progress = Progress(
-                TextColumn(f"[bold]{self.paths.run_name}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("steps"), TextColumn("{task.fields[rate]:>8,.0f} steps/s"),
-                TextColumn("reward(100) {task.fields[reward]:>7.2f}"),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                console=self.console, refresh_per_second=4)
-            self._task = self._progress.add_task(
-                "train", total=self.config.steps, completed=self.start_step, rate=0.0,
-                reward=float("nan"))
-            self._progress.start()
-        try:
-            yield self
-        finally:
-            self._stopped = time.perf_counter()
-            self.cpu_seconds = time.process_time() - self._cpu_started
-            if self._progress is not None:
-                self._progress.stop()
-            self._writer.close()
+        with _writer_thread_errors_raised_here():
+            # A resumed run drops the events logged after its checkpoint (it logs them again).
+            earlier_files = sorted(self.paths.run_dir.glob(f"{EVENT_FILE_MARK}*"))
+            self._writer = SummaryWriter(
+                str(self.paths.run_dir),
+                purge_step=self.start_step + 1 if self.start_step else None)
+            if not any(map(_opens_with_hparams, earlier_files)):
+                self._write_hparams()
+            self._started = time.perf_counter()
+            self._cpu_started = time.process_time()
+            if self.console is not None and self.console.is_terminal:
+                self._progress = Progress(
+                    TextColumn(f"[bold]{self.paths.run_name}"), BarColumn(),
+                    MofNCompleteColumn(), TextColumn("steps"),
+                    TextColumn("{task.fields[rate]:>8,.0f} steps/s"),
+                    TextColumn("reward(100) {task.fields[reward]:>7.2f}"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                    console=self.console, refresh_per_second=4)
+                self._task = self._progress.add_task(
+                    "train", total=self.config.steps, completed=self.start_step, rate=0.0,
+                    reward=float("nan"))
+                self._progress.start()
+            try:
+                yield self
+                self._writer.flush()  # raises here what the writer's thread could not write
+            finally:
+                self._stopped = time.perf_counter()
+                self.cpu_seconds = time.process_time() - self._cpu_started
+                if self._progress is not None:
+                    self._progress.stop()
+                self._writer.close()  # its thread ends here, inside the hook
 
     def record_episodes(self, final_info: dict[str, np.ndarray]) -> None:
         """Take in the games that just ended (the env's ``info["final_info"]``)."""
@@ -226,6 +257,19 @@ class TrainingMonitor:
         before each checkpoint, so that a run killed after it has every step up to it."""
         self._writer.flush()
 
+    def _write_hparams(self) -> None:
+        """The run's settings for TensorBoard's HPARAMS tab, once per run: at its start, on
+        disk before the first update (a run stopped before that gets them when resumed).
+        They are the settings it started with; ``config.json`` follows a resume's changes."""
+        from torch.utils.tensorboard.summary import hparams
+
+        settings = {name: "none" if value is None else value
+                    for name, value in self.config.to_dict().items()}
+        experiment, session_start, _ = hparams(settings, dict.fromkeys(HPARAM_METRICS, 0.0))
+        for summary in (experiment, session_start):
+            self._writer.file_writer.add_summary(summary)
+        self._writer.flush()
+
     def checkpoint_saved(self, step: int, path: Path) -> None:
         """The periodic status line, printed with every checkpoint."""
         if self.console is None:
@@ -235,3 +279,16 @@ class TrainingMonitor:
             f"avg reward (100 ep) {self.avg_reward_100ep:.2f} | "
             f"episodes {self.total_episodes:,} | {self.steps_per_sec:,.0f} steps/s | "
             f"checkpoint {path}", highlight=False, soft_wrap=True)
+
+
+def _opens_with_hparams(event_file: Path) -> bool:
+    """Whether an event file starts with a run's hyperparameters, as
+    :meth:`TrainingMonitor._write_hparams` writes them: after the file's version records
+    and, in a resumed run's file, its purge record (a handful of records in all). The loader
+    stops quietly at a damaged record: such a file counts as one without them."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.plugins.hparams.metadata import EXPERIMENT_TAG
+
+    first_events = zip(range(8), EventFileLoader(str(event_file)).Load())
+    return any(value.tag == EXPERIMENT_TAG for _, event in first_events
+               for value in event.summary.value)

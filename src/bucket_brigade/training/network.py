@@ -34,6 +34,13 @@ relative house 8 is owned by seats 0 and 1, not by seats 2 and 3). The per-house
 ownership feature is therefore the fraction of seats from which the position is owned;
 a policy shared by several seats cannot know which case it is in.
 
+Seat-aware networks (``seat_ids`` K > 0, for ``train --sharing shared-id``) also read
+which of the seats 0..K-1 they play: a one-hot of the seat joins the torso's inputs, and
+each house's local features carry its ownership and its neighbours' *from that seat*,
+exactly, instead of the fraction over seats. The seat is given when observations are
+encoded; a network told nothing plays :attr:`PolicyNetwork.seat` (0 unless set), which
+is how a seat-aware model is seated elsewhere (``evaluate``, ``nash``, opponents).
+
 Action masking (``action_mask``, on by default) takes probability off *pointless*
 actions only: nothing is invalid under the rules. With it, WORK is impossible when no
 house burns, a worker chooses among the burning houses, and a resting agent that does
@@ -65,10 +72,19 @@ import numpy as np
 import torch
 from torch import nn
 
+from bucket_brigade.checks import check_count
 from bucket_brigade.envs.spaces import full_actions
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.constants import BURNING, HOUSE_STATES
 from bucket_brigade.game.observation import SCENARIO_INFO_SIZE, ObservationLayout
-from bucket_brigade.training.config import DEFAULT_HIDDEN_SIZE, DEFAULT_POLICY, POLICIES
+from bucket_brigade.game.scenarios import MAX_HOUSES
+from bucket_brigade.training.choices import (
+    DEFAULT_HIDDEN_SIZE,
+    DEFAULT_POLICY,
+    MAX_HIDDEN_SIZE,
+    MAX_SEATS,
+    POLICIES,
+)
 from bucket_brigade.training.distribution import draw, log_prob_and_entropy, log_softmax
 from bucket_brigade.training.encoding import encode_observations, pointless_offsets
 from bucket_brigade.training.house_layer import house_layer
@@ -112,7 +128,7 @@ def ownership(num_houses: int, num_agents: int) -> list[float]:
             for m in range(num_houses)]
 
 
-def _layer(inputs: int, outputs: int, gain: float) -> nn.Linear:
+def init_layer(inputs: int, outputs: int, gain: float) -> nn.Linear:
     """Orthogonal weights and zero bias: PPO's usual initialisation, which starts the policy
     near uniform (small ``gain`` on the policy outputs) and the values near zero."""
     layer = nn.Linear(inputs, outputs)
@@ -121,15 +137,29 @@ def _layer(inputs: int, outputs: int, gain: float) -> nn.Linear:
     return layer
 
 
+def owned_from_seat(seat: int, num_houses: int, num_agents: int) -> list[bool]:
+    """For each relative house m, whether house (seat + m) mod H belongs to ``seat``."""
+    return [(seat + m) % num_houses % num_agents == seat for m in range(num_houses)]
+
+
+def seat_one_hot(seats: torch.Tensor, count: int) -> torch.Tensor:
+    """[B] seat indices -> [B, count] float one-hot rows."""
+    return (seats[:, None] == torch.arange(count, device=seats.device)).float()
+
+
+OWNERSHIP_PATTERNS = 8  # owned or not, for a house and its two neighbours
+
+
 class StructuredBody(nn.Module):
     """One-hot torso + a shared per-house layer that also reads the torso's embedding."""
 
-    def __init__(self, obs_dim: int, num_houses: int, num_intents: int, hidden: int) -> None:
+    def __init__(self, obs_dim: int, num_houses: int, num_intents: int, hidden: int,
+                 seats: int = 0) -> None:
         super().__init__()
         layout = ObservationLayout.from_obs_dim(obs_dim, num_houses)
         num_agents = layout.num_agents
         codes = observation_codes(layout)
-        self.num_houses, self.num_agents = num_houses, num_agents
+        self.num_houses, self.num_agents, self.seats = num_houses, num_agents, seats
 
         def constant(name: str, values: object, dtype: torch.dtype = torch.long) -> None:
             self.register_buffer(name, torch.tensor(values, dtype=dtype), persistent=False)
@@ -144,14 +174,18 @@ class StructuredBody(nn.Module):
         # and me (elsewhere / rested there / worked there). There are only 27 x N x N x 3
         # combinations, so the per-house layer's part for them is computed once per
         # combination and looked up by its number.
+        # A seat-aware body adds the exact ownership of the house and of its neighbours from
+        # the seat played (OWNERSHIP_PATTERNS values, the low digit of the number).
+        patterns = range(OWNERSHIP_PATTERNS) if seats else [None]
         combinations = itertools.product(range(HOUSE_STATES**3), range(num_agents),
-                                         range(num_agents), range(ME_THERE))
+                                         range(num_agents), range(ME_THERE), patterns)
         constant("combinations", [
             [float(states == v) for v in range(HOUSE_STATES**3)]
             + [float(worked == v) for v in range(num_agents)]
             + [float(signalled == v) for v in range(num_agents)]
             + [float(me == v) for v in range(ME_THERE)]
-            for states, worked, signalled, me in combinations], torch.float32)
+            + ([] if owned is None else [float(owned >> bit & 1) for bit in (2, 1, 0)])
+            for states, worked, signalled, me, owned in combinations], torch.float32)
         constant("ring", [[(m + d) % num_houses for d in (-1, 0, 1)] for m in range(num_houses)])
         constant("ring_weights", [HOUSE_STATES**2, HOUSE_STATES, 1], torch.float32)
         constant("positions", list(range(num_houses)), torch.float32)
@@ -161,46 +195,66 @@ class StructuredBody(nn.Module):
         constant("last_mode_entry", list(entries[layout.last_modes]))
         # Fixed per-position features: the position, its ring distance from home, and the
         # ownership of the house and of its two neighbours (rows after the observed ones).
+        # (A seat-aware body reads the exact ownership in the house's features instead.)
         owned = ownership(num_houses, num_agents)
         constant("position_features", [
             [float(m == p) for p in range(num_houses)]
             + [float(min(m, num_houses - m) == d) for d in range(num_houses // 2 + 1)]
-            + [owned[(m + d) % num_houses] for d in (-1, 0, 1)]
+            + ([] if seats else [owned[(m + d) % num_houses] for d in (-1, 0, 1)])
             for m in range(num_houses)], torch.float32)
-        self.torso_inputs = len(self.onehot_entry) + len(self.real_entry) + num_houses + 1
+        # Per seat and relative house: the ownership pattern (house m - 1, m, m + 1).
+        owned_by_seat = [owned_from_seat(i, num_houses, num_agents) for i in range(seats)]
+        constant("seat_patterns", [[sum(owned_by_seat[i][(m + d) % num_houses] << bit
+                                         for d, bit in ((-1, 2), (0, 1), (1, 0)))
+                                     for m in range(num_houses)] for i in range(seats)],
+                 torch.float32)
+        self.observed_inputs = len(self.onehot_entry) + len(self.real_entry) + num_houses + 1
+        self.torso_inputs = self.observed_inputs + seats
         self.encoding_tables = tuple(getattr(self, name).numpy() for name in (
             "onehot_entry", "onehot_value", "real_entry", "ring", "last_house_entry",
             "last_mode_entry", "signal_entry"))
 
         self.torso = nn.Sequential(
-            _layer(self.torso_inputs, hidden, np.sqrt(2)), nn.ReLU(),
-            _layer(hidden, hidden, np.sqrt(2)), nn.ReLU(),
+            init_layer(self.torso_inputs, hidden, np.sqrt(2)), nn.ReLU(),
+            init_layer(hidden, hidden, np.sqrt(2)), nn.ReLU(),
         )
         # The per-house layer's pre-activation: linear maps of the house's observed features,
         # of its position's features and of the torso's embedding, summed.
         house_hidden = max(hidden // HOUSE_WIDTH_DIVISOR, 1)
-        self.house_local = _layer(self.combinations.shape[1], house_hidden, np.sqrt(2))
+        self.house_local = init_layer(self.combinations.shape[1], house_hidden, np.sqrt(2))
         self.house_position = nn.Linear(self.position_features.shape[1], house_hidden,
                                         bias=False)
         nn.init.orthogonal_(self.house_position.weight, np.sqrt(2))
         self.house_context = nn.Linear(hidden, house_hidden, bias=False)
         nn.init.orthogonal_(self.house_context.weight, np.sqrt(2))
-        self.house_head = _layer(house_hidden, num_intents, 0.01)
+        self.house_head = init_layer(house_hidden, num_intents, 0.01)
         # The whole observation's summary: torso embedding and mean of the per-house layer.
-        self.summary = nn.Sequential(_layer(hidden + house_hidden, hidden, np.sqrt(2)),
+        self.summary = nn.Sequential(init_layer(hidden + house_hidden, hidden, np.sqrt(2)),
                                      nn.ReLU())
-        self.intent_head = _layer(hidden, num_intents, 0.01)
-        self.value_head = _layer(hidden, 1, 1.0)
+        self.intent_head = init_layer(hidden, num_intents, 0.01)
+        self.value_head = init_layer(hidden, 1, 1.0)
 
-    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+    def encode(self, obs: torch.Tensor, seats: torch.Tensor | None = None) -> torch.Tensor:
         """[B, obs_dim] float32 on the CPU -> the torso's one-hot codes and reals, then each house's
         combination number (as a float, so that one buffer holds everything), in one
-        compiled pass (``training.encoding``)."""
-        out = np.empty((len(obs), self.torso_inputs + self.num_houses), np.float32)
+        compiled pass (``training.encoding``); a seat-aware body adds the ``seats`` [B]."""
+        out = np.empty((len(obs), self.observed_inputs + self.num_houses), np.float32)
         encode_observations(obs.numpy(), *self.encoding_tables, ME_THERE, out)
-        return torch.from_numpy(out)
+        return self._with_seats(torch.from_numpy(out), seats)
 
-    def encode_tensors(self, obs: torch.Tensor) -> torch.Tensor:
+    def _with_seats(self, encoded: torch.Tensor, seats: torch.Tensor | None) -> torch.Tensor:
+        """A seat-aware body's input: the seat's one-hot after the observed torso inputs,
+        and each house's combination number extended by its ownership pattern."""
+        if not self.seats:
+            return encoded
+        observed = self.observed_inputs
+        combination = encoded[:, observed:] * OWNERSHIP_PATTERNS \
+            + self.seat_patterns.index_select(0, seats)
+        return torch.cat([encoded[:, :observed], seat_one_hot(seats, self.seats), combination],
+                         dim=-1)
+
+    def encode_tensors(self, obs: torch.Tensor, seats: torch.Tensor | None = None,
+                       ) -> torch.Tensor:
         """:meth:`encode` in PyTorch operations, on any device."""
         houses = obs[:, :self.num_houses]
         # index_select, not obs[:, index]: on the CPU it is several times faster.
@@ -214,8 +268,8 @@ class StructuredBody(nn.Module):
         signalled = at & (obs.index_select(1, self.signal_entry)[:, :, None] == 1)
         combination = ((states * self.num_agents + worked[:, 1:].sum(1)) * self.num_agents
                        + signalled[:, 1:].sum(1)) * ME_THERE + at[:, 0].float() + worked[:, 0]
-        return torch.cat([onehot, obs.index_select(1, self.real_entry), fires.float(),
-                          combination], dim=-1)
+        return self._with_seats(torch.cat([onehot, obs.index_select(1, self.real_entry),
+                                           fires.float(), combination], dim=-1), seats)
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(intent logits [B, K], house logits [B, K, H], value [B]) from encoded inputs."""
@@ -231,24 +285,27 @@ class StructuredBody(nn.Module):
 class MLPBody(nn.Module):
     """CleanRL's actor and critic: two tanh layers each, over the raw observation."""
 
-    def __init__(self, obs_dim: int, num_houses: int, num_intents: int, hidden: int) -> None:
+    def __init__(self, obs_dim: int, num_houses: int, num_intents: int, hidden: int,
+                 seats: int = 0) -> None:
         super().__init__()
-        self.num_houses, self.num_intents = num_houses, num_intents
-        self.input_size = obs_dim
+        self.num_houses, self.num_intents, self.seats = num_houses, num_intents, seats
+        self.input_size = obs_dim + seats  # a seat-aware body reads the seat's one-hot too
         self.actor = nn.Sequential(
-            _layer(obs_dim, hidden, np.sqrt(2)), nn.Tanh(),
-            _layer(hidden, hidden, np.sqrt(2)), nn.Tanh(),
+            init_layer(self.input_size, hidden, np.sqrt(2)), nn.Tanh(),
+            init_layer(hidden, hidden, np.sqrt(2)), nn.Tanh(),
         )
-        self.intent_head = _layer(hidden, num_intents, 0.01)
-        self.house_head = _layer(hidden, num_intents * num_houses, 0.01)
+        self.intent_head = init_layer(hidden, num_intents, 0.01)
+        self.house_head = init_layer(hidden, num_intents * num_houses, 0.01)
         self.critic = nn.Sequential(
-            _layer(obs_dim, hidden, np.sqrt(2)), nn.Tanh(),
-            _layer(hidden, hidden, np.sqrt(2)), nn.Tanh(),
-            _layer(hidden, 1, 1.0),
+            init_layer(self.input_size, hidden, np.sqrt(2)), nn.Tanh(),
+            init_layer(hidden, hidden, np.sqrt(2)), nn.Tanh(),
+            init_layer(hidden, 1, 1.0),
         )
 
-    def encode(self, obs: torch.Tensor) -> torch.Tensor:
-        return obs
+    def encode(self, obs: torch.Tensor, seats: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.seats:
+            return obs
+        return torch.cat([obs, seat_one_hot(seats, self.seats)], dim=-1)
 
     encode_tensors = encode
 
@@ -267,29 +324,40 @@ class PolicyNetwork(nn.Module):
 
     def __init__(self, obs_dim: int, action_dims: Sequence[int],
                  hidden_size: int = DEFAULT_HIDDEN_SIZE, policy: str = DEFAULT_POLICY,
-                 action_mask: bool = True) -> None:
+                 action_mask: bool = True, seat_ids: int = 0) -> None:
         super().__init__()
-        action_dims = [int(d) for d in action_dims]
-        if len(action_dims) not in (2, 3) or action_dims[0] < 2 or action_dims[1:] != \
-                [2] * (len(action_dims) - 1):
-            raise ValueError(f"action_dims={action_dims} must be [H, 2] (house, mode) or "
+        # Sizes may come from a file: each is checked against the game's limits before any
+        # layer is allocated, and a wrong type is refused, never converted.
+        if not isinstance(action_dims, Sequence | np.ndarray) or len(action_dims) not in (2, 3):
+            raise ValueError(f"action_dims={action_dims!r} must be [H, 2] (house, mode) or "
                              "[H, 2, 2] (house, mode, signal)")
-        if hidden_size < 1:
-            raise ValueError(f"hidden_size={hidden_size} must be >= 1")
-        if policy not in BODIES:
-            raise ValueError(f"policy={policy!r} is not one of {', '.join(POLICIES)}")
-        self.obs_dim = int(obs_dim)
-        self.action_dims = action_dims
-        self.hidden_size = int(hidden_size)
-        self.policy = policy
+        action_dims = [check_count("houses", action_dims[0], 2, MAX_HOUSES),
+                       *(check_count("mode and signal choices", d, 2, 2) for d in action_dims[1:])]
         num_houses = action_dims[0]
-        ObservationLayout.from_obs_dim(self.obs_dim, num_houses)  # refuses a size that does not fit
+        self.hidden_size = check_count("hidden_size", hidden_size, 1, MAX_HIDDEN_SIZE)
+        if not isinstance(policy, str) or policy not in BODIES:
+            raise ValueError(f"policy={policy!r} is not one of {', '.join(POLICIES)}")
+        if not isinstance(action_mask, bool | np.bool_):
+            raise ValueError(f"action_mask={action_mask!r} must be true or false")
+        self.obs_dim = check_count("obs_dim", obs_dim, 1, num_houses + 4 * MAX_HOUSES
+                                   + SCENARIO_INFO_SIZE)
+        # Refuses a size that does not fit, and more agents than houses (no game has them).
+        layout = ObservationLayout.from_obs_dim(self.obs_dim, num_houses)
+        check_count("agents of obs_dim", layout.num_agents, 1, num_houses)
+        seat_ids = check_count("seat_ids", seat_ids, 0, MAX_SEATS)
+        self.action_dims = action_dims
+        self.policy = policy
         # Intent k is (mode, signal) = (k // 2, k % 2) with cheap talk, else (k, k).
         intents = [(k // 2, k % 2) for k in range(4)] if self.cheap_talk \
             else [(0, 0), (1, 1)]
-        self.body = BODIES[policy](self.obs_dim, num_houses, len(intents), self.hidden_size)
+        self.seat_ids = seat_ids
+        self.body = BODIES[policy](self.obs_dim, num_houses, len(intents), self.hidden_size,
+                                   seat_ids)
         # Whether pointless actions are masked; persistent, so a state dict carries it.
         self.register_buffer("mask_pointless", torch.tensor(bool(action_mask)))
+        if seat_ids:  # persistent too: the weights of a seat-aware network say so
+            self.register_buffer("seat_count", torch.tensor(seat_ids))
+        self.seat = 0  # the seat a seat-aware network plays when encode is not told
 
         def constant(name: str, values: object) -> None:
             self.register_buffer(name, torch.tensor(values), persistent=False)
@@ -312,27 +380,40 @@ class PolicyNetwork(nn.Module):
     @property
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this network (stored in checkpoints)."""
-        return {"obs_dim": self.obs_dim, "action_dims": list(self.action_dims),
-                "hidden_size": self.hidden_size, "policy": self.policy,
-                "action_mask": self.action_mask}
+        config = {"obs_dim": self.obs_dim, "action_dims": list(self.action_dims),
+                  "hidden_size": self.hidden_size, "policy": self.policy,
+                  "action_mask": self.action_mask}
+        return {**config, "seat_ids": self.seat_ids} if self.seat_ids else config
 
-    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+    def _seats(self, obs: torch.Tensor, seats: torch.Tensor | None) -> torch.Tensor | None:
+        """The seat of each row for a seat-aware network (:attr:`seat` when not given)."""
+        if not self.seat_ids:
+            return None
+        if seats is None:
+            return torch.full((len(obs),), self.seat, dtype=torch.long, device=obs.device)
+        return seats
+
+    def encode(self, obs: torch.Tensor, seats: torch.Tensor | None = None) -> torch.Tensor:
         """The network's input for raw observations [B, obs_dim]: the offsets that mask
         pointless actions (PADDING_LOGIT, else 0; intents [K], then houses [K x H]), then the
         body's encoding. PPO keeps these, so an observation is encoded once, not per epoch.
-        Compiled on the CPU (``training.encoding``), :meth:`encode_tensors` elsewhere."""
+        Compiled on the CPU (``training.encoding``), :meth:`encode_tensors` elsewhere.
+        ``seats`` [B] (int64): the seat of each row, read by a seat-aware network only."""
+        seats = self._seats(obs, seats)
         if obs.device.type != "cpu":
-            return self.encode_tensors(obs)
+            return self.encode_tensors(obs, seats)
         obs = obs.to(torch.float32).contiguous()  # both kernels read it as it is
         houses = self.action_dims[0]
         offsets = np.empty((len(obs), len(self.intent_works) * (houses + 1)), np.float32)
         pointless_offsets(obs.numpy(), houses, self.intent_works.numpy(),
                           self.house_matters.numpy(), self.action_mask,
                           np.float32(PADDING_LOGIT), offsets)
-        return torch.cat([torch.from_numpy(offsets), self.body.encode(obs)], dim=-1)
+        return torch.cat([torch.from_numpy(offsets), self.body.encode(obs, seats)], dim=-1)
 
-    def encode_tensors(self, obs: torch.Tensor) -> torch.Tensor:
+    def encode_tensors(self, obs: torch.Tensor, seats: torch.Tensor | None = None,
+                       ) -> torch.Tensor:
         """:meth:`encode` in PyTorch operations, on any device."""
+        seats = self._seats(obs, seats)
         burning = obs[:, :self.action_dims[0]] == BURNING
         no_fire = ~burning.any(-1, keepdim=True)
         pointless_intent = self.intent_works & no_fire
@@ -340,8 +421,8 @@ class PolicyNetwork(nn.Module):
             | (~self.house_matters[:, None] & self.away_from_home)
         pointless = torch.cat([pointless_intent, pointless_house.flatten(1)], dim=-1) \
             & self.mask_pointless
-        return torch.cat([pointless.float() * PADDING_LOGIT, self.body.encode_tensors(obs)],
-                         dim=-1)
+        return torch.cat([pointless.float() * PADDING_LOGIT,
+                          self.body.encode_tensors(obs, seats)], dim=-1)
 
     def evaluate(self, inputs: torch.Tensor) -> PolicyOutput:
         """Log-probabilities of the intents and of the house given each intent, and the
@@ -455,6 +536,7 @@ def network_from_state(state: Mapping[str, torch.Tensor],
     """The network a state dict was saved from: built from ``config`` (a checkpoint's or a
     run's "network" entry) when given, else with its sizes and kind read off the weights;
     raises ValueError when the state dict is not one of a PolicyNetwork."""
+    check_dtypes(state)
     if config is not None:
         network = PolicyNetwork(**config)
     else:
@@ -467,29 +549,74 @@ def network_from_state(state: Mapping[str, torch.Tensor],
     return network
 
 
+# The entries of a state dict that are not float32 weights, and their types.
+BUFFER_DTYPES = {"mask_pointless": torch.bool, "seat_count": torch.int64}
+
+
+def check_dtypes(state: Mapping[str, Any]) -> None:
+    """Refuse (ValueError) entries of another type than a trained network's: weights read
+    from a file are never converted."""
+    for key, tensor in state.items():
+        wanted = BUFFER_DTYPES.get(key.rpartition(".")[2], torch.float32)
+        if not isinstance(tensor, torch.Tensor) or tensor.dtype != wanted:
+            raise ValueError(f"{key} is {getattr(tensor, 'dtype', type(tensor).__name__)}, "
+                             f"not {wanted} as a trained network's")
+
+
+def network_from_file(state: Any, config: Any, where: str) -> PolicyNetwork:
+    """:func:`network_from_state` for weights read from a file (``where`` names it): every
+    command loads a model or a checkpoint through here, so each refusal (sizes beyond the
+    limits, another dtype, NaN or infinite weights) is one line naming the file."""
+    try:
+        network = network_from_state(state, config)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{where} does not hold PolicyNetwork weights: {exc}") from None
+    check_finite_weights(network, where)
+    return network
+
+
+def check_finite_weights(module: nn.Module, where: str) -> None:
+    """Refuse weights read from ``where`` that hold NaN or infinity, as one line."""
+    if not all(bool(torch.isfinite(t).all()) for t in module.state_dict().values()
+               if t.is_floating_point()):
+        raise UsageError(f"{where} holds NaN or infinite weights")
+
+
 def _config_from_weights(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
     """PolicyNetwork's constructor arguments from its weights' shapes."""
-    def shape(key: str) -> tuple[int, ...]:
+    def shape(key: str) -> tuple[int, int]:
+        """The (rows, columns) of a weight matrix."""
         if key not in state or not hasattr(state[key], "shape"):
             raise ValueError("the weights are not those of a PolicyNetwork (no "
                              f"{key!r}: saved by an older version of the network?)")
-        return tuple(state[key].shape)
+        if len(state[key].shape) != 2:
+            raise ValueError(f"{key} has shape {list(state[key].shape)}, not that of a matrix")
+        rows, columns = state[key].shape
+        return rows, columns
 
     policy = "mlp" if "body.actor.0.weight" in state else "structured"
+    seat_count = state.get("seat_count")
+    seats = int(seat_count) if isinstance(seat_count, torch.Tensor) \
+        and seat_count.numel() == 1 else 0
     if policy == "mlp":
-        hidden, obs_dim = shape("body.actor.0.weight")
+        hidden, inputs = shape("body.actor.0.weight")
+        obs_dim = inputs - seats
         intents = shape("body.intent_head.weight")[0]
         houses = shape("body.house_head.weight")[0] // max(intents, 1)
     else:
         hidden, torso_inputs = shape("body.torso.0.weight")
+        torso_inputs -= seats
         intents = shape("body.intent_head.weight")[0]
-        agents = (shape("body.house_local.weight")[1] - HOUSE_STATES**3 - ME_THERE) // 2
+        agents = (shape("body.house_local.weight")[1] - HOUSE_STATES**3 - ME_THERE
+                  - 3 * bool(seats)) // 2
         # torso inputs: 3H + 2N + N(H + 2) + 10 reals + H + 1 fire counts.
         houses, rest = divmod(torso_inputs - 4 * agents - SCENARIO_INFO_SIZE - 1, 4 + agents)
         obs_dim = ObservationLayout(houses, agents).obs_dim if not rest and houses > 0 else -1
     if intents not in (2, 4) or houses < 2 or obs_dim < 1:
         raise ValueError("the weights' shapes fit no PolicyNetwork")
     mask = state.get("mask_pointless")
+    if mask is not None and mask.shape != ():
+        raise ValueError(f"mask_pointless of shape {list(mask.shape)} is not one true or false")
     return {"obs_dim": obs_dim, "action_dims": [houses, 2] + [2] * (intents == 4),
             "hidden_size": hidden, "policy": policy,
-            "action_mask": True if mask is None else bool(mask)}
+            "action_mask": True if mask is None else bool(mask), "seat_ids": seats}

@@ -7,13 +7,16 @@ then runs ``epochs`` passes of ``minibatches`` clipped-surrogate gradient steps.
 Games end only by termination (RULES.md: both end conditions are terminal), so
 a ``done`` cuts the bootstrap and the terminal observation is never needed.
 
-Several agents can learn at once (``--learners K``, or ``--self-play``: every seat):
-one policy, shared by all learning seats, acts from each seat's egocentric
-observation (parameter sharing, as in IPPO). The env flattens (game, learner seat)
-into its slots, so ``num_envs`` counts agent-slots (games x K) and the loop below is
-the same for one learner or many. What surrounds the algorithm lives beside it: the
-settings in ``config``, the seats and envs in ``seating``, frozen snapshots in
-``league``, clean stops in ``stop``, and the run's files in ``bookkeeping``.
+Several agents can learn at once (``--learners K``, or ``--self-play``: every seat).
+The env flattens (game, learner seat) into its slots, so ``num_envs`` counts
+agent-slots (games x K). By default one policy, shared by all learning seats, acts
+from each seat's egocentric observation (parameter sharing, as in IPPO); with
+``--sharing independent`` each seat has its own (``sharing``), and with ``--critic
+central`` the values come from the global state (``critic``). Either way the loop below
+runs each learner on its own slots and updates each on its own rows. What surrounds the
+algorithm lives beside it: the settings in ``config``, the learners in ``sharing``, the
+seats and envs in ``seating``, frozen snapshots in ``league``, clean stops in ``stop``,
+and the run's files in ``bookkeeping``.
 """
 
 from __future__ import annotations
@@ -35,11 +38,8 @@ from bucket_brigade.training.gradients import FlatGradients
 from bucket_brigade.training.league import League
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
 from bucket_brigade.training.network import PolicyNetwork
-from bucket_brigade.training.seating import (
-    build_network,
-    make_training_env,
-    stagger_game_starts,
-)
+from bucket_brigade.training.seating import make_training_env, stagger_game_starts
+from bucket_brigade.training.sharing import Agent, Learners
 from bucket_brigade.training.signals import cheap_talk_metrics
 from bucket_brigade.training.stop import StopRequest
 
@@ -115,7 +115,7 @@ class ReturnNormalizer:
         self.mean, self.var, self.count = state["mean"], state["var"], state["count"]
 
 
-def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer,
+def ppo_update(agent: Agent, optimizer: torch.optim.Optimizer,
                gradients: FlatGradients, config: TrainConfig,
                inputs: torch.Tensor, actions: torch.Tensor, logprobs: torch.Tensor,
                values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
@@ -123,13 +123,14 @@ def ppo_update(agent: PolicyNetwork, optimizer: torch.optim.Optimizer,
     """``epochs`` passes over the flattened batch in shuffled minibatches; returns the
     losses of the last minibatch and the clip fraction over all (losses/* in TensorBoard)."""
     batch_size = inputs.shape[0]
+    minibatch_size = batch_size // config.minibatches
     clipfracs = []
     for _ in range(config.epochs):
         # One minibatch is the whole batch, whose order does not matter: no shuffled copy.
         order = torch.randperm(batch_size, device=inputs.device) \
             if config.minibatches > 1 else None
-        for start in range(0, batch_size, config.minibatch_size):
-            mb = slice(None) if order is None else order[start:start + config.minibatch_size]
+        for start in range(0, batch_size, minibatch_size):
+            mb = slice(None) if order is None else order[start:start + minibatch_size]
             _, new_logprob, entropy, new_value = agent.act(inputs[mb], actions[mb])
             log_ratio = new_logprob - logprobs[mb]
             ratio = log_ratio.exp()
@@ -192,29 +193,27 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     # A resumed run plays fresh games: the env's seed moves on with the step count.
     league: League | None = None  # needs the network, which needs the env: bound below
     envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
-    agent = build_network(envs, config).to(device)
-    optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5,
-                                 fused=device.type == "cpu" or None)
-    gradients = FlatGradients(agent)
+    learners = Learners(envs, config, device)
     normalizer = ReturnNormalizer(config.num_envs, config.gamma)
     monitor = TrainingMonitor(RunPaths(Path(config.out_dir), config.run_name), config,
                               start_step=start_step, console=console, on_metrics=on_metrics)
-    record = RunRecord(config, agent, optimizer, normalizer, monitor)
+    record = RunRecord(config, learners.module, learners.optimizer, normalizer, monitor)
     if checkpoint:
         record.resume(checkpoint)
-    if config.league_slots:
-        league = League(agent, config.seed + start_step)
+    if config.league_slots:  # (only with one shared policy, a plain PolicyNetwork)
+        league = League(learners.module, config.seed + start_step)
     record.write_config()
 
     envs.reset(seed=config.seed + start_step)
     with torch.inference_mode():
-        next_inputs = agent.encode(torch.from_numpy(
-            stagger_game_starts(envs, config.seed + start_step)).to(device))
+        next_inputs = learners.encode(stagger_game_starts(envs, config.seed + start_step),
+                                      envs)
     # Rollout storage, allocated once, on the training device; observations are kept
     # encoded (PolicyNetwork.encode), as the network reads them.
     num_steps, num_envs = config.num_steps, config.num_envs
     inputs_buf = torch.zeros((num_steps, num_envs, next_inputs.shape[1]), device=device)
-    actions_buf = torch.zeros((num_steps, num_envs, len(agent.action_dims)), dtype=torch.long,
+    action_dims = len(envs.single_action_space.nvec)
+    actions_buf = torch.zeros((num_steps, num_envs, action_dims), dtype=torch.long,
                               device=device)
     logprobs_buf = torch.zeros((num_steps, num_envs), device=device)
     values_buf = torch.zeros((num_steps, num_envs), device=device)
@@ -227,22 +226,24 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     with stop.installed(), monitor.running():
         while global_step < config.steps and stop.signal is None and not reached:
             if config.anneal_lr:
-                optimizer.param_groups[0]["lr"] = config.lr * max(
-                    1.0 - global_step / config.steps, 0.0)
+                learners.set_learning_rate(config.lr * max(1.0 - global_step / config.steps, 0.0))
             if league is not None:
                 league.draw()
 
-            # 1. Rollout: num_steps nights of every game with the current policy.
+            # 1. Rollout: num_steps nights of every game, each learner on its slots.
             for t in range(num_steps):
                 inputs_buf[t] = next_inputs
-                with torch.inference_mode():
-                    action, logprob, value = agent.sample(next_inputs)
-                actions_buf[t] = action
-                logprobs_buf[t] = logprob
-                values_buf[t] = value
-                next_obs_np, reward, terminated, _, info = envs.step(action.cpu().numpy())
+                for learner in learners.learners:
+                    with torch.inference_mode():
+                        action, logprob, value = learner.agent.sample(
+                            next_inputs[learner.slots].contiguous())
+                    actions_buf[t, learner.slots] = action
+                    logprobs_buf[t, learner.slots] = logprob
+                    values_buf[t, learner.slots] = value
+                next_obs_np, reward, terminated, _, info = envs.step(
+                    actions_buf[t].cpu().numpy())
                 with torch.inference_mode():  # the step's one copy, encoded once
-                    next_inputs = agent.encode(torch.from_numpy(next_obs_np).to(device))
+                    next_inputs = learners.encode(next_obs_np, envs)
                 rewards_buf[t] = normalizer(reward, terminated)
                 terminated_buf[t] = terminated
                 if "final_info" in info:
@@ -251,29 +252,35 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
             # 2. Advantages: GAE over the rollout, bootstrapped from V(next_obs).
             with torch.no_grad():
-                next_value = agent.value(next_inputs)
+                next_value = torch.empty_like(values_buf[0])
+                for learner in learners.learners:
+                    next_value[learner.slots] = learner.agent.value(
+                        next_inputs[learner.slots].contiguous())
                 advantages, returns = compute_gae(
                     torch.from_numpy(rewards_buf).to(device), values_buf,
                     torch.from_numpy(terminated_buf).to(device), next_value,
                     config.gamma, config.gae_lambda)
 
-            # 3. Optimise the clipped PPO objective on the flattened batch.
-            diagnostics = ppo_update(
-                agent, optimizer, gradients, config,
-                inputs_buf.flatten(0, 1), actions_buf.flatten(0, 1),
-                logprobs_buf.reshape(-1), values_buf.reshape(-1), advantages.reshape(-1),
-                returns.reshape(-1))
-            diagnostics["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
+            # 3. Optimise the clipped PPO objective, each learner on its slots' rows.
+            per_learner = [ppo_update(
+                learner.agent, learner.optimizer, learner.gradients, config,
+                *(buffer[:, learner.slots].flatten(0, 1) for buffer in (
+                    inputs_buf, actions_buf, logprobs_buf, values_buf, advantages, returns)))
+                for learner in learners.learners]
+            diagnostics = {key: sum(d[key] for d in per_learner) / len(per_learner)
+                           for key in per_learner[0]}
+            diagnostics["charts/learning_rate"] = \
+                learners.learners[0].optimizer.param_groups[0]["lr"]
             if config.cheap_talk:
                 diagnostics.update(cheap_talk_metrics(actions_buf.cpu().numpy(), terminated_buf))
             if league is not None:
                 diagnostics["league/snapshots"] = len(league.snapshots)
             monitor.end_update(global_step, diagnostics)
-            reached = until is not None and until(global_step, agent)
+            reached = until is not None and until(global_step, learners.seat_network(0))
 
             if record.checkpoint_due(global_step, stopping=stop.signal is not None or reached):
                 record.save_checkpoint(global_step)
                 if league is not None:
-                    league.add(agent)
+                    league.add(learners.module)
 
     return record.finish(global_step, device, stop.signal)

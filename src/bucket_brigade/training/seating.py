@@ -1,5 +1,5 @@
-"""Who sits where in a training run, as environments: the run's agent-slots, staggered
-game starts, and the network sized to them."""
+"""Who sits where in a training run, as environments: the run's agent-slots and staggered
+game starts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from bucket_brigade.envs.vector import (
 )
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.models import load_policy
-from bucket_brigade.training.network import PolicyNetwork
 
 
 def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy | None = None,
@@ -24,7 +23,8 @@ def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy |
     one learner whose other seats ``snapshot`` plays."""
     scenario = config.resolved_scenario
     opponent_model = None if config.opponent_model is None \
-        else load_policy(config.opponent_model).network.play
+        else load_policy(config.opponent_model).play_seats(
+            range(config.num_learners, config.num_agents))
     main = make_vec_env(config.num_envs - config.league_slots, scenario,
                         config.num_scripted, config.opponent_policies, config.cheap_talk,
                         seed=seed, num_learners=config.num_learners,
@@ -65,11 +65,3 @@ def stagger_game_starts(envs: BucketBrigadeVectorEnv | ConcatVectorEnv, seed: in
             envs.step(rng.integers(0, sizes, (envs.num_envs, len(sizes))))
     return obs
 
-
-def build_network(env: BucketBrigadeVectorEnv | ConcatVectorEnv,
-                  config: TrainConfig) -> PolicyNetwork:
-    """A fresh policy of the run's kind for the env's observations and actions."""
-    return PolicyNetwork(env.single_observation_space.shape[0],
-                         [int(n) for n in env.single_action_space.nvec],
-                         hidden_size=config.hidden_size, policy=config.policy,
-                         action_mask=config.action_mask)

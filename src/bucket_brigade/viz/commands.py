@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     DEFAULT_REPLAY_STRATEGY,
     STRATEGY_NAMES,
 )
-from bucket_brigade.cli_args import count
+from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.errors import UsageError
 from bucket_brigade.viz.plots import DEFAULT_RUNS_DIR, DEFAULT_SMOOTHING
+
+if TYPE_CHECKING:
+    from bucket_brigade.training.models import LoadedPolicy
+
+DEFAULT_REPLAY_SCENARIO = "trivial_cooperation"
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,10 +26,13 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                              "its most likely action")
     parser.add_argument("--strategy", default=None,
                         help=f"scripted strategy in seat 0 instead of a model: "
-                             f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, a genome .json "
-                             f"or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
-    parser.add_argument("--scenario", default="trivial_cooperation",
-                        help="scenario name or .toml/.json file (default: trivial_cooperation)")
+                             f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, "
+                             f"planner[@K[/D]][~P][+Z][:BASE] (rollout search), a genome "
+                             f".json or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
+    parser.add_argument("--scenario", default=None,
+                        help="scenario name or .toml/.json file (default: with --model, the "
+                             "scenario it was trained on where its run says so; else "
+                             f"{DEFAULT_REPLAY_SCENARIO})")
     parser.add_argument("--seed", type=count, default=0, help="seed of the game (default: 0)")
     parser.add_argument("--game", type=count, default=0,
                         help="which game of that seed: game k is the k-th game `evaluate` "
@@ -33,9 +42,9 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                              f"pool:a,b last) (default: {','.join(DEFAULT_OPPONENTS)})")
     parser.add_argument("--num-opponents", type=count, default=3,
                         help="opponents in the game (default: 3)")
-    parser.add_argument("--out", default="replay.html",
+    parser.add_argument("--out", type=path_text, default="replay.html",
                         help="the HTML page to write (default: replay.html)")
-    parser.add_argument("--json", default=None, metavar="PATH",
+    parser.add_argument("--json", type=path_text, default=None, metavar="PATH",
                         help="also write the replay as JSON here")
 
 
@@ -53,23 +62,38 @@ def run_replay(args: argparse.Namespace) -> None:
         from bucket_brigade.training.models import load_policy
 
         model = load_policy(args.model)
-    labelled = record_replay(args.scenario, args.seed, model=model, strategy=args.strategy,
+    scenario, chosen_because = replay_scenario(args.scenario, model)
+    labelled = record_replay(scenario, args.seed, model=model, strategy=args.strategy,
                              opponents=args.opponents, num_opponents=args.num_opponents,
                              game_index=args.game)
     path = write_page(labelled, args.out)
     replay = labelled.replay
     if args.json is not None:
         print(f"wrote {replay.save(args.json)}")
-    print(f"wrote {path}: {replay.scenario.name}, seed {args.seed}, game {args.game}, "
-          f"{replay.nights} nights; seat 0 ({labelled.seat_labels[0]}) scored "
+    print(f"wrote {path}: {replay.scenario.name}{chosen_because}, seed {args.seed}, "
+          f"game {args.game}, {replay.nights} nights; seat 0 ({labelled.seat_labels[0]}) scored "
           f"{replay.scores[0]:.2f}")
+
+
+def replay_scenario(requested: str | None, model: LoadedPolicy | None) -> tuple[str, str]:
+    """The scenario a replay plays, and why when it was not asked for: a model plays the
+    game it learned unless told otherwise (its observations only fit that game's size)."""
+    if requested is not None:
+        return requested, ""
+    if model is None:
+        return DEFAULT_REPLAY_SCENARIO, ""
+    if model.trained_on is None:
+        return DEFAULT_REPLAY_SCENARIO, (" (the model's training scenario is unknown, no run "
+                                         "config found; give --scenario)")
+    return model.trained_on, " (the scenario the model was trained on)"
 
 
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", default=[DEFAULT_RUNS_DIR],
                         help="a run folder (runs/RUN) or a folder of runs; several are "
-                             f"overlaid (default: {DEFAULT_RUNS_DIR})")
-    parser.add_argument("--out", default="curves.png",
+                             "overlaid, and runs whose settings differ only in the seed are "
+                             f"drawn as their mean and range (default: {DEFAULT_RUNS_DIR})")
+    parser.add_argument("--out", type=path_text, default="curves.png",
                         help="the figure to write: .png, .svg or .pdf (default: curves.png)")
     parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
                         help="TensorBoard-style smoothing weight in [0, 1); 0 draws the raw "
@@ -81,7 +105,7 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_plot(args: argparse.Namespace) -> None:
     from bucket_brigade.io import check_writable_output
-    from bucket_brigade.viz.plots import load_runs, plot_runs
+    from bucket_brigade.viz.plots import group_runs, load_runs, plot_runs
 
     if not 0 <= args.smoothing < 1:
         raise UsageError(f"--smoothing={args.smoothing} must be in [0, 1)")
@@ -89,5 +113,6 @@ def run_plot(args: argparse.Namespace) -> None:
     tags = None if args.tags is None else [t.strip() for t in args.tags.split(",") if t.strip()]
     runs = load_runs(args.run_dirs)
     drawn = plot_runs(runs, args.out, smoothing=args.smoothing, tags=tags)
+    groups = group_runs(runs)
     print(f"wrote {args.out}: {len(drawn)} panels ({', '.join(drawn)}) for {len(runs)} "
-          f"run{'s' if len(runs) > 1 else ''} ({', '.join(run.label for run in runs)})")
+          f"run{'s' if len(runs) > 1 else ''} ({'; '.join(group.label for group in groups)})")

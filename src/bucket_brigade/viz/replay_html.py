@@ -19,9 +19,11 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     DEFAULT_REPLAY_STRATEGY,
+    cycled,
     make_seat,
     opponent_seats,
     split_opponents,
@@ -32,6 +34,7 @@ from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import PARAM_NAMES
 from bucket_brigade.game.seat import Seat
 from bucket_brigade.io import atomic_write_text
+from bucket_brigade.search import single_game_policy
 
 if TYPE_CHECKING:
     from bucket_brigade.training.models import LoadedPolicy
@@ -68,11 +71,17 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     opponent_names = list(DEFAULT_OPPONENTS) if opponents is None else (
         split_opponents(opponents) if isinstance(opponents, str) else list(opponents))
     seats = opponent_seats(num_opponents, opponent_names, scenario.name)
-    labels = [opponent_names[k % len(opponent_names)] for k in range(num_opponents)]
+    labels = cycled(opponent_names, num_opponents)
+    if any(isinstance(seat, PlannerSeat) for seat in seats):
+        raise UsageError("a replay seats a planner in seat 0 only (--strategy planner), not "
+                         "among the opponents")
     if model is None:
         strategy = DEFAULT_REPLAY_STRATEGY if strategy is None else strategy
-        replay = record_game(scenario, [make_seat(strategy, scenario.name), *seats], seed,
-                             game_index=game_index)
+        all_seats = [make_seat(strategy, scenario.name), *seats]
+        planner = single_game_policy(scenario, all_seats, 0, seed, game_index) \
+            if isinstance(all_seats[0], PlannerSeat) else None
+        replay = record_game(scenario, all_seats, seed, planner, game_index=game_index,
+                             cheap_talk=True)
         return LabelledReplay(replay, (strategy, *labels))
     model.check_fits(scenario, num_opponents + 1)
     # The model's greedy (house, mode, signal), as evaluation plays it.
