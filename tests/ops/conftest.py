@@ -36,16 +36,15 @@ def _keygen(path: Path) -> None:
 
 
 def _wait_listening(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    """Until sshd accepts connections, however long it takes to start; fails if it exits."""
+    while True:
         if server.poll() is not None:
             pytest.fail(f"sshd exited with {server.returncode}:\n{log.read_text()}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
         except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"sshd did not listen on port {port} within 10 s:\n{log.read_text()}")
+            time.sleep(0.05)  # polling for the listening socket, not a deadline
 
 
 @pytest.fixture(scope="session")

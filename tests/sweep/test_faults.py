@@ -29,15 +29,15 @@ def kill_at_a_random_point(path: Path, rng: random.Random) -> set[int]:
     saved = len(list(folder.glob("checkpoints/*/checkpoint_step_*.pt")))
     target = saved + rng.randint(1, 4)
     process = start_sweep(path, "--max-parallel", "2")
-    deadline = time.monotonic() + 180
     while len(list(folder.glob("checkpoints/*/checkpoint_step_*.pt"))) < target \
             and process.poll() is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+        time.sleep(0.01)  # polling for the checkpoints, not a deadline
+    # A moment later: any state the sweep is in then (a trial mid-update, mid-write, or
+    # every trial done) must be resumable, so the end does not depend on the delay.
     time.sleep(rng.uniform(0, 0.2))
     workers = children(process.pid)
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    process.wait()
     return workers
 
 
@@ -45,7 +45,7 @@ def kill_and_rerun(path: Path, kills: int, seed: int) -> None:
     rng = random.Random(seed)
     workers = set().union(*(kill_at_a_random_point(path, rng) for _ in range(kills)))
     process = start_sweep(path, "--max-parallel", "2")
-    assert process.wait(timeout=300) == 0
+    assert process.wait() == 0
     assert not any(alive(pid) for pid in workers)
 
     plan = plan_for(path)

@@ -202,13 +202,11 @@ def test_ctrl_c_stops_the_sweep_and_keeps_a_checkpoint(tmp_path: Path,
         [sys.executable, "-m", "bucket_brigade.cli", "sweep", str(path), "--out",
          str(tmp_path / "out"), "--max-parallel", "1"], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
         while not list(sweep_dir.glob("checkpoints/*/checkpoint_step_*.pt")):
-            assert process.poll() is None and time.monotonic() < deadline, \
-                (tmp_path / "log.txt").read_text()
-            time.sleep(0.2)
+            assert process.poll() is None, (tmp_path / "log.txt").read_text()
+            time.sleep(0.2)  # polling for the first checkpoint, not a deadline
         os.kill(process.pid, signal.SIGINT)
-        code = process.wait(timeout=60)
+        code = process.wait()
     finally:
         if process.poll() is None:
             process.kill()

@@ -36,11 +36,14 @@ HUGE_GRID = "[grid]\n" + "".join(f"{key} = {list(range(1, 101))}\n"
     (f"[grid]\nseed = {list(range(MAX_TRIALS + 1))}\n", "[grid] seed lists 10,001 values"),
 ])
 def test_a_sweep_too_large_or_empty_is_refused_at_once(text, message, sweep_file, capsys,
-                                                       tmp_path) -> None:
-    started = time.perf_counter()
+                                                       tmp_path, monkeypatch) -> None:
+    def no_trial(*args: Any) -> None:
+        raise AssertionError("a trial was built before the sweep's size was checked")
+
+    monkeypatch.setattr("bucket_brigade.sweep.config._trial", no_trial)
+    monkeypatch.setattr("bucket_brigade.sweep.config._draw", no_trial)
     code, _ = run_sweep(sweep_file(text))
     err = capsys.readouterr().err
-    assert time.perf_counter() - started < 10
     assert code == 2 and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "out").exists()
 
@@ -102,18 +105,15 @@ def test_sigkill_of_a_sweep_ends_its_workers(sweep_file, tiny_training, tmp_path
                       + "[grid]\nseed = [1, 2]\n")
     process = start_sweep(path, "--max-parallel", "2")
     try:
-        deadline = time.monotonic() + 120
         while len(list((tmp_path / "out" / "long").glob("runs/*/events.*"))) < 2:
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
+            assert process.poll() is None
+            time.sleep(0.2)  # polling for the event files, not a deadline
         workers = children(process.pid)
         assert len(workers) >= 2
         process.kill()
-        process.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        process.wait()
+        while any(alive(pid) for pid in workers):  # they die as their parent dies
             time.sleep(0.1)
-        assert not any(alive(pid) for pid in workers)
     finally:
         if process.poll() is None:
             process.kill()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from bucket_brigade.cli import main
 from bucket_brigade.training.monitor import TrainingMonitor
@@ -76,6 +77,34 @@ def test_bad_input_is_one_line_and_touches_nothing(capsys, tmp_path, monkeypatch
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err, err
     assert snapshot(tmp_path) == before
+
+
+def test_a_run_killed_after_its_last_checkpoint_can_finish(capsys, tmp_path) -> None:
+    """The model of a run at its --steps is its last checkpoint's weights: the original
+    command says which checkpoint to resume, and resuming it (at or past --steps) writes
+    the model and the evaluation."""
+    assert train_cli(capsys, tmp_path, *TINY, "--run-name", "r")[0] == 0
+    model = tmp_path / "model_r.pt"
+    model.unlink()
+    last = tmp_path / "checkpoints" / "r" / "checkpoint_step_256.pt"
+    code, _, err = train_cli(capsys, tmp_path, *TINY, "--run-name", "r")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"finish it with --resume {last} " in err and not model.exists()
+
+    code, out, _ = train_cli(capsys, tmp_path, "--resume", str(last))
+    assert code == 0 and "Finishing r" in out
+    weights = torch.load(last, weights_only=True)["model_state_dict"]
+    saved = torch.load(model, weights_only=True)
+    assert saved.keys() == weights.keys()
+    assert all(torch.equal(saved[name], weights[name]) for name in weights)
+
+    model.unlink()
+    code, _, _ = train_cli(capsys, tmp_path, "--resume", str(last), "--steps", "128",
+                           "--eval-games", "4")
+    assert code == 0 and model.is_file()
+    assert (tmp_path / "runs" / "r" / "evaluation.json").is_file()
+    assert sorted(p.name for p in last.parent.iterdir()) == \
+        ["checkpoint_step_128.pt", "checkpoint_step_256.pt"]
 
 
 def test_a_corrupt_checkpoint_is_refused(capsys, tmp_path) -> None:

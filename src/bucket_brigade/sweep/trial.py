@@ -25,7 +25,6 @@ from bucket_brigade.training.monitor import MetricsCallback
 OK, FAILED, INTERRUPTED, PENDING = "ok", "failed", "interrupted", "pending"
 STOPPED = "stopped"  # ended early by a Ray Tune scheduler (ASHA): done, not to be resumed
 RESULT_FILE = "result.json"
-CHECKPOINT_GLOB = "checkpoint_step_*.pt"
 
 
 def run_paths(spec: TrialSpec) -> RunPaths:
@@ -128,6 +127,5 @@ def _train_and_evaluate(spec: TrialSpec, on_metrics: MetricsCallback | None,
 
 def latest_checkpoint(paths: RunPaths) -> dict[str, Any] | None:
     """The checkpoint with the most steps in the run's folder, loaded; None if there is none."""
-    saved = sorted(paths.checkpoint_dir.glob(CHECKPOINT_GLOB),
-                   key=lambda path: int(path.stem.rpartition("_")[2]))
-    return load_checkpoint(saved[-1]) if saved else None
+    latest = paths.latest_checkpoint()
+    return load_checkpoint(latest) if latest is not None else None

@@ -148,6 +148,7 @@ class RunRecord:
 
     def save_checkpoint(self, step: int) -> Path:
         path = self.paths.checkpoint_path(step)
+        self.monitor.flush()
         save_torch(path, {
             "model_state_dict": self.agent.state_dict(),
             "optimizer_state_dict": self.optimizer.state_dict(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from bucket_brigade.names import check_name_fits
 
 CHECKPOINT_KEYS = ("model_state_dict", "optimizer_state_dict", "step", "episode_history",
                    "reward_normalizer", "network", "config")
+CHECKPOINT_NAME = re.compile(r"checkpoint_step_(\d+)\.pt")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ class RunPaths:
 
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoint_dir / f"checkpoint_step_{step}.pt"
+
+    def latest_checkpoint(self) -> Path | None:
+        """The run's checkpoint with the most steps, or None if it has none."""
+        saved = {path: int(match[1]) for path in self.checkpoint_dir.glob("checkpoint_step_*.pt")
+                 if (match := CHECKPOINT_NAME.fullmatch(path.name))}
+        return max(saved, key=saved.__getitem__) if saved else None
 
     @property
     def lock_path(self) -> Path:
@@ -165,6 +173,9 @@ def _checkpoint_problem(checkpoint: dict[str, Any]) -> str | None:
     if not isinstance(network, dict) or not _is_int(network.get("obs_dim")) \
             or not _is_int(network.get("hidden_size")) \
             or not isinstance(network.get("action_dims"), list) \
-            or not all(_is_int(n) for n in network["action_dims"]):
-        return "network is not {obs_dim, action_dims, hidden_size} of integers"
+            or not all(_is_int(n) for n in network["action_dims"]) \
+            or not isinstance(network.get("policy", ""), str) \
+            or not isinstance(network.get("action_mask", True), bool):
+        return ("network is not {obs_dim, action_dims, hidden_size} of integers with "
+                "policy text and action_mask true or false")
     return None

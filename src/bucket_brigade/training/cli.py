@@ -170,6 +170,10 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         except (TypeError, UsageError) as exc:
             raise UsageError(f"checkpoint {args.resume!r} is damaged: its config does not "
                              f"fit ({exc})") from None
+        problem = saved.kind_problem()
+        if problem:
+            raise UsageError(f"checkpoint {args.resume!r} is damaged: in its config, "
+                             f"{problem}")
         for name in FIXED_ON_RESUME:
             if name in given and given[name] != getattr(saved, name):
                 raise UsageError(f"--{name.replace('_', '-')} {given[name]!r} differs from the "
@@ -178,9 +182,6 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, A
         config = replace(saved, **given)
         config.validate()
         check_resumable(checkpoint, args.resume, config)
-        if config.steps <= checkpoint["step"]:
-            raise UsageError(f"checkpoint {args.resume!r} is at step {checkpoint['step']:,}, "
-                             f"already at --steps {config.steps:,}; ask for more steps")
     else:
         checkpoint = None
         scenario_name = Path(given.get("scenario", DEFAULTS.scenario)).stem  # a file: its stem
@@ -233,11 +234,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_new_run(paths: RunPaths, checkpoint: dict[str, Any] | None, overwrite: bool) -> None:
-    """Refuse to start a new run over an existing one unless asked to --overwrite it."""
+    """Refuse to start a new run over an existing one unless asked to --overwrite it; for a
+    run without its final model (killed, or stopped), name the option that finishes it."""
     existing = paths.existing()
-    if existing and not checkpoint and not overwrite:
-        raise UsageError(f"run {paths.run_name!r} already exists ({existing[0]}); choose "
-                         "another --run-name, --resume one of its checkpoints or --overwrite it")
+    if not existing or checkpoint or overwrite:
+        return
+    latest = None if paths.model_path.exists() else paths.latest_checkpoint()
+    if latest is not None:
+        raise UsageError(f"run {paths.run_name!r} already exists without its final model; "
+                         f"finish it with --resume {latest} (its latest checkpoint), or "
+                         "choose another --run-name or --overwrite it")
+    raise UsageError(f"run {paths.run_name!r} already exists ({existing[0]}); choose "
+                     "another --run-name, --resume one of its checkpoints or --overwrite it")
 
 
 def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
@@ -245,6 +253,11 @@ def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
     from bucket_brigade.training.ppo import train
 
     start = int(checkpoint["step"]) if checkpoint else 0
+    if checkpoint and start >= config.steps:
+        console.print(f"[bold]Finishing {config.run_name}[/]: its checkpoint is at step "
+                      f"{start:,}, --steps {config.steps:,}; writing the final model from it",
+                      highlight=False, soft_wrap=True)
+        return train(config, checkpoint, console=console)
     console.print(
         f"[bold]{'Resuming' if checkpoint else 'Training'} {config.run_name}[/]: "
         f"{config.scenario}, {_seating(config)}, "
@@ -316,7 +329,7 @@ def _print_summary(console: Console, result: TrainResult, evaluation: Path | Non
                      f"{result.avg_reward_100ep:.2f}"),
         ("tensorboard", f"{paths.run_dir}  (tensorboard --logdir {paths.run_dir.parent})"),
         ("config", str(paths.config_path)),
-        ("checkpoint", str(result.last_checkpoint)),
+        ("checkpoint", str(result.last_checkpoint or "none new (the run was at --steps)")),
     ]
     if result.model_path is not None:
         rows.append(("final model", str(result.model_path)))

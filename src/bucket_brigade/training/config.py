@@ -48,6 +48,15 @@ TEXTS = {"scenario": False, "opponent_policies": True, "opponent_model": True,
          "critic": False}
 
 SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat more threads
+
+# What each kind of TrainConfig field (its annotation) holds: (check, name of the kind).
+_KINDS: dict[str, tuple[Any, str]] = {
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str), "text"),
+    "str | None": (lambda v: v is None or isinstance(v, str), "text or none"),
+}
 LEAGUE_SIZE = 5  # snapshots (from the latest checkpoints) that league games draw from
 
 # Seed of the games that judge a finished run (train --eval-games, sweeps).
@@ -140,6 +149,16 @@ class TrainConfig:
         """How a run's policy is judged in seat 0: (opponent strategies, number of other
         seats). Every other seat is scripted then, learners' seats included."""
         return self.opponent_policies, self.num_agents - 1
+
+    def kind_problem(self) -> str | None:
+        """The first setting whose value is not of its kind (a number where text goes, a
+        tensor from a damaged checkpoint, ...) as "NAME is of type TYPE, not KIND", or None."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            holds, kind = _KINDS[str(field.type)]
+            if not holds(value):
+                return f"{field.name} is of type {type(value).__name__}, not {kind}"
+        return None
 
     def validate(self) -> Scenario:
         """Refuse settings that cannot run, with a message that names the value; returns

@@ -252,6 +252,11 @@ class TrainingMonitor:
         values = [value for name, number in scalars.items() for value in scalar(name, number).value]
         self._writer.file_writer.add_summary(Summary(value=values), step)
 
+    def flush(self) -> None:
+        """Put the events logged so far on disk (TensorBoard's writer queues them): called
+        before each checkpoint, so that a run killed after it has every step up to it."""
+        self._writer.flush()
+
     def _write_hparams(self) -> None:
         """The run's settings for TensorBoard's HPARAMS tab, once per run: at its start, on
         disk before the first update (a run stopped before that gets them when resumed).
