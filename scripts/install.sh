@@ -6,7 +6,7 @@
 set -euo pipefail
 venv="${1:-.venv}"
 python="${PYTHON:-python3}"
-extras="${EXTRAS:-dev,game}"
+extras="${EXTRAS:-dev}"
 
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     echo "install: $python is $("$python" --version 2>&1); Python >= 3.10 is required" >&2
