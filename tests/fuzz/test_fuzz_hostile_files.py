@@ -247,7 +247,7 @@ def _held(command: str, name: str) -> None:
              "sweep": Path("out") / name / ".lock"}
     argv = {"train": ["train", "--out-dir", "out", "--run-name", name, "--steps", "128",
                       "--num-envs", "16", "--batch-size", "128", "--cpu"],
-            "nash": ["nash", "--strategies", "hero,free_rider", "--games", "1",
+            "nash": ["nash", "--strategies", "hero,free_rider", "--games", "2",
                      "--br-generations", "0", "--br-ppo-steps", "2048", "--br-ppo-against",
                      "hero", "--out-dir", "out"],
             "sweep": ["sweep", "sweep.toml", "--out", "out"]}[command]
