@@ -54,7 +54,7 @@ SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat mor
 # What each kind of TrainConfig field (its annotation) holds: (check, name of the kind).
 _KINDS: dict[str, tuple[Any, str]] = {
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
-    "int | None": (lambda v: v is None or isinstance(v, int) and not isinstance(v, bool),
+    "int | None": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
                    "an integer or none"),
     "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),

@@ -210,9 +210,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     record = RunRecord(config, learners.module, learners.optimizer, normalizer, monitor)
     if checkpoint:
         record.resume(checkpoint)
-    masked = mask_on_at(config, start_step)
-    if config.action_mask_steps is not None:  # a resumed run keeps the mask's schedule
-        set_action_mask(learners.module, masked)
+    masked = mask_on_at(config, start_step)  # as the weights say (the mask is a buffer)
     if config.league_slots:  # (only with one shared policy, a plain PolicyNetwork)
         league = League(learners.module, config.seed + start_step)
     record.write_config()
