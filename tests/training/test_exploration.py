@@ -4,6 +4,8 @@ schedule."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -90,6 +92,8 @@ def test_the_curriculum_switches_at_the_first_update_from_its_step(tiny_config, 
     assert rollout == [(True, True)] * 16 + [(False, False)] * 16
     assert charted == {128: 1.0, 256: 1.0, 384: 0.0, 512: 0.0}
     assert not load_policy(result.model_path).network.action_mask  # an unmasked policy
+    config_json = json.loads((tmp_path / "runs" / "tiny" / "config.json").read_text())
+    assert config_json["action_mask_steps"] == 200 and not config_json["network"]["action_mask"]
     checkpoints = tmp_path / "checkpoints" / "tiny"
     assert load_checkpoint(checkpoints / "checkpoint_step_256.pt")["network"]["action_mask"]
     assert not load_checkpoint(checkpoints / "checkpoint_step_512.pt")["network"]["action_mask"]

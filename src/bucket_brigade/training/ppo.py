@@ -244,6 +244,7 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
             if masked and not mask_on_at(config, global_step):  # the curriculum's switch
                 masked = False
                 set_action_mask(learners.module, False)
+                record.write_config()  # its network entry: unmasked from here on
                 with torch.inference_mode():
                     next_inputs = learners.encode(next_obs, envs)
 
