@@ -51,7 +51,8 @@ Agent = PolicyNetwork | CentralCriticPolicy
 
 
 class SeatPolicies(nn.Module):
-    """The independent learners' networks, seat k's at ``seats[k]`` (one state dict)."""
+    """The independent learners' networks one by one, seat k's at ``seats[k]``: the files'
+    format (one state dict, seat k's weights under ``seats.{k}.``)."""
 
     def __init__(self, agents: Sequence[Agent]) -> None:
         super().__init__()
