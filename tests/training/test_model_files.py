@@ -129,3 +129,18 @@ def test_path_at_k_tells_a_seat_aware_network_its_seat(tmp_path: Path) -> None:
     assert policy.network.seat == 3 and policy.seat_network(1).seat == 3
     with pytest.raises(UsageError, match="knows seats 0 to 3, not seat 7"):
         load_policy(f"{tmp_path / 'model_aware.pt'}@7")
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--scenarios", "default"],
+                                     ["replay", "--scenario", "default", "--model"]])
+def test_a_seat_the_model_lacks_is_refused_in_one_line(per_seat_model, tmp_path: Path,
+                                                      capsys, command: list[str]) -> None:
+    path, _ = per_seat_model()
+    out = tmp_path / "out"
+    target = ["--out", str(out / "r.html")] if command[0] == "replay" \
+        else ["--out-dir", str(out)]
+    assert main([*command, f"{path}@4", *target]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "'model_seats' has networks for seats 0 to 3, not seat 4" in error
+    assert len(error.splitlines()) == 1
+    assert not out.exists()
