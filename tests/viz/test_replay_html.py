@@ -19,7 +19,8 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate
 from bucket_brigade.game.constants import BURNING, RUINED, SAFE
 from bucket_brigade.game.scenarios import get_scenario
-from bucket_brigade.training.models import LoadedPolicy
+from bucket_brigade.game.seat import Seat
+from bucket_brigade.training.models import LoadedPolicy, load_policy
 from bucket_brigade.training.network import PolicyNetwork
 from bucket_brigade.viz.replay_html import embedded_data, record_replay, render_page
 
@@ -85,6 +86,27 @@ def test_a_model_plays_seat_zero_greedily(cheap_talk: bool) -> None:
     assert labelled.replay.strategies[0] is None
     scores = evaluate(model.network, "default", None, num_opponents=3, games=2, seed=2).scores
     assert labelled.replay.scores[0] == pytest.approx(scores[1], abs=1e-9)
+
+
+@pytest.mark.parametrize(("seats", "others"), [(4, ()), (2, ("random", "random"))])
+def test_a_per_seat_model_plays_its_seats_each_with_its_own_network(
+        per_seat_model, seats: int, others: tuple[str, ...]) -> None:
+    path, networks = per_seat_model(seats=seats)
+    model = load_policy(path)
+    labelled = record_replay("default", seed=2, model=model)
+    assert labelled.seat_labels == (*(f"model_seats@{k}" for k in range(seats)), *others)
+    expected = record_game("default", [Seat()] * seats + list(others), 2, {
+        k: (lambda obs, network=network: network.play(obs[None])[0])
+        for k, network in enumerate(networks)}, cheap_talk=True)
+    assert labelled.replay == expected
+    alone = record_replay("default", seed=2, model=load_policy(f"{path}@1"))
+    assert alone.seat_labels == ("model_seats@1", "random", "random", "firefighter")
+
+
+def test_a_model_in_every_seat_leaves_none_for_the_opponents(per_seat_model) -> None:
+    path, _ = per_seat_model()
+    with pytest.raises(UsageError, match=r"plays all 4 seats.*no seat is left for --opponents"):
+        record_replay("default", model=load_policy(path), opponents="hero")
 
 
 def test_default_seats_are_firefighter_against_the_default_pool() -> None:

@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario name or .toml/.json file (default: default)")
     parser.add_argument("--strategies", default="archetypes,random,evolved",
                         help="comma list: 'archetypes' (all six), random, evolved, strategy "
-                             "specs, model files *.pt (default: archetypes,random,evolved)")
+                             "specs, model files *.pt (*.pt@K: seat K's network of a model "
+                             "with one per seat, else seat 0's) (default: "
+                             "archetypes,random,evolved)")
     parser.add_argument("--agents", type=count, default=4,
                         help="agents per game (default: 4)")
     parser.add_argument("--games", type=count, default=1000,

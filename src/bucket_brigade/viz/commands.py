@@ -23,7 +23,9 @@ DEFAULT_REPLAY_SCENARIO = "trivial_cooperation"
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="trained policy in seat 0 (checkpoint or model_RUN.pt), playing "
-                             "its most likely action")
+                             "its most likely action; a model with a network per seat plays "
+                             "seats 0 to K-1, each with its own (MODEL.pt@K: seat K's network "
+                             "in seat 0)")
     parser.add_argument("--strategy", default=None,
                         help=f"scripted strategy in seat 0 instead of a model: "
                              f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, "
