@@ -169,6 +169,12 @@ def is_mix(text: str | None) -> bool:
     return text is not None and text.strip().startswith(MIX_PREFIX)
 
 
+def names_models_or_mix(text: str | None) -> bool:
+    """Whether an opponent list needs players outside the kernel: a mix, or a model file."""
+    return text is not None and (is_mix(text) or any(
+        name.endswith(MODEL_SUFFIX) for name in split_opponents(text)))
+
+
 def parse_mix(text: str) -> list[tuple[str, float]]:
     """``mix:NAME[=WEIGHT],...``: the players of a population and their weights (1 when
     omitted; normalised by the one who draws). A name is a strategy or a model file

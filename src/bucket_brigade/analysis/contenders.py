@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import make_seat, split_opponents
+from bucket_brigade.agents.strategies import MODEL_SUFFIX, make_seat, split_opponents
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.game.seat import Seat
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from bucket_brigade.training.network import PolicyNetwork
 
 ARCHETYPES_ALIAS = "archetypes"
-MODEL_SUFFIX = ".pt"
 
 
 @dataclass(frozen=True)

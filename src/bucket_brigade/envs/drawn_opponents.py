@@ -4,7 +4,7 @@ A meta-strategy of an empirical game (PSRO's meta-equilibrium) is a mix over str
 and trained models, every other agent drawing from it independently. Here each opponent
 seat draws, whenever one of its games starts, one player of its own population: a
 scripted strategy (played outside the kernel by its compiled rule, from the seat's own
-random stream, exactly as the kernel would) or a policy (observations to actions). The
+random stream, exactly as a scripted seat of the kernel) or a policy (observations to actions). The
 draws come from one generator seeded by the environment's seed; a seat keeps its player
 for the whole game. Each night every policy acts once, on the observations of all the
 (game, seat) pairs that drew it.
@@ -19,6 +19,7 @@ import numpy as np
 
 from bucket_brigade.engine import kernel
 from bucket_brigade.engine.batch import GameBatch
+from bucket_brigade.game.rng import next_uniforms
 from bucket_brigade.game.scripted import NUM_PARAMS
 from bucket_brigade.game.seat import Seat
 
@@ -54,7 +55,8 @@ class Population:
 
 class DrawnOpponents:
     """The players of ``agents`` (their seat numbers), drawn per game from ``populations``
-    (one per agent) and acting in a :class:`GameBatch` where those seats are external."""
+    (one per agent) and acting in a :class:`GameBatch` where those seats are external. The
+draws of players come from a generator that :meth:`seed` restarts."""
 
     def __init__(self, agents: Sequence[int], populations: Sequence[Population]) -> None:
         if len(agents) != len(populations):
@@ -85,7 +87,9 @@ class DrawnOpponents:
 
     def draw(self, games: GameBatch, starting: np.ndarray | None = None) -> None:
         """Draw every seat's player for the games that start (``starting`` [E], all when
-        None), and set the scripted ones' parameters in ``games``."""
+        None). A scripted player's pool entry and (for ``random``) parameters come from the
+        seat's own stream, as the kernel draws a scripted seat's: a population of one
+        scripted player plays exactly the games of that scripted seat."""
         if len(self.drawn) != games.num_games:
             self.drawn = np.zeros((games.num_games, len(self.agents)), dtype=np.int64)
         rows = np.arange(games.num_games) if starting is None else np.flatnonzero(starting)
@@ -94,14 +98,24 @@ class DrawnOpponents:
                                      p=population.probabilities)
             self.drawn[rows, column] = picks
             for k, player in enumerate(population.players):
-                if not isinstance(player, Seat):
-                    continue
-                chosen = rows[picks == k]
-                entries = self._rng.integers(len(player.pool), size=len(chosen))
-                for entry_index, entry in enumerate(player.pool):
-                    where = chosen[entries == entry_index]
-                    games.params[where, agent] = (
-                        self._rng.random((len(where), NUM_PARAMS)) if entry is None else entry)
+                if isinstance(player, Seat):
+                    self._draw_strategy(games, agent, player, rows[picks == k])
+
+    @staticmethod
+    def _draw_strategy(games: GameBatch, agent: int, seat: Seat, rows: np.ndarray) -> None:
+        """Set ``agent``'s parameters in games ``rows`` as the kernel's reset would."""
+        stream = 1 + agent  # the batch's stream column of the agent
+        states = games.streams[rows, stream]
+        entries = (next_uniforms(states, 1)[:, 0] * len(seat.pool)).astype(np.int64)
+        for index, entry in enumerate(seat.pool):
+            chosen = entries == index
+            if entry is None:
+                sub = states[chosen]
+                games.params[rows[chosen], agent] = next_uniforms(sub, NUM_PARAMS)
+                states[chosen] = sub
+            else:
+                games.params[rows[chosen], agent] = entry
+        games.streams[rows, stream] = states
 
     def act(self, games: GameBatch, columns: Sequence[int]) -> np.ndarray:
         """Every seat's action in every game [E, seats, 3] (house relative to the seat's
