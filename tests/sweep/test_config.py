@@ -41,6 +41,19 @@ def test_trial_names_depend_on_the_settings_not_on_the_rest_of_the_grid(tmp_path
     assert other_eval.trials[0].name != small.trials[0].name
 
 
+def test_a_setting_added_later_keeps_earlier_trials_names_at_its_default(
+        tmp_path: Path) -> None:
+    """greedy_neighbor_seed1_0ac61b7c is this trial's name from before --learner-seat
+    existed; only another seat renames it."""
+    data = {"sweep": {"steps": 1000}, "fixed": {"scenario": "greedy_neighbor"},
+            "grid": {"lr": [0.0003], "seed": [1]}}
+    assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"]["learner_seat"] = 0
+    assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"]["learner_seat"] = 2
+    assert plan_of(data, tmp_path).trials[0].name != "greedy_neighbor_seed1_0ac61b7c"
+
+
 def test_random_draws_are_in_range_reproducible_and_shared_by_the_grid(tmp_path: Path) -> None:
     data = {"grid": {"scenario": ["easy", "hard"], "seed": [1, 2]},
             "random": {"samples": 5, "lr": {"low": 1e-5, "high": 1e-2, "log": True},

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from bucket_brigade.agents.strategies import is_model_name, split_seat
 from bucket_brigade.cli import main
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
-from bucket_brigade.training.choices import is_model_name, split_seat
 from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import make_seat, split_opponents
+from bucket_brigade.agents.strategies import is_model_name, make_seat, split_opponents
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.game.seat import Seat
-from bucket_brigade.training.choices import is_model_name
 
 if TYPE_CHECKING:
     from bucket_brigade.engine.batch import FinishedGames

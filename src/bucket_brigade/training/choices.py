@@ -1,10 +1,8 @@
 """The kinds and default sizes of what a run trains, without torch: the command line
 shows and checks them, and the modules that build them (``network``, ``sharing``,
-``critic``) read them from here; and how commands name a trained model."""
+``critic``) read them from here."""
 
 from __future__ import annotations
-
-import re
 
 # The policy network's shape (training.network builds it); the limits also hold for a
 # network read from a file.
@@ -21,20 +19,3 @@ SHARING_MODES = ("shared", "shared-id", "independent")
 # The value function: over the learner's own observation (IPPO) or over the global state
 # (central: MAPPO's centralised critic, training.critic).
 CRITICS = ("local", "central")
-
-# A model file (a checkpoint or model_RUN.pt) names a trained policy wherever a strategy is
-# named; PATH.pt@K names seat K's network of it: an independent run's own for seat K, a
-# seat-aware network told it plays seat K (training.models reads them).
-MODEL_SUFFIX = ".pt"
-_MODEL_AT_SEAT = re.compile(r"(?P<path>.+\.pt)@(?P<seat>[0-9]+)", re.DOTALL)
-
-
-def split_seat(name: str) -> tuple[str, int | None]:
-    """A model name's file and the seat it asks for (``PATH.pt@K``), or None."""
-    match = _MODEL_AT_SEAT.fullmatch(name)
-    return (match["path"], int(match["seat"])) if match else (name, None)
-
-
-def is_model_name(name: str) -> bool:
-    """Whether a strategy name is a model file, with or without a seat."""
-    return split_seat(name)[0].endswith(MODEL_SUFFIX)

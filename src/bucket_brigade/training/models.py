@@ -3,7 +3,7 @@
 sweeps, ``evaluate``, ``nash``, ``replay``, ``--opponent-model``).
 
 A model is named by its file, ``PATH.pt@K`` for seat K's network of it
-(``choices.split_seat``). A final model holds weights only; its network sizes are read
+(``agents.strategies.split_seat``). A final model holds weights only; its network sizes are read
 off the weights, and its training scenario (for ``--matrix``) from the run's
 ``config.json`` when the run's layout is intact (``model_{run}.pt`` next to
 ``runs/{run}/``).
@@ -20,13 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import StrategySpec
+from bucket_brigade.agents.strategies import StrategySpec, split_seat
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.training.checkpoint import read_torch_file
-from bucket_brigade.training.choices import split_seat
 from bucket_brigade.training.network import PolicyNetwork, network_from_file
 
 MODEL_PREFIX = "model_"
