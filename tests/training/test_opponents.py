@@ -27,8 +27,9 @@ def opponent_file(tiny_config) -> Path:
 def first_scores(env, learner: PolicyNetwork, seed: int) -> np.ndarray:
     obs, _ = env.reset(seed=seed)
     scores = np.full(env.num_envs, np.nan)
+    width = 3 if env.cheap_talk else 2  # play() adds a signal column even without cheap talk
     while np.isnan(scores).any():
-        obs, _, terminated, _, info = env.step(learner.play(obs))
+        obs, _, terminated, _, info = env.step(learner.play(obs)[:, :width])
         ended = terminated & np.isnan(scores)
         if ended.any():
             scores[ended] = info["final_info"]["score"][ended]
@@ -80,3 +81,20 @@ def test_bad_opponents_and_seats_are_refused_before_anything_is_written(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_opponent_may_be_one_seat_of_a_per_seat_model(tiny_config, per_seat_model) -> None:
+    """``PATH.pt@K`` as an opponent plays seat K's network, as the empirical game plays it."""
+    path, networks = per_seat_model()
+    others = [f"{path}@2", "free_rider", "random"]
+    config = tiny_config(opponent_policies=",".join(others))
+    env = make_training_env(config, seed=5)
+    torch.manual_seed(1)
+    learner = PolicyNetwork(env.single_observation_space.shape[0], [10, 2], hidden_size=8)
+    scores = first_scores(env, learner, 5)
+    scenario = get_scenario(config.scenario)
+    players = [Contender("learner", policy=learner),
+               Contender("seat 2", policy=networks[2]),
+               *(contender(name, scenario, 4) for name in others[1:])]
+    expected = play_profile(scenario, players, 16, 5).scores[:, 0]
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
