@@ -375,8 +375,16 @@ def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
     try:
         config.validate()
     except ValueError as exc:
-        shown = ", ".join(f"{key}={value!r}" for key, value in params.items()) or "every trial"
-        raise UsageError(f"trial {shown}: {exc}") from None
+        raise UsageError(f"trial {_shown(params)}: {exc}") from None
+    if not config.judged_against_scripted():
+        raise UsageError(f"trial {_shown(params)}: a sweep judges each trial in seat 0 against "
+                         "scripted opponents; opponents that are models or a mix (mix:...), "
+                         "or a learner_seat other than 0, are judged by bucket-brigade nash "
+                         "or exploit")
     return TrialSpec(name=name, sweep_dir=str(sweep_dir), config=config.to_dict(),
                      params=params, eval_games=settings["eval_games"],
                      eval_seed=settings["eval_seed"], compare=settings["compare"])
+
+
+def _shown(params: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in params.items()) or "every trial"

@@ -21,7 +21,6 @@ from rich.table import Table
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     is_mix,
-    names_models_or_mix,
     seated_opponents,
 )
 from bucket_brigade.cli_args import count, path_text
@@ -223,8 +222,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.eval_seed < 2**64:
         raise UsageError(f"--eval-seed {args.eval_seed} must be an integer in [0, 2**64)")
     config, checkpoint = config_from_args(args)
-    if args.eval_games and (config.opponent_model is not None or config.learner_seat
-                            or names_models_or_mix(config.opponent_policies)):
+    if args.eval_games and not config.judged_against_scripted():
         raise UsageError(f"--eval-games {args.eval_games} compares with scripted opponents, "
                          "the learner in seat 0; against models, a mix or in another seat "
                          "use bucket-brigade nash --strategies or exploit --profile")

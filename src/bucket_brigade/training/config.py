@@ -160,6 +160,12 @@ class TrainConfig:
         seats). Every other seat is scripted then, learners' seats included."""
         return self.opponent_policies, self.num_agents - 1
 
+    def judged_against_scripted(self) -> bool:
+        """Whether a finished run can be judged as train --eval-games and sweeps judge it: in
+        seat 0 against its scripted opponents (not models, a mix or another learner seat)."""
+        return (self.opponent_model is None and not self.learner_seat
+                and not names_models_or_mix(self.opponent_policies))
+
     def kind_problem(self) -> str | None:
         """The first setting whose value is not of its kind (a number where text goes, a
         tensor from a damaged checkpoint, ...) as "NAME is of type TYPE, not KIND", or None."""
