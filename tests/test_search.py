@@ -46,8 +46,9 @@ def play_nights(batch: GameBatch, nights: int) -> None:
         batch.step(policy(batch.observations))
 
 
-def test_the_real_games_future_draws_do_not_change_its_decision() -> None:
-    seats = [make_seat("planner@8"), *opponent_seats(3, "random,firefighter")]
+@pytest.mark.parametrize("planner", ["planner@8", "planner@8^"])
+def test_the_real_games_future_draws_do_not_change_its_decision(planner: str) -> None:
+    seats = [make_seat(planner), *opponent_seats(3, "random,firefighter")]
     original, altered = (GameBatch(SCENARIO, seats, 40, seed=9) for _ in range(2))
     play_nights(original, 2)
     play_nights(altered, 2)
@@ -138,6 +139,28 @@ def test_beliefs_find_which_strategy_a_pool_seat_drew() -> None:
     p_hero = (weights * is_hero).sum(axis=-1)  # [games, seats]
     truly_hero = (batch.params[:, 1:] == ARCHETYPES["hero"]).all(axis=-1)
     assert ((p_hero > 0.5) == truly_hero).mean() > 0.9
+
+
+def test_with_cheap_talk_against_opponents_deaf_to_signals_it_plays_as_without() -> None:
+    """free_rider ignores signals (coordination 0): each candidate's other signal ties with
+    its honest one in every continuation, so the honest one (tried first) is played, and
+    the games are today's planner's game for game."""
+    talking = evaluate("planner@8^", SCENARIO, "free_rider", games=40, seed=5)
+    honest = evaluate("planner@8", SCENARIO, "free_rider", games=40, seed=5)
+    np.testing.assert_array_equal(talking.scores, honest.scores)
+    assert talking.honesty == honest.honesty == 1.0
+
+
+def test_with_cheap_talk_it_signals_against_the_mode_where_signals_are_read() -> None:
+    """Opponents that always work at the nearest fire but shun one where someone signalled
+    WORK last night (coordination 1): the talking planner sometimes signals other than its
+    mode (resting where a fire may start, say), and its games change."""
+    shunning = ["1,1,0,0,0,1,0,0,0,0"]
+    talking = evaluate("planner@32+0^", SCENARIO, shunning, games=10, seed=5)
+    honest = evaluate("planner@32+0", SCENARIO, shunning, games=10, seed=5)
+    assert honest.honesty == 1.0
+    assert talking.honesty < 1.0
+    assert not np.array_equal(talking.scores, honest.scores)
 
 
 def test_without_samples_it_plans_against_the_prior() -> None:

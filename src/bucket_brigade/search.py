@@ -149,33 +149,60 @@ class Planner:
         self._own_stream = streams[:, 1 + self.agent].copy()
         return out
 
-    def _candidates(self, houses: np.ndarray, games: np.ndarray,
-                    base: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(game, house, mode) of every candidate action, grouped by game: the base's choice
-        alone, or resting at home and working at each burning house (working where nothing
-        burns costs and changes nothing a scripted agent looks at, and where one rests does
-        not matter)."""
+    def _candidates(self, houses: np.ndarray, games: np.ndarray, base: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The game of every candidate action and the action (house, mode, signal)
+        [C, 3], grouped by game, and which candidate is the base's own choice: the base's
+        choice alone, or resting at home and working at each burning house (working where
+        nothing burns costs and changes nothing a scripted agent looks at, and where one
+        rests does not matter). A candidate signals its mode, except the base's own
+        choice, which keeps the base's signal (so that a planner whose only candidate is
+        its base's choice plays its base exactly).
+
+        With cheap talk (``talk``) each is also tried with the other signal, right after
+        it (ties go to the first), and so is resting, signalling WORK, at each other house
+        that may burn tomorrow (a safe neighbour of a fire). A scripted agent shuns a
+        burning house where someone signalled WORK last night, and a fire lasts one night
+        (it goes out or ruins its house), so a signal mostly speaks about such houses."""
         if self.spec.candidates == "base":
-            return games, base[games, 0], base[games, 1]
-        # Column 0: rest at home; column 1 + j: work at house j, if it burns.
-        allowed = np.ones((len(games), 1 + self.scenario.num_houses), dtype=np.bool_)
-        allowed[:, 1:] = houses[games] == BURNING
+            return games, base[games], np.ones(len(games), dtype=np.bool_)
+        h = self.scenario.num_houses
+        burning = houses[games] == BURNING
+        # Column 0: rest at home; 1 + j: work at house j, if it burns; 1 + h + j (with
+        # cheap talk): rest at house j signalling WORK, if j is not home and may burn.
+        allowed = np.zeros((len(games), 1 + 2 * h), dtype=np.bool_)
+        allowed[:, 0] = True
+        allowed[:, 1:1 + h] = burning
+        if self.spec.candidates == "talk":
+            threatened = (houses[games] == SAFE) \
+                & (np.roll(burning, 1, axis=1) | np.roll(burning, -1, axis=1))
+            threatened[:, self.agent] = False
+            allowed[:, 1 + h:] = threatened
         rows, columns = np.nonzero(allowed)  # row-major: grouped by game, rest first
         game_of = games[rows]
-        house = np.where(columns == 0, self.agent, columns - 1)
-        mode = np.where(columns == 0, REST, WORK)
-        return game_of, house, mode
+        house = np.where(columns == 0, self.agent, (columns - 1) % h)
+        mode = np.where((columns >= 1) & (columns <= h), WORK, REST)
+        signal = np.where(columns > h, WORK, mode)
+        if self.spec.candidates == "talk":  # both signals for resting at home and working
+            copies = np.where(columns <= h, 2, 1)
+            second = np.arange(copies.sum()) - np.repeat(np.cumsum(copies) - copies, copies) == 1
+            game_of, house, mode, signal = (np.repeat(column, copies)
+                                            for column in (game_of, house, mode, signal))
+            signal = np.where(second, 1 - signal, signal)
+        same_intent = (house == base[game_of, 0]) & (mode == base[game_of, 1])
+        if self.spec.candidates == "talk":
+            is_base = same_intent & (signal == base[game_of, 2])
+        else:
+            is_base = same_intent
+            signal = np.where(is_base, base[game_of, 2], signal)
+        return game_of, np.stack([house, mode, signal], axis=1), is_base
 
     def _search(self, state: dict[str, np.ndarray], nights: np.ndarray, games: np.ndarray,
                 base: np.ndarray) -> np.ndarray:
         """The best candidate's (house, mode, signal) [len(games), 3] for each game of
-        ``games``. A candidate signals its mode, except the base's own choice, which
-        keeps the base's signal (so that a planner whose only candidate is its base's
-        choice plays its base exactly)."""
+        ``games``."""
         k = self.spec.continuations
-        cand_game, cand_house, cand_mode = self._candidates(state["houses"], games, base)
-        is_base = (cand_house == base[cand_game, 0]) & (cand_mode == base[cand_game, 1])
-        cand_signal = np.where(is_base, base[cand_game, 2], cand_mode)
+        cand_game, cand_action, is_base = self._candidates(state["houses"], games, base)
         row_game = np.repeat(cand_game, k)
         row_cont = np.tile(np.arange(k, dtype=np.uint64), len(cand_game))
         rollouts = GameBatch(self.scenario, self.rollout_seats, len(row_game))
@@ -186,13 +213,11 @@ class Planner:
             # From the posterior instead; continuation j of every candidate draws alike.
             rollouts.params[:, self.beliefs.seats] = self.beliefs.draw(
                 row_game, unit_draws(rollouts.streams[:, 0], len(self.beliefs.seats)))
-        first = np.zeros((len(row_game), 1, 3), dtype=np.int64)
-        first[:, 0, 0] = (np.repeat(cand_house, k) - self.agent) % self.scenario.num_houses
-        first[:, 0, 1] = np.repeat(cand_mode, k)
-        first[:, 0, 2] = np.repeat(cand_signal, k)
+        first = np.repeat(cand_action, k, axis=0)[:, None, :]
+        first[:, 0, 0] = (first[:, 0, 0] - self.agent) % self.scenario.num_houses
         values = self._play(rollouts, first).reshape(len(cand_game), k)
         pick = self._choose(values, cand_game, is_base, len(state["houses"]))
-        return np.stack([cand_house[pick], cand_mode[pick], cand_signal[pick]], axis=1)
+        return cand_action[pick]
 
     def _choose(self, values: np.ndarray, cand_game: np.ndarray, is_base: np.ndarray,
                 num_games: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.agents.planner import SYNTAX as PLANNER_SYNTAX
 from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.analysis.contenders import Contender, parse_strategies, use_one_torch_thread
@@ -80,7 +81,7 @@ def add_planner_argument(parser: argparse.ArgumentParser, help_text: str,
                          default: str | None = None) -> None:
     """The planner judged as a best response (nash, exploit)."""
     parser.add_argument("--br-planner", default=default, metavar="PLANNER",
-                        help=f"{help_text}: planner[@K[/D]][~P][+Z][:BASE], e.g. planner@128 "
+                        help=f"{help_text}: {PLANNER_SYNTAX}, e.g. planner@128 "
                              f"(default: {default or 'none'})")
 
 
@@ -90,8 +91,7 @@ def planner_oracle(name: str | None, scenario: str) -> Contender | None:
         return None
     seat = make_seat(name, scenario)
     if not isinstance(seat, PlannerSeat):
-        raise ValueError(f"--br-planner {name!r} is not a planner; write "
-                         "planner[@K[/D]][~P][+Z][:BASE]")
+        raise ValueError(f"--br-planner {name!r} is not a planner; write {PLANNER_SYNTAX}")
     return Contender(seat.name, seat=seat)
 
 
