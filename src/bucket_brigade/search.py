@@ -17,7 +17,10 @@ What the planner knows (the information a seat has under the rules, RULES.md):
   night (importance sampling: the posterior given the public history), and each
   continuation draws its opponents' parameters from these weights. With P = 0 each
   continuation draws them from the prior instead. Another planner seat is modelled by
-  its base.
+  its base. A trained policy in another seat is known as a strategy name is (its
+  weights), acting greedily: a function of its observation, which is public state seen
+  from its seat, so the continuations play it (one forward pass per night over every
+  continuation still running).
 
 It never sees a random draw of the real game: every continuation runs on streams seeded
 from the planner's own seed, the game's index, the night and the continuation's number
@@ -64,21 +67,25 @@ class Planner:
 
     ``game_ids[e]`` is real game e's index (its continuations' streams depend on it, not on
     which other games are searched alongside); ``game_seed`` is the real games' seed, used
-    only for the seat's own stream (see the module docstring).
+    only for the seat's own stream (see the module docstring). ``others`` plays the
+    external seats that are not planners (trained policies acting greedily): given their
+    observations [R, k, obs_dim] (in seat order) it returns their actions [R, k, 3], the
+    same for the same observations.
     """
 
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], agent: int, game_seed: int,
-                 game_ids: np.ndarray) -> None:
+                 game_ids: np.ndarray, others: ActionPolicy | None = None) -> None:
         spec = seats[agent]
         if not isinstance(spec, PlannerSeat):
             raise TypeError(f"seat {agent} is not a planner seat")
-        others = [i for i, seat in enumerate(seats) if seat.external
-                  and not isinstance(seat, PlannerSeat)]
-        if others:
-            raise UsageError(f"a planner plans against named strategies; seat {others[0]} "
-                             "is a trained policy or client, which its continuations cannot "
-                             "play")
+        modelled = [i for i, seat in enumerate(seats) if seat.external
+                    and not isinstance(seat, PlannerSeat)]
+        if modelled and others is None:
+            raise UsageError(f"a planner plans against named strategies and trained models; "
+                             f"seat {modelled[0]} is a trained policy or client whose actions "
+                             "its continuations cannot play")
         self.spec = spec
+        self.others = others
         self.scenario = scenario
         self.agent = agent
         self.num_agents = len(seats)
@@ -88,6 +95,10 @@ class Planner:
         self.rollout_seats = [Seat() if i == agent else
                               Seat((seat.base,)) if isinstance(seat, PlannerSeat) else seat
                               for i, seat in enumerate(seats)]
+        # The continuations' external seats: the planner's and the modelled ones.
+        external = sorted([agent, *modelled])
+        self._slot = external.index(agent)
+        self._modelled_slots = [external.index(i) for i in modelled]
         self.layout = scenario.observation_layout(self.num_agents)
         # The seat's own stream, as a scripted seat there would hold it after its reset
         # (one draw: the pick from its one-entry pool).
@@ -213,9 +224,9 @@ class Planner:
             # From the posterior instead; continuation j of every candidate draws alike.
             rollouts.params[:, self.beliefs.seats] = self.beliefs.draw(
                 row_game, unit_draws(rollouts.streams[:, 0], len(self.beliefs.seats)))
-        first = np.repeat(cand_action, k, axis=0)[:, None, :]
-        first[:, 0, 0] = (first[:, 0, 0] - self.agent) % self.scenario.num_houses
-        values = self._play(rollouts, first).reshape(len(cand_game), k)
+        first = np.repeat(cand_action, k, axis=0)
+        first[:, 0] = (first[:, 0] - self.agent) % self.scenario.num_houses
+        values = self._play(rollouts, first, row_game).reshape(len(cand_game), k)
         pick = self._choose(values, cand_game, is_base, len(state["houses"]))
         return cand_action[pick]
 
@@ -270,13 +281,15 @@ class Planner:
         rollouts.honest_nights[:] = 0
         rollouts.params[:, self.agent] = self.spec.base
 
-    def _play(self, rollouts: GameBatch, first: np.ndarray) -> np.ndarray:
-        """Every continuation's return to the planner's seat: to the game's end, or over
-        ``horizon`` nights (then the rewards so far, which count the houses' change)."""
+    def _play(self, rollouts: GameBatch, first: np.ndarray, row_game: np.ndarray) -> np.ndarray:
+        """Every continuation's return to the planner's seat, its first action ``first``
+        [R, 3]: to the game's end, or over ``horizon`` nights (then the rewards so far,
+        which count the houses' change)."""
         size = rollouts.num_games
         values = np.zeros(size)
         ended = np.zeros(size, dtype=np.bool_)
-        actions = first
+        actions = np.zeros((size, len(rollouts.external_agents), 3), dtype=np.int64)
+        actions[:, self._slot] = first
         absolute = np.zeros((size, 3), dtype=np.int64)
         night = 0
         while not ended.all() and (self.spec.horizon is None or night < self.spec.horizon):
@@ -285,8 +298,12 @@ class Planner:
                     self.agent, rollouts.houses, rollouts.locations, rollouts.signals,
                     rollouts.last_target, rollouts.params, rollouts.streams,
                     np.zeros(rollouts.houses.shape), absolute)
-                actions[:, 0, 0] = (absolute[:, 0] - self.agent) % self.scenario.num_houses
-                actions[:, 0, 1:] = absolute[:, 1:]
+                actions[:, self._slot, 0] = (absolute[:, 0] - self.agent) \
+                    % self.scenario.num_houses
+                actions[:, self._slot, 1:] = absolute[:, 1:]
+            if self._modelled_slots:
+                self._modelled_actions(rollouts, actions, ended, row_game if night == 0
+                                       else None)
             rollouts.step(actions)
             fresh = rollouts.finished.done & ~ended
             values[fresh] = rollouts.finished.scores[fresh, self.agent]
@@ -295,6 +312,20 @@ class Planner:
         values[~ended] = rollouts.scores[~ended, self.agent]
         self.game_nights_simulated += night * size
         return values
+
+    def _modelled_actions(self, rollouts: GameBatch, actions: np.ndarray, ended: np.ndarray,
+                          row_game: np.ndarray | None) -> None:
+        """The modelled seats' actions in the continuations still running, into
+        ``actions``; on the first night (``row_game`` given) every continuation of a game
+        starts from that game's state, so one row per game is asked."""
+        slots = self._modelled_slots
+        if row_game is not None:
+            observations = rollouts.refresh_observations()
+            _, rows, copies = np.unique(row_game, return_index=True, return_inverse=True)
+            actions[:, slots] = self.others(observations[rows][:, slots])[copies]
+            return
+        rows = np.flatnonzero(~ended)
+        actions[rows[:, None], slots] = self.others(rollouts.observations[rows][:, slots])
 
 
 def unit_draws(keys: np.ndarray, count: int) -> np.ndarray:
@@ -387,10 +418,14 @@ def potentials(scenario: Scenario, houses: np.ndarray, num_agents: int) -> np.nd
 class PlannedPlay:
     """A ``play_out`` policy for a batch whose seats include planners: each planner seat
     searches; the other external seats' actions come from ``others`` (given their
-    observations [E, k, obs_dim], it returns [E, k, 3]). Games that have ended once are no
-    longer searched (``play_out`` ignores their next games)."""
+    observations [E, k, obs_dim], it returns [E, k, 3]). With ``known_others`` (greedy
+    trained policies: the same actions for the same observations, no state of their own)
+    the planners play ``others`` in their continuations too; without, a planner refuses
+    external seats. Games that have ended once are no longer searched (``play_out``
+    ignores their next games)."""
 
-    def __init__(self, batch: GameBatch, others: ActionPolicy | None = None) -> None:
+    def __init__(self, batch: GameBatch, others: ActionPolicy | None = None,
+                 known_others: bool = False) -> None:
         slots = list(enumerate(batch.external_agents))
         planned = [(slot, int(agent)) for slot, agent in slots
                    if isinstance(batch.seats[agent], PlannerSeat)]
@@ -399,8 +434,9 @@ class PlannedPlay:
         if self.other_slots and others is None:
             raise ValueError("this batch has external seats besides its planners; pass others")
         game_ids = np.arange(batch.num_games)
+        modelled = others if known_others else None
         self.planners = [(slot, Planner(batch.scenario, batch.seats, agent, batch.seed,
-                                        game_ids)) for slot, agent in planned]
+                                        game_ids, modelled)) for slot, agent in planned]
         self.batch = batch
         self.others = others
         self.num_slots = len(slots)
@@ -422,12 +458,13 @@ class PlannedPlay:
         return sum(planner.game_nights_simulated for _, planner in self.planners)
 
 
-def with_planners(batch: GameBatch, others: ActionPolicy | None = None) -> ActionPolicy | None:
+def with_planners(batch: GameBatch, others: ActionPolicy | None = None,
+                  known_others: bool = False) -> ActionPolicy | None:
     """The batch's ``play_out`` policy: a :class:`PlannedPlay` if a seat is a planner, else
     ``others`` itself."""
     if not any(isinstance(seat, PlannerSeat) for seat in batch.seats):
         return others
-    return PlannedPlay(batch, others)
+    return PlannedPlay(batch, others, known_others)
 
 
 def single_game_policy(scenario: Scenario, seats: Sequence[Seat], agent: int, seed: int,

@@ -202,7 +202,7 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
             gain = judge(play, contender, responder, fresh_games, check_seed)
             row.update(ppo_exploitability=gain.mean, ppo_exploitability_ci95=gain.ci95,
                        ppo_best_response=responder.source)
-        if planner is not None and contender.seat is not None:  # it cannot model a network
+        if planner is not None:
             console.print(f"{planner.name} as a best response to {contender.name} ...",
                           highlight=False)
             gain = judge(play, contender, planner, fresh_games, check_seed)
