@@ -123,6 +123,17 @@ def test_a_replay_is_the_game_evaluation_plays() -> None:
     assert replay.scores[0] == pytest.approx(evaluated.scores[3])
 
 
+def test_a_replay_seats_planners_anywhere() -> None:
+    """Planners among the opponents (two of them, each modelling the other by its base):
+    every seat's score is the one the batched engine gives."""
+    replay = record_replay(SCENARIO, 2, strategy="hero", opponents="planner@4,random,planner@2/2",
+                           game_index=3).replay
+    seats = [make_seat("hero"), *opponent_seats(3, "planner@4,random,planner@2/2")]
+    batch = GameBatch(SCENARIO, seats, 4, seed=2)
+    finished = batch.play_out(with_planners(batch))
+    np.testing.assert_allclose(replay.scores, finished.scores[3])
+
+
 def test_the_public_state_is_the_games_state() -> None:
     seats = [*opponent_seats(2, "random,firefighter"), make_seat("planner@4"),
              make_seat("coordinator")]

@@ -468,10 +468,13 @@ def with_planners(batch: GameBatch, others: ActionPolicy | None = None,
 
 
 def single_game_policy(scenario: Scenario, seats: Sequence[Seat], agent: int, seed: int,
-                       game_index: int) -> Callable[[np.ndarray], np.ndarray]:
+                       game_index: int, others: ActionPolicy | None = None,
+                       ) -> Callable[[np.ndarray], np.ndarray]:
     """The planner of seat ``agent`` in one game (game ``game_index`` of seed ``seed``), as
-    a callable from its observation to its action, called once per night from the first."""
-    planner = Planner(scenario, seats, agent, seed, np.array([game_index]))
+    a callable from its observation to its action, called once per night from the first;
+    ``others`` plays the external seats that are not planners in its continuations (see
+    :class:`Planner`)."""
+    planner = Planner(scenario, seats, agent, seed, np.array([game_index]), others)
     night = np.zeros(1, dtype=np.int64)
     active = np.ones(1, dtype=np.bool_)
 

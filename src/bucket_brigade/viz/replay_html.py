@@ -28,7 +28,7 @@ from bucket_brigade.agents.strategies import (
     opponent_seats,
     split_opponents,
 )
-from bucket_brigade.envs.render import Replay, record_game
+from bucket_brigade.envs.render import Policy, Replay, record_game
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import PARAM_NAMES
@@ -62,7 +62,8 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     """Play game ``game_index`` of seed ``seed`` with a model (greedy) or a strategy in seat 0.
 
     Seat 0 defaults to the firefighter archetype; opponents to the default pool, cycled
-    over ``num_opponents`` seats as in training and evaluation.
+    over ``num_opponents`` seats as in training and evaluation. Planners may sit in any
+    seat; their continuations play the model greedily, as evaluation does.
     """
     if model is not None and strategy is not None:
         raise UsageError(f"give either a model or a strategy for seat 0, not both "
@@ -72,23 +73,28 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
         split_opponents(opponents) if isinstance(opponents, str) else list(opponents))
     seats = opponent_seats(num_opponents, opponent_names, scenario.name)
     labels = cycled(opponent_names, num_opponents)
-    if any(isinstance(seat, PlannerSeat) for seat in seats):
-        raise UsageError("a replay seats a planner in seat 0 only (--strategy planner), not "
-                         "among the opponents")
+    policies: dict[int, Policy] = {}
+    others = None
     if model is None:
         strategy = DEFAULT_REPLAY_STRATEGY if strategy is None else strategy
         all_seats = [make_seat(strategy, scenario.name), *seats]
-        planner = single_game_policy(scenario, all_seats, 0, seed, game_index) \
-            if isinstance(all_seats[0], PlannerSeat) else None
-        replay = record_game(scenario, all_seats, seed, planner, game_index=game_index,
-                             cheap_talk=True)
-        return LabelledReplay(replay, (strategy, *labels))
-    model.check_fits(scenario, num_opponents + 1)
-    # The model's greedy (house, mode, signal), as evaluation plays it.
-    replay = record_game(scenario, [Seat(), *seats], seed,
-                         lambda observation: model.network.play(observation[None])[0],
-                         game_index=game_index, cheap_talk=True)
-    return LabelledReplay(replay, (model.name, *labels))
+    else:
+        model.check_fits(scenario, num_opponents + 1)
+        all_seats = [Seat(), *seats]
+
+        def others(observations: Any) -> Any:
+            """The model's greedy (house, mode, signal), as evaluation plays it, for a
+            batch of its observations [B, 1, obs_dim]."""
+            return model.network.play(observations[:, 0])[:, None, :]
+
+        policies[0] = lambda observation: others(observation[None, None])[0, 0]
+    for agent, seat in enumerate(all_seats):
+        if isinstance(seat, PlannerSeat):
+            policies[agent] = single_game_policy(scenario, all_seats, agent, seed,
+                                                 game_index, others)
+    replay = record_game(scenario, all_seats, seed, policies, game_index=game_index,
+                         cheap_talk=True)
+    return LabelledReplay(replay, (strategy if model is None else model.name, *labels))
 
 
 def render_page(labelled: LabelledReplay) -> str:
