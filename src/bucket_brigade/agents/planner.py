@@ -97,7 +97,7 @@ def parse_planner(name: str, base_params: tuple[float, ...] | None) -> PlannerSe
     match = _SETTINGS.fullmatch(name.strip())
     if match is None:
         raise UsageError(f"planner strategy {shown(name)} is not {SYNTAX}, e.g. "
-                         " planner, planner@64, planner@32/10:firefighter, planner~0+0, "
+                         "planner, planner@64, planner@32/10:firefighter, planner~0+0, "
                          "planner@32^")
     base_name = match["base"] or DEFAULT_BASE
     if base_params is None:
