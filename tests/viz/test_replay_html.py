@@ -109,6 +109,17 @@ def test_a_model_in_every_seat_leaves_none_for_the_opponents(per_seat_model) -> 
         record_replay("default", model=load_policy(path), opponents="hero")
 
 
+def test_planner_opponents_play_against_a_model() -> None:
+    """The planners' continuations play the model greedily, as evaluation's do."""
+    model = tiny_model()
+    labelled = record_replay("default", seed=2, model=model, opponents="planner@2/2,random",
+                             game_index=1)
+    assert labelled.seat_labels == ("model_tiny", "planner@2/2", "random", "planner@2/2")
+    scores = evaluate(model.network, "default", "planner@2/2,random", num_opponents=3,
+                      games=2, seed=2).scores
+    assert labelled.replay.scores[0] == pytest.approx(scores[1], abs=1e-9)
+
+
 def test_default_seats_are_firefighter_against_the_default_pool() -> None:
     labelled = record_replay("easy", seed=3)
     assert labelled.seat_labels == ("firefighter", "random", "random", "firefighter")

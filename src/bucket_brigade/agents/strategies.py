@@ -7,7 +7,7 @@ scenario) or ``evolved:<scenario>``, a path to a JSON file written by
 samples a strategy per game from a pool is written ``pool:a,b,c``; opponent seats that each
 draw a player per game from a weighted population (strategies and model files) are written
 ``mix:a=0.5,b=0.3,model.pt=0.2`` (:func:`parse_mix`). In a comma list of strategies, every
-10 numbers in a row are one strategy. ``planner[@K[/D]][~P][+Z][:BASE]`` is a
+10 numbers in a row are one strategy. ``planner[@K[/D]][~P][+Z][^][:BASE]`` is a
 seat that plans by rollouts (:mod:`bucket_brigade.agents.planner`).
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bucket_brigade.agents.planner import SYNTAX as PLANNER_SYNTAX
 from bucket_brigade.agents.planner import (
-    PLANNER,
     PlannerSeat,
     base_name_of,
     is_planner_name,
@@ -85,7 +85,7 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
         if "," not in name:
             raise UsageError(
                 f"unknown strategy {shown(name)}; valid names: {', '.join(STRATEGY_NAMES)}, "
-                f"evolved:<scenario>, {PLANNER}[@K[/D]][~P][+Z][:BASE], a genome .json file, or "
+                f"evolved:<scenario>, {PLANNER_SYNTAX}, a genome .json file, or "
                 f"{NUM_PARAMS} comma-separated parameters in [0, 1]"
             )
         try:
@@ -157,7 +157,7 @@ def _params_from_json(text: str, origin: str) -> tuple[float, ...]:
 
 def make_seat(spec: StrategySpec | Seat, scenario: str | None = None) -> Seat:
     """A scripted seat: one strategy, or ``pool:a,b,...`` sampled uniformly per game; or a
-    planner's seat for ``planner[@K[/D]][~P][+Z][:BASE]``."""
+    planner's seat for ``planner[@K[/D]][~P][+Z][^][:BASE]``."""
     if isinstance(spec, Seat):
         return spec
     if isinstance(spec, str) and is_planner_name(spec.strip()):

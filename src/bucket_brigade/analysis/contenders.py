@@ -99,7 +99,8 @@ def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
                  seed: int) -> FinishedGames:
     """Play ``games`` games with ``players[i]`` in seat i, each to its first end. Trained
     policies sit in external seats and act greedily, so results depend on weights alone;
-    planners search (:mod:`bucket_brigade.search`)."""
+    planners search (:mod:`bucket_brigade.search`), the policies' greedy play in their
+    continuations too."""
     from bucket_brigade.engine.batch import GameBatch  # numba: loaded when games are played
     from bucket_brigade.search import with_planners
 
@@ -110,7 +111,7 @@ def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
     for slot, player in enumerate(external):
         slots_of.setdefault(id(player.policy), (player.policy, []))[1].append(slot)
     networks = _greedy_driver(list(slots_of.values()), batch.obs_dim) if external else None
-    return batch.play_out(with_planners(batch, networks))
+    return batch.play_out(with_planners(batch, networks, known_others=True))
 
 
 def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,

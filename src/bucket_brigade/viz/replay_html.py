@@ -19,6 +19,8 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
@@ -65,7 +67,8 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     Seat 0 defaults to the firefighter archetype; opponents to the default pool, cycled
     over ``num_opponents`` seats as in training and evaluation. A model with a network per
     seat (an independent run's) plays seats 0 to K-1, each with its own network, and the
-    opponents the seats after them.
+    opponents the seats after them. Planners may sit in any opponent seat (or seat 0 with
+    ``strategy``); their continuations play the model greedily, as evaluation does.
     """
     if model is not None and strategy is not None:
         raise UsageError(f"give either a model or a strategy for seat 0, not both "
@@ -81,27 +84,34 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
                              f"network for seat 0 with MODEL.pt@K")
     opponent_names = list(DEFAULT_OPPONENTS) if opponents is None else (
         split_opponents(opponents) if isinstance(opponents, str) else list(opponents))
-    others = num_agents - min(max(len(networks), 1), num_agents)  # the opponents' seats
+    networks = networks[:num_agents]
+    others = num_agents - max(len(networks), 1)  # the opponents' seats
     seats = opponent_seats(others, opponent_names, scenario.name) if others else []
     labels = cycled(opponent_names, others)
-    if any(isinstance(seat, PlannerSeat) for seat in seats):
-        raise UsageError("a replay seats a planner in seat 0 only (--strategy planner), not "
-                         "among the opponents")
+    policies: dict[int, Policy] = {}
+    played_by_model = None
     if model is None:
         strategy = DEFAULT_REPLAY_STRATEGY if strategy is None else strategy
         all_seats = [make_seat(strategy, scenario.name), *seats]
-        planner = single_game_policy(scenario, all_seats, 0, seed, game_index) \
-            if isinstance(all_seats[0], PlannerSeat) else None
-        replay = record_game(scenario, all_seats, seed, planner, game_index=game_index,
-                             cheap_talk=True)
-        return LabelledReplay(replay, (strategy, *labels))
-    # The model's greedy (house, mode, signal), as evaluation plays it.
-    networks = networks[:num_agents]
-    replay = record_game(scenario, [Seat() for _ in networks] + seats, seed,
-                         {k: _greedy(network) for k, network in enumerate(networks)},
-                         game_index=game_index, cheap_talk=True)
-    model_labels = [model.name] if len(networks) == 1 \
-        else [f"{model.name}@{k}" for k in range(len(networks))]
+        model_labels = [strategy]
+    else:
+        all_seats = [*(Seat() for _ in networks), *seats]
+
+        def played_by_model(observations: Any) -> Any:
+            """The model's greedy (house, mode, signal) in its seats, as evaluation plays
+            it, for a batch of their observations [B, len(networks), obs_dim]."""
+            return np.stack([network.play(observations[:, k])
+                             for k, network in enumerate(networks)], axis=1)
+
+        policies.update({k: _greedy(network) for k, network in enumerate(networks)})
+        model_labels = [model.name] if len(networks) == 1 \
+            else [f"{model.name}@{k}" for k in range(len(networks))]
+    for agent, seat in enumerate(all_seats):
+        if isinstance(seat, PlannerSeat):
+            policies[agent] = single_game_policy(scenario, all_seats, agent, seed,
+                                                 game_index, played_by_model)
+    replay = record_game(scenario, all_seats, seed, policies, game_index=game_index,
+                         cheap_talk=True)
     return LabelledReplay(replay, (*model_labels, *labels))
 
 
