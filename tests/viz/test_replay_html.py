@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from bucket_brigade.analysis.contenders import Contender, contender, play_profile
 from bucket_brigade.cli import main
 from bucket_brigade.envs.render import Replay, record_game
 from bucket_brigade.errors import UsageError
@@ -285,3 +286,16 @@ def test_the_score_chart_keeps_equal_scores_apart_and_names_them(tmp_path: Path)
     lines, with_legend = pixels[False], pixels[True]
     assert min(lines) > 100, lines  # every line shows, agents 1 and 2 included
     assert all(b - a > 20 for a, b in zip(lines, with_legend)), pixels  # a legend sample each
+
+
+def test_planner_opponents_play_against_a_per_seat_model(per_seat_model) -> None:
+    """With a network per seat, the planner's continuations play each seat's own network,
+    as the empirical game plays the same profile."""
+    path, networks = per_seat_model(seats=2)
+    labelled = record_replay("default", seed=2, model=load_policy(path),
+                             opponents="planner@2/2,random", game_index=1)
+    scenario = get_scenario("default")
+    players = [Contender("seat 0", policy=networks[0]), Contender("seat 1", policy=networks[1]),
+               contender("planner@2/2", scenario, 4), contender("random", scenario, 4)]
+    expected = play_profile(scenario, players, 2, 2).scores[1]
+    assert labelled.replay.scores == pytest.approx(tuple(expected), abs=1e-9)
