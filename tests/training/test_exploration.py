@@ -20,6 +20,7 @@ from bucket_brigade.training.network import PolicyNetwork
 from bucket_brigade.training.ppo import train
 
 HOUSES, OBS_DIM = 10, 36  # greedy_neighbor with 4 agents
+INDEPENDENT = {"self_play": True, "sharing": "independent"}  # a stack of 4 seats' networks
 
 
 def fire_observation() -> np.ndarray:
@@ -48,19 +49,21 @@ def test_the_bias_moves_every_work_logit_against_every_rest_logit(policy, dims) 
     torch.testing.assert_close(gap, torch.full_like(gap, 2.0))
 
 
-def test_a_biased_run_starts_out_working(tiny_config) -> None:
+@pytest.mark.parametrize("learners", [{}, INDEPENDENT])
+def test_a_biased_run_starts_out_working(tiny_config, learners) -> None:
     """After the first update, an unmasked learner with --work-bias 3 works where a fire
-    burns with about sigmoid(3) = 0.95, one without it with about 1/2."""
-    seen = {}
+    burns with about sigmoid(3) = 0.95, one without it with about 1/2 (seat 0's network
+    of independent learners alike)."""
+    seen = []
 
     def first_update(step: int, network: PolicyNetwork) -> bool:
-        seen[network.body.intent_head.bias.sum().item()] = work_probability(network)
+        seen.append(work_probability(network))
         return True
 
     for bias in (0.0, 3.0):
-        train(tiny_config(action_mask=False, work_bias=bias, run_name=f"bias{bias}"),
-              until=first_update)
-    unbiased, biased = seen.values()
+        train(tiny_config(action_mask=False, work_bias=bias, run_name=f"bias{bias}",
+                          **learners), until=first_update)
+    unbiased, biased = seen
     assert biased > 0.9 and 0.4 < unbiased < 0.6
 
 
@@ -99,13 +102,14 @@ def test_the_curriculum_switches_at_the_first_update_from_its_step(tiny_config, 
     assert not load_checkpoint(checkpoints / "checkpoint_step_512.pt")["network"]["action_mask"]
 
 
+@pytest.mark.parametrize("learners", [{}, INDEPENDENT])
 @pytest.mark.parametrize(("resume_at", "expected"), [
     (128, {256: 1.0, 384: 0.0, 512: 0.0}),  # before the switch: it still comes
     (384, {512: 0.0}),  # after it: the mask stays off
 ])
 def test_a_resumed_run_keeps_the_masks_schedule(tiny_config, tmp_path, resume_at,
-                                                expected) -> None:
-    config = tiny_config(action_mask_steps=200, checkpoint_interval=128)
+                                                expected, learners) -> None:
+    config = tiny_config(action_mask_steps=200, checkpoint_interval=128, **learners)
     train(config)
     checkpoint = load_checkpoint(tmp_path / "checkpoints" / "tiny" /
                                  f"checkpoint_step_{resume_at}.pt")

@@ -25,11 +25,11 @@ def policy_networks(module: nn.Module) -> list[PolicyNetwork]:
 
 
 def bias_work(module: nn.Module, offset: float) -> None:
-    """Add ``offset`` to the intent head's bias of every WORK intent of every network."""
+    """Add ``offset`` to the intent head's bias of every WORK intent of every network (of
+    every seat, for a stack of seats' networks, whose bias is [K, intents])."""
     with torch.no_grad():
         for network in policy_networks(module):
-            bias = network.body.intent_head.bias
-            bias[network.intent_works] += offset
+            network.body.intent_head.bias[..., network.intent_works] += offset
 
 
 def mask_on_at(config: TrainConfig, step: int) -> bool:
