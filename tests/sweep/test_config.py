@@ -43,14 +43,18 @@ def test_trial_names_depend_on_the_settings_not_on_the_rest_of_the_grid(tmp_path
 
 def test_a_setting_added_later_keeps_earlier_trials_names_at_its_default(
         tmp_path: Path) -> None:
-    """greedy_neighbor_seed1_0ac61b7c is this trial's name from before --learner-seat
-    existed; setting it to its default keeps the name (another seat is refused: see
-    BAD_FILES)."""
+    """greedy_neighbor_seed1_0ac61b7c is this trial's name from before --learner-seat,
+    --anneal-ent, --work-bias and --action-mask-steps existed; setting them to their
+    defaults keeps the name (another seat is refused: see BAD_FILES)."""
     data = {"sweep": {"steps": 1000}, "fixed": {"scenario": "greedy_neighbor"},
             "grid": {"lr": [0.0003], "seed": [1]}}
     assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
     data["fixed"]["learner_seat"] = 0
     assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"].update(anneal_ent=False, work_bias=0.0)
+    assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"]["work_bias"] = 2.0
+    assert plan_of(data, tmp_path).trials[0].name != "greedy_neighbor_seed1_0ac61b7c"
 
 
 def test_random_draws_are_in_range_reproducible_and_shared_by_the_grid(tmp_path: Path) -> None:

@@ -50,7 +50,8 @@ SWEEP_OWNED = {"run_name": "the sweep names every trial",
                "threads": "a sweep runs each trial on one thread, one trial per core"}
 # Settings added after sweeps were named: in a trial's name only when not at this default,
 # so that the trials of an earlier sweep keep their names (and their finished results).
-NAMED_WHEN_SET = {"learner_seat": 0}
+NAMED_WHEN_SET = {"learner_seat": 0, "anneal_ent": False, "work_bias": 0.0,
+                  "action_mask_steps": None}
 TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 # [ray]: how Ray Tune chooses and stops trials. "grid" runs the file's own trials;
 # a search algorithm proposes [random] samples trials itself, from the [random] ranges.

@@ -41,7 +41,8 @@ MAX_EVAL_GAMES = 10**7
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
-                   "learners", "sharing", "critic", "learner_seat")
+                   "learners", "sharing", "critic", "learner_seat", "work_bias",
+                   "action_mask_steps")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -142,6 +143,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"clip the value loss too (default: {d.clip_vloss})")
     ppo.add_argument("--ent-coef", type=float,
                      help=f"entropy bonus coefficient (default: {d.ent_coef})")
+    ppo.add_argument("--anneal-ent", action=argparse.BooleanOptionalAction,
+                     help="decay the entropy coefficient linearly from --ent-coef to 0 at "
+                          f"--steps (default: {d.anneal_ent})")
     ppo.add_argument("--vf-coef", type=float,
                      help=f"value loss coefficient (default: {d.vf_coef})")
     ppo.add_argument("--max-grad-norm", type=float,
@@ -157,6 +161,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="no probability on pointless actions: WORK when no house burns, "
                           "working at a house that does not burn, a resting silent agent "
                           f"away from home (default: {d.action_mask})")
+    ppo.add_argument("--action-mask-steps", type=count, metavar="N",
+                     help="a curriculum: the action mask for the updates that start before "
+                          "step N only, then none; the run saves an unmasked policy "
+                          "(default: the mask for the whole run)")
+    ppo.add_argument("--work-bias", type=float, metavar="X",
+                     help="added to the WORK intent's initial logit, so a fresh policy works "
+                          "with probability sigmoid(X) where WORK is allowed, 0.5 at 0 "
+                          f"(default: {d.work_bias})")
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:

@@ -39,11 +39,13 @@ FLOAT_RANGES = {
     "lr": (0.0, 1.0, True), "clip_coef": (0.0, 10.0, True), "max_grad_norm": (0.0, 1e6, True),
     "gamma": (0.0, 1.0, False), "gae_lambda": (0.0, 1.0, False),
     "ent_coef": (0.0, 10.0, False), "vf_coef": (0.0, 10.0, False),
+    "work_bias": (-10.0, 10.0, False),
 }
 
 # Settings that are true or false, and settings that are text (None: not given); a config
 # read from a file may hold anything, and "no" must not pass as true.
-FLAGS = ("cheap_talk", "anneal_lr", "clip_vloss", "action_mask", "cpu", "self_play")
+FLAGS = ("cheap_talk", "anneal_lr", "anneal_ent", "clip_vloss", "action_mask", "cpu",
+         "self_play")
 TEXTS = {"scenario": False, "opponent_policies": True, "opponent_model": True,
          "run_name": False, "out_dir": False, "policy": False, "sharing": False,
          "critic": False}
@@ -53,6 +55,8 @@ SWEEP_TRIAL_THREADS = 1  # a sweep runs one trial per core: more trials beat mor
 # What each kind of TrainConfig field (its annotation) holds: (check, name of the kind).
 _KINDS: dict[str, tuple[Any, str]] = {
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "int | None": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+                   "an integer or none"),
     "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
     "str": (lambda v: isinstance(v, str), "text"),
@@ -85,16 +89,19 @@ class TrainConfig:
     minibatches: int = 1
     lr: float = 3e-4
     anneal_lr: bool = True
+    anneal_ent: bool = False  # decay ent_coef linearly to 0 at `steps`, as anneal_lr the rate
     gamma: float = 0.9
     gae_lambda: float = 0.8
     clip_coef: float = 0.2
     clip_vloss: bool = True
     ent_coef: float = 0.03
+    work_bias: float = 0.0  # added to the WORK intent's initial logit (training.exploration)
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden_size: int = DEFAULT_HIDDEN_SIZE
     policy: str = DEFAULT_POLICY  # the network's body: one of POLICIES
     action_mask: bool = True  # no probability on pointless actions (training.network)
+    action_mask_steps: int | None = None  # the mask for the first N steps only; None: all
     checkpoint_interval: int = 100_000
     eval_interval: int = 10_000
     cpu: bool = False
@@ -205,6 +212,8 @@ class TrainConfig:
             if not inside:
                 raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a number in "
                                  f"{'(' if low_open else '['}{low:g}, {high:g}]")
+        if self.action_mask_steps is not None:
+            self._check_action_mask_steps()
         if self.policy not in POLICIES:
             raise UsageError(f"--policy {self.policy!r} is not one of {', '.join(POLICIES)}")
         if self.sharing not in SHARING_MODES:
@@ -274,6 +283,15 @@ class TrainConfig:
             opponent_seats(self.num_scripted, self.opponent_policies, scenario.name,
                            planners=False)
         return scenario
+
+    def _check_action_mask_steps(self) -> None:
+        value = self.action_mask_steps
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < self.steps:
+            raise UsageError(f"--action-mask-steps {value!r} must be an integer from 1 to "
+                             f"{self.steps - 1:,} (below --steps: the mask is removed there)")
+        if not self.action_mask:
+            raise UsageError(f"--action-mask-steps {value} removes the action mask part-way; "
+                             "it needs --action-mask, not --no-action-mask")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
