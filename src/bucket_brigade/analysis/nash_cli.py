@@ -27,6 +27,8 @@ from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.sweep.jobs import add_job_arguments, check_job_arguments, job_runner
 
+SCENARIO_FIELD = "{scenario}"  # in a study's --strategies: each scenario's name
+
 if TYPE_CHECKING:  # the engine (numba) loads when games are played, not for --help
     from bucket_brigade.analysis.empirical_game import PlayedTable, SymmetricGame
     from bucket_brigade.sweep.jobs import JobRunner
@@ -151,6 +153,18 @@ def run(args: argparse.Namespace) -> None:
             job_runner(args.backend, args.workers, args.address) as runner:
         _play_and_write(args, scenario, contenders, ppo_runs, planner, fresh_games, out_dir,
                         runner)
+
+
+def nash_job(options: dict, scenario: str, out_dir: str) -> str:
+    """``nash`` with ``options`` (its arguments, as a dict) on one scenario, as one job of a
+    study over scenarios: its table is played in the job's process, and ``{scenario}`` in
+    the strategies (a model file per scenario) becomes the scenario's name. Returns the path
+    of the nash.json it wrote."""
+    run(argparse.Namespace(**{
+        **options, "scenario": scenario, "out_dir": out_dir, "backend": "serial",
+        "workers": None, "address": None,
+        "strategies": options["strategies"].replace(SCENARIO_FIELD, scenario)}))
+    return str(Path(out_dir) / "nash.json")
 
 
 def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: list[Contender],
