@@ -51,10 +51,12 @@ def test_nash_command_plays_a_model(tmp_path: Path) -> None:
                model_path)
     code = main(["nash", "--scenario", "default", "--agents", "3", "--strategies",
                  f"free_rider,{model_path}", "--games", "20", "--br-generations", "0",
-                 "--out-dir", str(tmp_path / "out")])
+                 "--br-planner", "planner@2/2", "--out-dir", str(tmp_path / "out")])
     assert code == 0
     summary = json.loads((tmp_path / "out" / "nash.json").read_text())
     assert summary["strategies"] == ["free_rider", "model_tiny"]
+    # The planner responds to the model too, playing it in its continuations.
+    assert all("planner_exploitability" in row for row in summary["rows"])
 
 
 @pytest.mark.slow  # two nash runs, one starting worker processes

@@ -18,6 +18,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.agents.planner import SYNTAX as PLANNER_SYNTAX
 from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.analysis.contenders import Contender, parse_strategies, use_one_torch_thread
@@ -40,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario name or .toml/.json file (default: default)")
     parser.add_argument("--strategies", default="archetypes,random,evolved",
                         help="comma list: 'archetypes' (all six), random, evolved, strategy "
-                             "specs, model files *.pt (default: archetypes,random,evolved)")
+                             "specs, model files *.pt (*.pt@K: seat K's network of a model "
+                             "with one per seat, else seat 0's) (default: "
+                             "archetypes,random,evolved)")
     parser.add_argument("--agents", type=count, default=4,
                         help="agents per game (default: 4)")
     parser.add_argument("--games", type=count, default=1000,
@@ -86,7 +89,7 @@ def add_planner_argument(parser: argparse.ArgumentParser, help_text: str,
                          default: str | None = None) -> None:
     """The planner judged as a best response (nash, exploit)."""
     parser.add_argument("--br-planner", default=default, metavar="PLANNER",
-                        help=f"{help_text}: planner[@K[/D]][~P][+Z][:BASE], e.g. planner@128 "
+                        help=f"{help_text}: {PLANNER_SYNTAX}, e.g. planner@128 "
                              f"(default: {default or 'none'})")
 
 
@@ -96,8 +99,7 @@ def planner_oracle(name: str | None, scenario: str) -> Contender | None:
         return None
     seat = make_seat(name, scenario)
     if not isinstance(seat, PlannerSeat):
-        raise ValueError(f"--br-planner {name!r} is not a planner; write "
-                         "planner[@K[/D]][~P][+Z][:BASE]")
+        raise ValueError(f"--br-planner {name!r} is not a planner; write {PLANNER_SYNTAX}")
     return Contender(seat.name, seat=seat)
 
 
@@ -223,7 +225,7 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
             gain = judge(play, contender, responder, fresh_games, check_seed)
             row.update(ppo_exploitability=gain.mean, ppo_exploitability_ci95=gain.ci95,
                        ppo_best_response=responder.source)
-        if planner is not None and contender.seat is not None:  # it cannot model a network
+        if planner is not None:
             console.print(f"{planner.name} as a best response to {contender.name} ...",
                           highlight=False)
             gain = judge(play, contender, planner, fresh_games, check_seed)
