@@ -17,6 +17,7 @@ from bucket_brigade.analysis.psro import Target, grown_game, psro
 from bucket_brigade.cli import main
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
+from bucket_brigade.sweep.jobs import job_runner
 
 
 def test_psro_reduces_exploitability_with_a_known_best_response() -> None:
@@ -68,14 +69,29 @@ def test_the_table_grows_by_the_new_strategys_cells_only() -> None:
     np.testing.assert_allclose(game.payoffs, play_table(players, scenario, 4, 6, 3).game().payoffs)
 
 
+def test_the_table_grows_the_same_in_local_worker_processes() -> None:
+    scenario = get_scenario("greedy_neighbor")
+    players = parse_strategies("hero,free_rider,coordinator", scenario, 4)
+    serial: dict = {}
+    grown_game(players[:2], serial, scenario, 4, 6, seed=3)
+    in_jobs = dict(serial)
+    expected = grown_game(players, serial, scenario, 4, 6, seed=3)
+    with job_runner("local", workers=2) as runner:
+        game = grown_game(players, in_jobs, scenario, 4, 6, seed=3, runner=runner)
+    assert in_jobs == serial
+    np.testing.assert_array_equal(game.payoffs, expected.payoffs)
+
+
+@pytest.mark.parametrize("backend", ["serial", "local"])
 def test_psro_command_trains_ppo_best_responses_against_the_meta_equilibrium(
-        tmp_path: Path, capsys) -> None:
+        tmp_path: Path, capsys, backend: str) -> None:
     """Among free riders even 4,096 steps find a gain; the second response then trains
-    against agents drawing from a mix that holds the first one's model file."""
+    against agents drawing from a mix that holds the first one's model file. On the local
+    backend the best responses train in a worker process, the tables' cells in chunks."""
     code = main(["psro", "--scenario", "greedy_neighbor", "--population",
                  "universal_free_rider", "--agents", "3", "--iterations", "2", "--games", "20",
                  "--fresh-games", "200", "--oracle", "ppo", "--ppo-steps", "4096",
-                 "--out-dir", str(tmp_path)])
+                 "--out-dir", str(tmp_path), "--backend", backend])
     assert code == 0
     assert "PPO (4,096 steps) best responses" in capsys.readouterr().out
     summary = json.loads((tmp_path / "psro.json").read_text())

@@ -61,6 +61,27 @@ def test_local_jobs_run_in_worker_processes_and_come_back_in_order(tmp_path: Pat
 
 
 @pytest.mark.parametrize("backend", ["serial", "local"])
+def untrained_network(seed: int) -> object:
+    import torch
+
+    from bucket_brigade.training.network import PolicyNetwork
+
+    torch.manual_seed(seed)
+    return PolicyNetwork(36, [10, 2], hidden_size=8)
+
+
+def test_a_network_made_by_a_job_works_after_its_worker_is_gone() -> None:
+    """Results come back by value: a PyTorch network handed over in shared memory crashed
+    the process that played it once the worker had ended."""
+    import numpy as np
+
+    with job_runner("local", workers=1) as runner:
+        (network,) = runner.run([Job("network", untrained_network, (3,))])
+    observations = np.random.default_rng(0).random((4, 36), dtype=np.float32)
+    np.testing.assert_array_equal(network.play(observations),
+                                  untrained_network(3).play(observations))
+
+
 def test_a_failing_job_raises_its_error(backend: str) -> None:
     with job_runner(backend) as runner, pytest.raises(ValueError, match="bad value 3"):
         runner.run([Job("fails", fail, (3,))])

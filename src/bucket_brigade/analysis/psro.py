@@ -28,6 +28,7 @@ from bucket_brigade.analysis.empirical_game import (
 )
 from bucket_brigade.analysis.nash import Deviation, Gain, deviation_against_mix
 from bucket_brigade.game.scenarios import Scenario
+from bucket_brigade.sweep.jobs import Job, JobRunner, SerialRunner, split
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,18 @@ class Iteration:
 
 def psro(initial: Sequence[Contender], scenario: Scenario, num_agents: int, iterations: int,
          games: int, fresh_games: int, seed: int, oracle: Oracle,
-         on_iteration: Callable[[Iteration], None] | None = None) -> list[Iteration]:
+         on_iteration: Callable[[Iteration], None] | None = None,
+         runner: JobRunner | None = None) -> list[Iteration]:
     """Run up to ``iterations`` iterations from the ``initial`` population; stops early
     when a best response gains nothing (its 95% CI reaches below 0). Every table plays
     seed ``seed``, its checks the fresh games of :func:`fresh_seed`; iteration k's oracle gets
-    seed ``seed + k + 1``."""
+    seed ``seed + k + 1``. ``runner`` plays each table's new cells as jobs (the same
+    numbers on every backend)."""
     population = list(initial)
     history: list[Iteration] = []
     cells: dict[tuple[int, tuple[int, ...]], float] = {}
     for k in range(iterations):
-        game = grown_game(population, cells, scenario, num_agents, games, seed)
+        game = grown_game(population, cells, scenario, num_agents, games, seed, runner)
         mix = symmetric_equilibria(game)[0]
         play = deviation_against_mix(scenario, population, mix, num_agents)
         responder = oracle(Target(population.copy(), mix, play, k + 1), seed + k + 1)
@@ -88,16 +91,31 @@ def psro(initial: Sequence[Contender], scenario: Scenario, num_agents: int, iter
 
 
 def grown_game(population: Sequence[Contender], cells: dict[tuple[int, tuple[int, ...]], float],
-               scenario: Scenario, num_agents: int, games: int, seed: int) -> SymmetricGame:
+               scenario: Scenario, num_agents: int, games: int, seed: int,
+               runner: JobRunner | None = None) -> SymmetricGame:
     """The population's empirical game, playing only the cells missing from ``cells``
     (focal index, opponent profile) -> mean score, which it fills in: each cell plays the
-    same ``games`` games of ``seed``, as :func:`play_table`'s cells do."""
+    same ``games`` games of ``seed``, as :func:`play_table`'s cells do, in chunks run as
+    jobs of ``runner`` (default: in this process)."""
     profiles = [tuple(p) for p in opponent_profiles(len(population), num_agents - 1).tolist()]
-    for s, focal in enumerate(population):
-        for profile in profiles:
-            if (s, profile) not in cells:
-                others = [population[k] for k in profile]
-                cells[s, profile] = float(
-                    focal_scores(scenario, focal, others, games, seed)[0].mean())
+    missing = [(s, profile) for s in range(len(population)) for profile in profiles
+               if (s, profile) not in cells]
+    if missing:
+        runner = runner or SerialRunner()
+        chunks = split(missing, runner)
+        jobs = [Job(f"cells {k + 1} of {len(chunks)}", play_cells,
+                    (scenario, list(population), list(chunk), games, seed))
+                for k, chunk in enumerate(chunks)]
+        for chunk, means in zip(chunks, runner.run(jobs)):
+            cells.update(zip(chunk, means))
     return SymmetricGame(np.array([[cells[s, p] for p in profiles]
                                    for s in range(len(population))]), num_agents)
+
+
+def play_cells(scenario: Scenario, population: Sequence[Contender],
+               cells: Sequence[tuple[int, tuple[int, ...]]], games: int,
+               seed: int) -> list[float]:
+    """The mean score of each (focal index, opponent profile) cell on ``games`` games of
+    ``seed``: a job of :func:`grown_game`."""
+    return [float(focal_scores(scenario, population[s], [population[k] for k in profile],
+                               games, seed)[0].mean()) for s, profile in cells]

@@ -22,6 +22,7 @@ from bucket_brigade.analysis.nash_cli import (
 )
 from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.sweep.jobs import Job, add_job_arguments, check_job_arguments, job_runner
 
 ORACLES = ("cmaes", "ppo")
 
@@ -52,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", type=path_text, default=None,
                         help="where psro.json and the PPO runs (best_response/) go "
                              "(default: experiments/psro/SCENARIO)")
+    add_job_arguments(parser, "each table's new cells (in chunks) and each PPO best "
+                              "response (one job; on Ray its files are written on the node "
+                              "that trains it: give an --out-dir every node shares)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -68,6 +72,7 @@ def run(args: argparse.Namespace) -> None:
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
     check_cmaes_budget(args)
+    check_job_arguments(args.backend, args.workers, args.address)
     initial = parse_strategies(args.population, scenario, args.agents)
     if len(initial) + args.iterations - 1 > MAX_STRATEGIES:
         raise ValueError(f"--population and --iterations would grow the population past "
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> None:
                                           out_dir / "best_response", f"br_{target.iteration}",
                                           seed)
         with claimed_runs([config]):
-            return ppo_best_response(config)
+            return runner.run([Job(config.run_name, ppo_best_response, (config,))])[0]
 
     seconds: list[float] = []
     started = time.perf_counter()
@@ -108,8 +113,9 @@ def run(args: argparse.Namespace) -> None:
                       f"(NashConv {args.agents} x that); {seconds[-1]:.0f} s", highlight=False,
                       soft_wrap=True)
 
-    history = psro(initial, scenario, args.agents, args.iterations, args.games, fresh_games,
-                   args.seed, oracle, report)
+    with job_runner(args.backend, args.workers, args.address) as runner:
+        history = psro(initial, scenario, args.agents, args.iterations, args.games,
+                       fresh_games, args.seed, oracle, report, runner)
     save_json({"scenario": scenario.name, "agents": args.agents,
                "population": args.population, "games": args.games,
                "fresh_games": fresh_games, "seed": args.seed, "oracle": args.oracle,

@@ -135,8 +135,8 @@ def _run_job(job: Job) -> Any:
     return job.run()
 
 
-def _run_pickled_job(job: bytes) -> Any:
-    return pickle.loads(job).run()
+def _run_pickled_job(job: bytes) -> bytes:
+    return pickle.dumps(pickle.loads(job).run())
 
 
 class PoolRunner:
@@ -150,8 +150,9 @@ class PoolRunner:
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
-        # Pickled here by value: multiprocessing's own pickler would hand PyTorch tensors
-        # over through shared memory, and a worker died receiving them.
+        # Jobs and results pickled here by value: multiprocessing's own pickler hands
+        # PyTorch tensors over through shared memory, which a worker died receiving and
+        # which is gone (a crash on first use) once the process that made them ends.
         futures = {self.pool.submit(_run_pickled_job, pickle.dumps(job)): i
                    for i, job in enumerate(jobs)}
         results: list[Any] = [None] * len(jobs)
@@ -159,7 +160,7 @@ class PoolRunner:
             for future in as_completed(futures):
                 index = futures[future]
                 try:
-                    results[index] = future.result()
+                    results[index] = pickle.loads(future.result())
                 except BrokenProcessPool:
                     raise RuntimeError(f"job {jobs[index].name}: the worker process died "
                                        "(killed, or out of memory?)") from None
