@@ -60,7 +60,6 @@ def test_local_jobs_run_in_worker_processes_and_come_back_in_order(tmp_path: Pat
     assert heard.index("square 1") < heard.index("square 0")
 
 
-@pytest.mark.parametrize("backend", ["serial", "local"])
 def untrained_network(seed: int) -> object:
     import torch
 
@@ -82,6 +81,7 @@ def test_a_network_made_by_a_job_works_after_its_worker_is_gone() -> None:
                                   untrained_network(3).play(observations))
 
 
+@pytest.mark.parametrize("backend", ["serial", "local"])
 def test_a_failing_job_raises_its_error(backend: str) -> None:
     with job_runner(backend) as runner, pytest.raises(ValueError, match="bad value 3"):
         runner.run([Job("fails", fail, (3,))])
