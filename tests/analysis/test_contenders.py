@@ -3,6 +3,10 @@ thread once a trained policy plays."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
@@ -12,6 +16,9 @@ from bucket_brigade.analysis.contenders import (
     use_one_torch_thread,
 )
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.training import train
+from bucket_brigade.training.config import TrainConfig
+from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 
 
@@ -38,3 +45,28 @@ def test_one_torch_thread_only_when_a_policy_plays() -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("sharing", ["shared", "shared-id", "independent"])
+def test_a_model_plays_each_seat_as_it_was_trained_there(tmp_path: Path, sharing: str) -> None:
+    config = replace(TrainConfig(), steps=256, scenario="greedy_neighbor", self_play=True,
+                     sharing=sharing, run_name="sp", out_dir=str(tmp_path), num_envs=64,
+                     batch_size=128, hidden_size=16, cpu=True)
+    path = str(train(config).model_path)
+    scenario = get_scenario("greedy_neighbor")
+    profile = parse_profile(path, scenario, 4)
+    model = load_policy(path)
+    if sharing == "shared":  # one player in every seat: a symmetric profile
+        assert all(p is profile[0] for p in profile)
+        assert profile[0].name == "model_sp"
+        return
+    assert len({id(p) for p in profile}) == 4
+    assert [p.name for p in profile] == [f"model_sp (seat {seat})" for seat in range(4)]
+    assert all(p.source == path for p in profile)
+    obs = np.random.default_rng(0).random((32, model.obs_dim), dtype=np.float32)
+    for seat, player in enumerate(profile):  # each seat acts as the model does there
+        np.testing.assert_array_equal(player.policy.play(obs),
+                                      model.seat_network(seat).play(obs))
+    mixed = parse_profile(f"hero,{path},hero,{path}", scenario, 4)
+    assert mixed[0] is mixed[2] and mixed[1].name == "model_sp (seat 1)"
+    assert mixed[3].name == "model_sp (seat 3)"

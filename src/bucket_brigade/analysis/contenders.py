@@ -16,6 +16,7 @@ from bucket_brigade.game.seat import Seat
 
 if TYPE_CHECKING:
     from bucket_brigade.engine.batch import FinishedGames
+    from bucket_brigade.training.models import LoadedPolicy
     from bucket_brigade.training.network import PolicyNetwork
 
 ARCHETYPES_ALIAS = "archetypes"
@@ -49,26 +50,45 @@ def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Con
 
 def parse_profile(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
     """Who plays each seat: a comma list of ``num_agents`` strategies or model files, or one
-    that every seat plays. A name listed twice is one player (a model is loaded once)."""
+    that every seat plays. A name listed twice is one player (a model is loaded once),
+    except a model that plays its seats apart (see :func:`seat_players`)."""
     names = split_opponents(text)
     if len(names) == 1:
         names *= num_agents
     if len(names) != num_agents:
         raise ValueError(f"--profile names {len(names)} players for {num_agents} seats; give "
                          f"one per seat or one for all")
-    players = {name: contender(name, scenario, num_agents) for name in dict.fromkeys(names)}
-    return [players[name] for name in names]
+    players = {name: seat_players(name, scenario, num_agents) for name in dict.fromkeys(names)}
+    return [players[name][seat] for seat, name in enumerate(names)]
+
+
+def seat_players(name: str, scenario: Scenario, num_agents: int) -> list[Contender]:
+    """The player ``name`` stands for in each seat: one and the same, except a model that
+    plays its seats apart (an independent run's network per seat, a seat-aware network
+    told its seat), whose every seat plays as it was trained there."""
+    if not name.endswith(MODEL_SUFFIX):
+        return [contender(name, scenario, num_agents)] * num_agents
+    model = _model(name, scenario, num_agents)
+    if not model.plays_seats_apart:
+        return [Contender(name=model.name, policy=model.network, source=name)] * num_agents
+    return [Contender(name=f"{model.name} (seat {seat})", policy=model.seat_network(seat),
+                      source=name) for seat in range(num_agents)]
 
 
 def contender(name: str, scenario: Scenario, num_agents: int) -> Contender:
     """A strategy spec, or a model file (``*.pt``) checked against the game's size."""
-    from bucket_brigade.training.models import load_policy
-
     if not name.endswith(MODEL_SUFFIX):
         return Contender(name=name, seat=make_seat(name, scenario.name))
-    model = load_policy(name)
-    model.check_fits(scenario, num_agents)
+    model = _model(name, scenario, num_agents)
     return Contender(name=model.name, policy=model.network, source=name)
+
+
+def _model(path: str, scenario: Scenario, num_agents: int) -> LoadedPolicy:
+    from bucket_brigade.training.models import load_policy
+
+    model = load_policy(path)
+    model.check_fits(scenario, num_agents)
+    return model
 
 
 def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,

@@ -62,6 +62,11 @@ class LoadedPolicy:
     def obs_dim(self) -> int:
         return self.network.obs_dim
 
+    @property
+    def plays_seats_apart(self) -> bool:
+        """Whether its seats play differently: a network per seat, or one told its seat."""
+        return self.seats is not None or bool(self.network.seat_ids)
+
     def play_seats(self, seats: Sequence[int]) -> Callable[[np.ndarray], np.ndarray]:
         """Greedy play (``PolicyNetwork.play``) for observations of ``seats`` row after row
         in turn, as the vector env passes its opponent seats' (game-major): each seat by
