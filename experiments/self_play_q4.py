@@ -1,0 +1,154 @@
+"""Does any seat free-ride while the others work? Self-play sweeps (examples/self_play_q4.toml
+and its unmasked twin) measured seat by seat, then tabulated per scenario, sharing scheme
+and action mask.
+
+Every finished trial's joint policy plays ``--games`` fresh games, each seat by its own
+network (an independent run's) or told its seat (a seat-aware one), greedily
+(experiments/seat_scores.py); its team score, per-seat scores and per-seat work rates on
+fire nights go to OUT/TRIAL.json, written as each trial is measured and skipped when
+there, so the command can be run again while a sweep goes on. An ``exploit.json`` of
+``bucket-brigade exploit`` under OUT/exploit/TRIAL/ adds that trial's exploitability.
+
+    python experiments/self_play_q4.py experiments/sweeps/self_play_q4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from seat_scores import seat_scores  # experiments/ is this script's folder
+
+from bucket_brigade.errors import UsageError
+from bucket_brigade.io import read_input_text, save_json
+from bucket_brigade.sweep.config import TrialSpec
+from bucket_brigade.sweep.trial import is_finished
+from bucket_brigade.training.choices import SHARING_MODES
+from bucket_brigade.training.models import MODEL_PREFIX
+
+OUT_FOLDER = "seat_figures"  # OUT's default, inside the (first) sweep's folder
+# A seat free-rides when the busiest seat works on at least BUSY of the fire nights and
+# it works on less than FREE_RIDE_SHARE of the busiest seat's rate.
+BUSY = 0.5
+FREE_RIDE_SHARE = 0.5
+HEADER = ("| scenario | sharing | mask | seeds | team score: mean (lowest, highest seed) | "
+          "work rate on fire nights by seat (mean over seeds) | largest seat-to-seat gap "
+          "(worst seed) | runs with a free-riding seat | exploitability: CMA-ES NashConv; "
+          "PPO gain (seed) |\n|---|---|---|---|---|---|---|---|---|")
+
+
+def finished_trials(sweep_dir: Path) -> list[TrialSpec]:
+    """The trials of a sweep's ``sweep.json`` whose training and evaluation finished."""
+    where = sweep_dir / "sweep.json"
+    try:
+        plan = json.loads(read_input_text(where, "sweep file"))
+    except ValueError as exc:
+        raise UsageError(f"{str(where)!r} is not a sweep's record: {exc}") from None
+    specs = [TrialSpec(name=t["name"], sweep_dir=str(sweep_dir), config=t["config"],
+                       params=t["params"], eval_games=0, eval_seed=0) for t in plan["trials"]]
+    return [spec for spec in specs if is_finished(spec)]
+
+
+def measure(sweep_dirs: Iterable[Path], out: Path, games: int, seed: int) -> list[dict]:
+    """Each finished trial's figures, measuring (and writing) those not yet in ``out``."""
+    records = []
+    for sweep_dir in sweep_dirs:
+        for spec in finished_trials(sweep_dir):
+            path = out / f"{spec.name}.json"
+            if not path.exists():
+                model = sweep_dir / f"{MODEL_PREFIX}{spec.name}.pt"
+                figures = seat_scores(str(model), spec.scenario, games, seed)
+                save_json({"trial": spec.name, "scenario": spec.scenario, "seed": spec.seed,
+                           "sharing": spec.config["sharing"],
+                           "action_mask": spec.config["action_mask"], "games": games,
+                           "games_seed": seed, **figures}, path)
+                print(f"measured {spec.name}: team score {figures['team_score']:.2f}",
+                      file=sys.stderr)
+            records.append(json.loads(path.read_text()))
+    return records
+
+
+def free_riders(work_rates: Sequence[float]) -> list[int]:
+    """The seats that free-ride while another works (see :data:`BUSY`)."""
+    busiest = max(work_rates)
+    if busiest < BUSY:
+        return []
+    return [seat for seat, rate in enumerate(work_rates) if rate < FREE_RIDE_SHARE * busiest]
+
+
+def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
+    """The NashConv of CMA-ES and the PPO best response's gain, per measured seed."""
+    found = []
+    for seed, trial in sorted(trials):
+        path = exploit_dir / trial / "exploit.json"
+        if not path.exists():
+            continue
+        summary = json.loads(path.read_text())
+        parts = []
+        for oracle in ("cmaes", "ppo"):
+            total = summary["nash_conv"].get(oracle)
+            if total is not None:
+                parts.append(f"{total['value']:+.2f} ± {total['ci95']:.2f}")
+            else:
+                gains = [r for r in summary["seats"] if r["oracle"] == oracle]
+                parts.extend(f"seat {r['seat']} {r['gain']:+.2f} ± {r['gain_ci95']:.2f}"
+                             for r in gains)
+        found.append(f"{'; '.join(parts)} ({seed})")
+    return "<br>".join(found) or "not measured"
+
+
+def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
+    """One markdown row per (scenario, sharing, mask): mask on first, then by sharing
+    scheme, scenarios in the order first measured."""
+    groups: dict[tuple[str, str, bool], list[dict]] = defaultdict(list)
+    for record in records:
+        groups[record["scenario"], record["sharing"], record["action_mask"]].append(record)
+    scenarios = list(dict.fromkeys(record["scenario"] for record in records))
+    rows = [HEADER]
+    for (scenario, sharing, mask), runs in sorted(groups.items(), key=lambda item: (
+            not item[0][2], SHARING_MODES.index(item[0][1]), scenarios.index(item[0][0]))):
+        runs.sort(key=lambda r: r["seed"])
+        teams = [r["team_score"] for r in runs]
+        rates = np.array([r["seat_work_rates"] for r in runs])
+        gaps = rates.max(axis=1) - rates.min(axis=1)
+        riding = {r["seed"]: free_riders(r["seat_work_rates"]) for r in runs}
+        who = ", ".join(f"seed {seed}: seat {'+'.join(map(str, seats))}"
+                        for seed, seats in riding.items() if seats)
+        rows.append(
+            f"| {scenario} | {sharing} | {'on' if mask else 'off'} | {len(runs)} "
+            f"| {np.mean(teams):.2f} ({min(teams):.2f}, {max(teams):.2f}) "
+            f"| {' / '.join(f'{rate:.2f}' for rate in rates.mean(axis=0))} "
+            f"| {gaps.max():.2f} (seed {runs[int(gaps.argmax())]['seed']}) "
+            f"| {sum(map(bool, riding.values()))} of {len(runs)}{f' ({who})' if who else ''} "
+            f"| {exploitability(exploit_dir, ((r['seed'], r['trial']) for r in runs))} |")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (OUT/NAME)")
+    parser.add_argument("--games", type=int, default=1000,
+                        help="fresh games per trial (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="the games' seed (default: 0)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"where the figures go (default: FIRST_SWEEP/{OUT_FOLDER})")
+    args = parser.parse_args(argv)
+    out = args.out or args.sweeps[0] / OUT_FOLDER
+    try:
+        if args.games < 2:
+            raise UsageError(f"--games {args.games} must be >= 2 (for confidence intervals)")
+        records = measure(args.sweeps, out, args.games, args.seed)
+    except UsageError as exc:
+        print(f"self_play_q4: error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(table(records, out / "exploit")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
