@@ -6,10 +6,13 @@ Every finished trial's joint policy plays ``--games`` fresh games, each seat by 
 network (an independent run's) or told its seat (a seat-aware one), greedily
 (experiments/seat_scores.py); its team score, per-seat scores and per-seat work rates on
 fire nights go to OUT/TRIAL.json, written as each trial is measured and skipped when
-there, so the command can be run again while a sweep goes on. An ``exploit.json`` of
-``bucket-brigade exploit`` under OUT/exploit/TRIAL/ adds that trial's exploitability.
+there, so the command can be run again while a sweep goes on. With ``--exploit-seeds``,
+the trials of those training seeds also get ``bucket-brigade exploit`` (CMA-ES best
+responses in every seat, on a smaller budget than its default: :data:`EXPLOIT_BUDGET`)
+into OUT/exploit/TRIAL/, skipped where its ``exploit.json`` is; any ``exploit.json``
+there (a PPO best response's too) joins its trial's row.
 
-    python experiments/self_play_q4.py experiments/sweeps/self_play_q4
+    python experiments/self_play_q4.py experiments/sweeps/self_play_q4 --exploit-seeds 1
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ OUT_FOLDER = "seat_figures"  # OUT's default, inside the (first) sweep's folder
 # it works on less than FREE_RIDE_SHARE of the busiest seat's rate.
 BUSY = 0.5
 FREE_RIDE_SHARE = 0.5
+EXPLOIT_BUDGET = ("--oracles", "cmaes", "--br-generations", "5", "--br-popsize", "8",
+                  "--br-games", "100", "--games", "1000")
 HEADER = ("| scenario | sharing | mask | seeds | team score: mean (lowest, highest seed) | "
           "work rate on fire nights by seat (mean over seeds) | largest seat-to-seat gap "
           "(worst seed) | runs with a free-riding seat | exploitability: CMA-ES NashConv; "
@@ -71,6 +76,21 @@ def measure(sweep_dirs: Iterable[Path], out: Path, games: int, seed: int) -> lis
                       file=sys.stderr)
             records.append(json.loads(path.read_text()))
     return records
+
+
+def exploit(sweep_dirs: Iterable[Path], out: Path, seeds: Sequence[int]) -> None:
+    """``bucket-brigade exploit`` on each finished trial of ``seeds`` that has none yet."""
+    from bucket_brigade.cli import main as cli
+
+    for sweep_dir in sweep_dirs:
+        for spec in finished_trials(sweep_dir):
+            folder = out / spec.name
+            if spec.seed in seeds and not (folder / "exploit.json").exists():
+                model = sweep_dir / f"{MODEL_PREFIX}{spec.name}.pt"
+                code = cli(["exploit", "--scenario", spec.scenario, "--profile", str(model),
+                            *EXPLOIT_BUDGET, "--out-dir", str(folder)])
+                if code:
+                    raise UsageError(f"exploit of {spec.name} ended with exit status {code}")
 
 
 def free_riders(work_rates: Sequence[float]) -> list[int]:
@@ -129,6 +149,14 @@ def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
     return rows
 
 
+def _seed(word: str) -> int:
+    try:
+        return int(word)
+    except ValueError:
+        raise UsageError(f"--exploit-seeds: {word.strip()!r} is not a training seed (an "
+                         "integer)") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (OUT/NAME)")
@@ -137,12 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the games' seed (default: 0)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"where the figures go (default: FIRST_SWEEP/{OUT_FOLDER})")
+    parser.add_argument("--exploit-seeds", default="",
+                        help="comma list of training seeds whose trials get CMA-ES best "
+                             "responses (default: none)")
     args = parser.parse_args(argv)
     out = args.out or args.sweeps[0] / OUT_FOLDER
     try:
         if args.games < 2:
             raise UsageError(f"--games {args.games} must be >= 2 (for confidence intervals)")
+        seeds = [_seed(word) for word in args.exploit_seeds.split(",") if word.strip()]
         records = measure(args.sweeps, out, args.games, args.seed)
+        exploit(args.sweeps, out / "exploit", seeds)
     except UsageError as exc:
         print(f"self_play_q4: error: {exc}", file=sys.stderr)
         return 2

@@ -89,21 +89,53 @@ def test_every_trial_is_measured_once_and_tabulated(sweep: Path,
     assert capsys.readouterr().out.strip().splitlines()[2:] == rows
 
 
-def test_an_exploit_summary_joins_its_trials_row(sweep: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_exploit_searches_every_seat_of_a_seat_by_seat_policy_once(
+        sweep: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     script = _script()
+    monkeypatch.setattr(script, "EXPLOIT_BUDGET", ("--oracles", "cmaes", "--br-generations",
+                                                   "1", "--br-popsize", "2", "--br-games",
+                                                   "4", "--games", "10"))
     out = sweep.parent / "figures"
+    assert script.main([str(sweep), "--games", "10", "--out", str(out),
+                        "--exploit-seeds", "1"]) == 0
+    summaries = {json.loads(p.read_text())["sharing"]:
+                 json.loads((out / "exploit" / p.stem / "exploit.json").read_text())
+                 for p in out.glob("*.json")}
+    assert summaries["shared"]["symmetric"] and len(summaries["shared"]["seats"]) == 1
+    independent = summaries["independent"]
+    assert not independent["symmetric"]
+    assert [row["seat"] for row in independent["seats"]] == [0, 1, 2, 3]
+    nash_conv = independent["nash_conv"]["cmaes"]["value"]
+    assert nash_conv == pytest.approx(sum(row["gain"] for row in independent["seats"]))
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert row.startswith("| greedy_neighbor | independent | on | 1 |")
+    assert row.endswith(f"| {nash_conv:+.2f} ± {independent['nash_conv']['cmaes']['ci95']:.2f}"
+                        " (1) |")
+
+    def never(*args: object) -> None:
+        raise AssertionError("an exploited trial was exploited again")
+
+    monkeypatch.setattr("bucket_brigade.cli.main", never)
+    assert script.main([str(sweep), "--games", "10", "--out", str(out),
+                        "--exploit-seeds", "1"]) == 0
+
+
+def test_a_ppo_gain_without_nash_conv_is_shown_by_seat(sweep: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    script = _script()
+    out = sweep.parent / "ppo_figures"
     assert script.main([str(sweep), "--games", "10", "--out", str(out)]) == 0
-    trial = next(json.loads(p.read_text()) for p in out.glob("*.json")
-                 if json.loads(p.read_text())["sharing"] == "independent")
+    trial = next(p.stem for p in out.glob("*.json") if "independent" in p.read_text())
     summary = {"nash_conv": {"cmaes": {"value": 1.5, "ci95": 0.25}},
                "seats": [{"seat": 0, "oracle": "ppo", "gain": -0.5, "gain_ci95": 0.5}]}
-    (out / "exploit" / trial["trial"]).mkdir(parents=True)
-    (out / "exploit" / trial["trial"] / "exploit.json").write_text(json.dumps(summary))
+    (out / "exploit" / trial).mkdir(parents=True)
+    (out / "exploit" / trial / "exploit.json").write_text(json.dumps(summary))
     capsys.readouterr()
     assert script.main([str(sweep), "--games", "10", "--out", str(out)]) == 0
     row = capsys.readouterr().out.strip().splitlines()[-1]
-    assert row.endswith(f"| +1.50 ± 0.25; seat 0 -0.50 ± 0.50 ({trial['seed']}) |")
+    assert row.endswith("| +1.50 ± 0.25; seat 0 -0.50 ± 0.50 (1) |")
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path,
@@ -114,4 +146,6 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path,
     assert error.startswith("self_play_q4: error: ") and "sweep.json" in error
     assert script.main([str(tmp_path), "--games", "1"]) == 2
     assert "--games 1 must be >= 2" in capsys.readouterr().err
+    assert script.main([str(tmp_path), "--exploit-seeds", "1,x"]) == 2
+    assert "--exploit-seeds: 'x' is not a training seed" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing written
