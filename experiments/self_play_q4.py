@@ -29,8 +29,7 @@ from seat_scores import seat_scores  # experiments/ is this script's folder
 
 from bucket_brigade.errors import UsageError
 from bucket_brigade.io import read_input_text, save_json
-from bucket_brigade.sweep.config import TrialSpec
-from bucket_brigade.sweep.trial import is_finished
+from bucket_brigade.sweep.trial import OK, RESULT_FILE
 from bucket_brigade.training.choices import SHARING_MODES
 from bucket_brigade.training.models import MODEL_PREFIX
 
@@ -47,32 +46,36 @@ HEADER = ("| scenario | sharing | mask | seeds | team score: mean (lowest, highe
           "PPO gain (seed) |\n|---|---|---|---|---|---|---|---|---|")
 
 
-def finished_trials(sweep_dir: Path) -> list[TrialSpec]:
-    """The trials of a sweep's ``sweep.json`` whose training and evaluation finished."""
-    where = sweep_dir / "sweep.json"
-    try:
-        plan = json.loads(read_input_text(where, "sweep file"))
-    except ValueError as exc:
-        raise UsageError(f"{str(where)!r} is not a sweep's record: {exc}") from None
-    specs = [TrialSpec(name=t["name"], sweep_dir=str(sweep_dir), config=t["config"],
-                       params=t["params"], eval_games=0, eval_seed=0) for t in plan["trials"]]
-    return [spec for spec in specs if is_finished(spec)]
+def finished_trials(sweep_dir: Path) -> list[dict]:
+    """The result records of a sweep folder's finished trials, whichever sweep files ran
+    them (a trial's name is a hash of its settings, so files may share a folder)."""
+    if not (sweep_dir / "runs").is_dir():
+        raise UsageError(f"{str(sweep_dir)!r} is not a sweep's folder (it has no runs/)")
+    results = []
+    for path in sorted((sweep_dir / "runs").glob(f"*/{RESULT_FILE}")):
+        try:
+            result = json.loads(read_input_text(path, "trial result"))
+        except ValueError:  # a damaged record: the sweep runs that trial again
+            continue
+        if isinstance(result, dict) and result.get("status") == OK:
+            results.append(result)
+    return results
 
 
 def measure(sweep_dirs: Iterable[Path], out: Path, games: int, seed: int) -> list[dict]:
     """Each finished trial's figures, measuring (and writing) those not yet in ``out``."""
     records = []
     for sweep_dir in sweep_dirs:
-        for spec in finished_trials(sweep_dir):
-            path = out / f"{spec.name}.json"
+        for trial in finished_trials(sweep_dir):
+            path = out / f"{trial['trial']}.json"
             if not path.exists():
-                model = sweep_dir / f"{MODEL_PREFIX}{spec.name}.pt"
-                figures = seat_scores(str(model), spec.scenario, games, seed)
-                save_json({"trial": spec.name, "scenario": spec.scenario, "seed": spec.seed,
-                           "sharing": spec.config["sharing"],
-                           "action_mask": spec.config["action_mask"], "games": games,
+                model = sweep_dir / f"{MODEL_PREFIX}{trial['trial']}.pt"
+                figures = seat_scores(str(model), trial["scenario"], games, seed)
+                save_json({"trial": trial["trial"], "scenario": trial["scenario"],
+                           "seed": trial["seed"], "sharing": trial["config"]["sharing"],
+                           "action_mask": trial["config"]["action_mask"], "games": games,
                            "games_seed": seed, **figures}, path)
-                print(f"measured {spec.name}: team score {figures['team_score']:.2f}",
+                print(f"measured {trial['trial']}: team score {figures['team_score']:.2f}",
                       file=sys.stderr)
             records.append(json.loads(path.read_text()))
     return records
@@ -83,14 +86,15 @@ def exploit(sweep_dirs: Iterable[Path], out: Path, seeds: Sequence[int]) -> None
     from bucket_brigade.cli import main as cli
 
     for sweep_dir in sweep_dirs:
-        for spec in finished_trials(sweep_dir):
-            folder = out / spec.name
-            if spec.seed in seeds and not (folder / "exploit.json").exists():
-                model = sweep_dir / f"{MODEL_PREFIX}{spec.name}.pt"
-                code = cli(["exploit", "--scenario", spec.scenario, "--profile", str(model),
-                            *EXPLOIT_BUDGET, "--out-dir", str(folder)])
+        for trial in finished_trials(sweep_dir):
+            folder = out / trial["trial"]
+            if trial["seed"] in seeds and not (folder / "exploit.json").exists():
+                model = sweep_dir / f"{MODEL_PREFIX}{trial['trial']}.pt"
+                code = cli(["exploit", "--scenario", trial["scenario"], "--profile",
+                            str(model), *EXPLOIT_BUDGET, "--out-dir", str(folder)])
                 if code:
-                    raise UsageError(f"exploit of {spec.name} ended with exit status {code}")
+                    raise UsageError(f"exploit of {trial['trial']} ended with exit status "
+                                     f"{code}")
 
 
 def free_riders(work_rates: Sequence[float]) -> list[int]:

@@ -143,7 +143,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path,
     script = _script()
     assert script.main([str(tmp_path), "--games", "20"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("self_play_q4: error: ") and "sweep.json" in error
+    assert error.startswith("self_play_q4: error: ") and "has no runs/" in error
     assert script.main([str(tmp_path), "--games", "1"]) == 2
     assert "--games 1 must be >= 2" in capsys.readouterr().err
     assert script.main([str(tmp_path), "--exploit-seeds", "1,x"]) == 2
