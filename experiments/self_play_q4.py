@@ -28,6 +28,7 @@ import numpy as np
 from seat_scores import seat_scores  # experiments/ is this script's folder
 
 from bucket_brigade.errors import UsageError
+from bucket_brigade.game.scenarios import SCENARIOS
 from bucket_brigade.io import read_input_text, save_json
 from bucket_brigade.sweep.trial import OK, RESULT_FILE
 from bucket_brigade.training.choices import SHARING_MODES
@@ -128,11 +129,11 @@ def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
 
 def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
     """One markdown row per (scenario, sharing, mask): mask on first, then by sharing
-    scheme, scenarios in the order first measured."""
+    scheme, the named scenarios in their usual order (any others after them)."""
     groups: dict[tuple[str, str, bool], list[dict]] = defaultdict(list)
     for record in records:
         groups[record["scenario"], record["sharing"], record["action_mask"]].append(record)
-    scenarios = list(dict.fromkeys(record["scenario"] for record in records))
+    scenarios = list(dict.fromkeys([*SCENARIOS, *(record["scenario"] for record in records)]))
     rows = [HEADER]
     for (scenario, sharing, mask), runs in sorted(groups.items(), key=lambda item: (
             not item[0][2], SHARING_MODES.index(item[0][1]), scenarios.index(item[0][0]))):
