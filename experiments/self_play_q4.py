@@ -43,8 +43,8 @@ EXPLOIT_BUDGET = ("--oracles", "cmaes", "--br-generations", "5", "--br-popsize",
                   "--br-games", "100", "--games", "1000")
 HEADER = ("| scenario | sharing | mask | seeds | team score: mean (lowest, highest seed) | "
           "work rate on fire nights by seat (mean over seeds) | largest seat-to-seat gap "
-          "(worst seed) | runs with a free-riding seat | exploitability: CMA-ES NashConv; "
-          "PPO gain (seed) |\n|---|---|---|---|---|---|---|---|---|")
+          "(worst seed) | runs with a free-riding seat | exploitability: largest seat's gain "
+          "(where), NashConv |\n|---|---|---|---|---|---|---|---|---|")
 
 
 def finished_trials(sweep_dir: Path) -> list[dict]:
@@ -107,7 +107,10 @@ def free_riders(work_rates: Sequence[float]) -> list[int]:
 
 
 def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
-    """The NashConv of CMA-ES and the PPO best response's gain, per measured seed."""
+    """Per measured seed and oracle: the largest seat's gain (a symmetric profile's one
+    gain) and NashConv where the oracle searched every seat. The largest gain is shown
+    because NashConv sums the seats' gains as measured, so a seat where the oracle found
+    nothing (a negative gain) can hide one where it found something."""
     found = []
     for seed, trial in sorted(trials):
         path = exploit_dir / trial / "exploit.json"
@@ -116,14 +119,16 @@ def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
         summary = json.loads(path.read_text())
         parts = []
         for oracle in ("cmaes", "ppo"):
+            gains = [r for r in summary["seats"] if r["oracle"] == oracle]
+            if not gains:
+                continue
+            best = max(gains, key=lambda r: r["gain"])
+            where = "every seat" if best["seat"] == "all" else f"seat {best['seat']}"
             total = summary["nash_conv"].get(oracle)
-            if total is not None:
-                parts.append(f"{total['value']:+.2f} ± {total['ci95']:.2f}")
-            else:
-                gains = [r for r in summary["seats"] if r["oracle"] == oracle]
-                parts.extend(f"seat {r['seat']} {r['gain']:+.2f} ± {r['gain_ci95']:.2f}"
-                             for r in gains)
-        found.append(f"{'; '.join(parts)} ({seed})")
+            parts.append(f"{oracle} {best['gain']:+.2f} ± {best['gain_ci95']:.2f} ({where})"
+                         + (f", NashConv {total['value']:+.2f} ± {total['ci95']:.2f}"
+                            if total is not None else ""))
+        found.append(f"{'; '.join(parts)} [seed {seed}]")
     return "<br>".join(found) or "not measured"
 
 
