@@ -3,8 +3,10 @@
 For every cell (scenario and opponents) the model, hero and each planner play the same
 games in seat 0 (same seed: the same world and opponents' draws, common random numbers
 as far as the seats' actions leave the games alike). The table shows each one's score
-minus hero's and the learner's regret to each planner (planner minus learner), paired by
-game, with 95% CIs, and each planner's wall time (one row per seat 0 and cell).
+minus hero's, each planner's score minus the planner listed before it (so that "more
+continuations add nothing" is a paired statement: list them in growing order), and the
+learner's regret to each planner (planner minus learner), paired by game, with 95% CIs,
+and each planner's wall time (one row per seat 0 and cell).
 
     python experiments/ceiling.py experiments/marl/model_learning_check_greedy_neighbor.pt \\
         --cells "greedy_neighbor/random;greedy_neighbor/random,random,firefighter" \\
@@ -55,24 +57,29 @@ def main(argv: list[str] | None = None) -> int:
         for name in planners:
             make_seat(name, cells[0][0])
         learner_name = "learner" if model is None else model.name
-        print(f"| cell | seat 0 | score | minus hero | {learner_name}'s regret | seconds |")
-        print("|---|---|---|---|---|---|")
+        print(f"| cell | seat 0 | score | minus hero | minus the planner above | "
+              f"{learner_name}'s regret | seconds |")
+        print("|---|---|---|---|---|---|---|")
         for scenario, opponents in cells:
             cell = f"{scenario} vs {opponents}"
             hero = evaluate("hero", scenario, opponents, games=args.games, seed=args.seed)
-            print(f"| {cell} | hero | {hero.mean_score:.2f} ± {hero.ci95:.2f} | | | |")
+            print(f"| {cell} | hero | {hero.mean_score:.2f} ± {hero.ci95:.2f} | | | | |")
             learner = None
             if model is not None:
                 learner = model.evaluate(scenario, opponents, games=args.games, seed=args.seed)
                 print(f"| {cell} | {model.name} | {learner.mean_score:.2f} ± "
-                      f"{learner.ci95:.2f} | {paired(learner, hero)} | | |")
+                      f"{learner.ci95:.2f} | {paired(learner, hero)} | | | |")
+            previous = None
             for name in planners:
                 start = time.perf_counter()
                 planned = evaluate(name, scenario, opponents, games=args.games, seed=args.seed)
                 seconds = time.perf_counter() - start
                 regret = "" if learner is None else paired(planned, learner)
+                step = "" if previous is None else paired(planned, previous)
                 print(f"| {cell} | {name} | {planned.mean_score:.2f} ± {planned.ci95:.2f} | "
-                      f"{paired(planned, hero)} | {regret} | {seconds:.0f} |", flush=True)
+                      f"{paired(planned, hero)} | {step} | {regret} | {seconds:.0f} |",
+                      flush=True)
+                previous = planned
     except (UsageError, ValueError, OSError) as exc:
         print(f"ceiling.py: error: {exc}", file=sys.stderr)
         return 2

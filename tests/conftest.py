@@ -66,3 +66,26 @@ def kernel_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(batch_module.kernel, "step_games", recording)
     return seen
+
+
+@pytest.fixture
+def per_seat_model(tmp_path: Any) -> Callable[..., Any]:
+    """Write ``model_seats.pt`` as an independent run writes it (a network per seat, each
+    with its own random weights) for ``scenario`` with ``num_agents`` agents; returns its
+    path and the networks."""
+
+    def write(seats: int = 4, scenario: str = "default", num_agents: int = 4) -> Any:
+        import torch
+
+        from bucket_brigade.training.network import PolicyNetwork
+        from bucket_brigade.training.sharing import SeatPolicies
+
+        game = get_scenario(scenario)
+        torch.manual_seed(0)
+        networks = [PolicyNetwork(game.obs_dim(num_agents), [game.num_houses, 2],
+                                  hidden_size=8) for _ in range(seats)]
+        path = tmp_path / "model_seats.pt"
+        torch.save(SeatPolicies(networks).state_dict(), path)
+        return path, [network.eval() for network in networks]
+
+    return write

@@ -22,7 +22,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluation",),
     ("training",),
     ("viz",),
-    ("analysis", "sweep", "bench", "reporting"),
+    ("sweep",),  # its job runner serves analysis's large tables
+    ("analysis", "bench", "reporting"),
     ("__init__",),
     ("commands",),
     ("cli",),

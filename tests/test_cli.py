@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bucket_brigade.cli import build_parser, main, package_version
+from bucket_brigade.errors import Terminated
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -302,6 +304,36 @@ def test_interrupts_and_os_errors_are_one_line(raised, code: int, line: str, mon
     err = capsys.readouterr().err
     assert err.startswith(line) and err.count("\n") == 1, err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, Terminated])
+def test_an_interrupt_that_lands_in_a_finaliser_is_not_reported(raised, monkeypatch,
+                                                                  capsys) -> None:
+    """A second Ctrl-C (or SIGTERM) may arrive while a finaliser runs (a compiled kernel's
+    ``__del__``); Python can only report it there, which must not add lines to the one the
+    stopping run prints. Other errors in finalisers are still reported."""
+
+    class Finalised:
+        def __init__(self, error: type[BaseException]) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    def run(args: object) -> None:
+        Finalised(raised)  # dropped at once: its __del__ raises inside the command
+        Finalised(RuntimeError)
+
+    reported: list[type[BaseException]] = []
+
+    def report(unraisable: Any) -> None:
+        reported.append(unraisable.exc_type)
+
+    monkeypatch.setattr(sys, "unraisablehook", report)
+    monkeypatch.setattr("bucket_brigade.bench.run", run)
+    assert main(["bench", "env"]) == 0
+    assert reported == [RuntimeError] and capsys.readouterr().err == ""
+    assert sys.unraisablehook is report  # put back
 
 
 def test_ctrl_c_twice_is_one_line_and_exit_130(tmp_path) -> None:

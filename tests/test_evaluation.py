@@ -124,3 +124,17 @@ def test_a_callable_cannot_be_sampled() -> None:
     with pytest.raises(ValueError, match="sample=True needs a trained policy"):
         evaluate(lambda obs: np.zeros((len(obs), 2), dtype=int), "easy", "random", 3,
                  games=3, sample=True)
+
+
+def test_planner_opponents_play_against_a_greedy_model() -> None:
+    """Planners among the opponents play the model's greedy actions in their continuations;
+    a sampling model keeps a generator of its own, which they refuse to run."""
+    from bucket_brigade.errors import UsageError
+
+    torch.manual_seed(0)
+    policy = PolicyNetwork(36, [10, 2])
+    first = evaluate(policy, "greedy_neighbor", "planner@2/2,random", 3, games=4, seed=1)
+    again = evaluate(policy, "greedy_neighbor", "planner@2/2,random", 3, games=4, seed=1)
+    np.testing.assert_array_equal(first.scores, again.scores)
+    with pytest.raises(UsageError, match="seat 0 is a trained policy or client"):
+        evaluate(policy, "greedy_neighbor", "planner@2/2", 3, games=4, seed=1, sample=True)

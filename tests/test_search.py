@@ -15,7 +15,7 @@ from bucket_brigade.agents.strategies import make_seat, opponent_seats
 from bucket_brigade.engine.batch import GameBatch
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate, paired_difference
-from bucket_brigade.game.constants import WORK
+from bucket_brigade.game.constants import BURNING, WORK
 from bucket_brigade.game.scenarios import get_scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.game.seat import Seat
@@ -46,8 +46,9 @@ def play_nights(batch: GameBatch, nights: int) -> None:
         batch.step(policy(batch.observations))
 
 
-def test_the_real_games_future_draws_do_not_change_its_decision() -> None:
-    seats = [make_seat("planner@8"), *opponent_seats(3, "random,firefighter")]
+@pytest.mark.parametrize("planner", ["planner@8", "planner@8^"])
+def test_the_real_games_future_draws_do_not_change_its_decision(planner: str) -> None:
+    seats = [make_seat(planner), *opponent_seats(3, "random,firefighter")]
     original, altered = (GameBatch(SCENARIO, seats, 40, seed=9) for _ in range(2))
     play_nights(original, 2)
     play_nights(altered, 2)
@@ -63,6 +64,52 @@ def test_the_real_games_future_draws_do_not_change_its_decision() -> None:
     assert (original.houses != altered.houses).any()
 
 
+def guard_home(observations: np.ndarray) -> np.ndarray:
+    """A deterministic policy of its observation, standing in for a trained model: work at
+    home while it burns (the observation's first house), else rest there."""
+    works = (observations[..., 0] == BURNING).astype(np.int64)
+    return np.stack([np.zeros_like(works), works, works], axis=-1)
+
+
+def test_with_a_model_opponent_the_real_games_future_draws_do_not_change_its_decision(
+        ) -> None:
+    seats = [make_seat("planner@8"), Seat(), *opponent_seats(2, "random,firefighter")]
+    original, altered = (GameBatch(SCENARIO, seats, 40, seed=9) for _ in range(2))
+    for batch in (original, altered):
+        policy = with_planners(batch, guard_home, known_others=True)
+        for _ in range(2):
+            batch.step(policy(batch.observations))
+    rng = np.random.default_rng(0)
+    altered.streams[:, [0, 2, 3, 4]] = rng.integers(0, 2**63, (40, 4), dtype=np.uint64)
+    first = with_planners(original, guard_home, known_others=True)(original.observations)
+    second = with_planners(altered, guard_home, known_others=True)(altered.observations)
+    np.testing.assert_array_equal(first, second)
+    for batch, actions in ((original, first), (altered, second)):
+        batch.step(actions)
+    assert (original.houses != altered.houses).any()
+
+
+def test_a_model_that_copies_a_scripted_strategy_gets_the_same_decisions() -> None:
+    """A model that always rests at home, signalling REST, in seat 1, and the scripted
+    strategy that does the same (honesty 1, rest_bias 1): the planner plays the same games,
+    its continuations playing the model by its forward passes."""
+    resting = "1,0,0,0,0,0,0,0,1,0"
+    scripted = GameBatch(SCENARIO, [make_seat("planner@8"), make_seat(resting),
+                                    *opponent_seats(2, "random,firefighter")], 30, seed=4)
+    modelled = GameBatch(SCENARIO, [make_seat("planner@8"), Seat(),
+                                    *opponent_seats(2, "random,firefighter")], 30, seed=4)
+    calls: list[int] = []
+
+    def rest_at_home(observations: np.ndarray) -> np.ndarray:
+        calls.append(len(observations))
+        return np.zeros((*observations.shape[:2], 3), dtype=np.int64)
+
+    expected = scripted.play_out(with_planners(scripted)).scores
+    played = modelled.play_out(with_planners(modelled, rest_at_home, known_others=True)).scores
+    np.testing.assert_array_equal(played, expected)
+    assert max(calls) > 30  # the continuations asked the model, many rows per forward pass
+
+
 def test_a_games_decisions_do_not_depend_on_the_other_games() -> None:
     many = evaluate("planner@8", SCENARIO, "random", games=24, seed=2)
     few = evaluate("planner@8", SCENARIO, "random", games=5, seed=2)
@@ -74,6 +121,17 @@ def test_a_replay_is_the_game_evaluation_plays() -> None:
                            game_index=3).replay
     evaluated = evaluate("planner@8", SCENARIO, "random", games=4, seed=2)
     assert replay.scores[0] == pytest.approx(evaluated.scores[3])
+
+
+def test_a_replay_seats_planners_anywhere() -> None:
+    """Planners among the opponents (two of them, each modelling the other by its base):
+    every seat's score is the one the batched engine gives."""
+    replay = record_replay(SCENARIO, 2, strategy="hero", opponents="planner@4,random,planner@2/2",
+                           game_index=3).replay
+    seats = [make_seat("hero"), *opponent_seats(3, "planner@4,random,planner@2/2")]
+    batch = GameBatch(SCENARIO, seats, 4, seed=2)
+    finished = batch.play_out(with_planners(batch))
+    np.testing.assert_allclose(replay.scores, finished.scores[3])
 
 
 def test_the_public_state_is_the_games_state() -> None:
@@ -118,6 +176,9 @@ def test_it_refuses_opponents_it_cannot_simulate() -> None:
     seats = [make_seat("planner"), Seat(), make_seat("hero")]
     with pytest.raises(UsageError, match="seat 1 is a trained policy or client"):
         single_game_policy(SCENARIO, seats, 0, seed=0, game_index=0)
+    batch = GameBatch(SCENARIO, seats, 2, seed=0)
+    with pytest.raises(UsageError, match="seat 1 is a trained policy or client"):
+        with_planners(batch, guard_home)  # a client's policy may keep state: not simulated
 
 
 def test_beliefs_find_which_strategy_a_pool_seat_drew() -> None:
@@ -138,6 +199,28 @@ def test_beliefs_find_which_strategy_a_pool_seat_drew() -> None:
     p_hero = (weights * is_hero).sum(axis=-1)  # [games, seats]
     truly_hero = (batch.params[:, 1:] == ARCHETYPES["hero"]).all(axis=-1)
     assert ((p_hero > 0.5) == truly_hero).mean() > 0.9
+
+
+def test_with_cheap_talk_against_opponents_deaf_to_signals_it_plays_as_without() -> None:
+    """free_rider ignores signals (coordination 0): each candidate's other signal ties with
+    its honest one in every continuation, so the honest one (tried first) is played, and
+    the games are today's planner's game for game."""
+    talking = evaluate("planner@8^", SCENARIO, "free_rider", games=40, seed=5)
+    honest = evaluate("planner@8", SCENARIO, "free_rider", games=40, seed=5)
+    np.testing.assert_array_equal(talking.scores, honest.scores)
+    assert talking.honesty == honest.honesty == 1.0
+
+
+def test_with_cheap_talk_it_signals_against_the_mode_where_signals_are_read() -> None:
+    """Opponents that always work at the nearest fire but shun one where someone signalled
+    WORK last night (coordination 1): the talking planner sometimes signals other than its
+    mode (resting where a fire may start, say), and its games change."""
+    shunning = ["1,1,0,0,0,1,0,0,0,0"]
+    talking = evaluate("planner@32+0^", SCENARIO, shunning, games=10, seed=5)
+    honest = evaluate("planner@32+0", SCENARIO, shunning, games=10, seed=5)
+    assert honest.honesty == 1.0
+    assert talking.honesty < 1.0
+    assert not np.array_equal(talking.scores, honest.scores)
 
 
 def test_without_samples_it_plans_against_the_prior() -> None:

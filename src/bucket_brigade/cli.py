@@ -111,22 +111,37 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 @contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` while a command runs, unless someone else
-    already handles it (or this is not the main thread, where signals cannot be set)."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
+def _command_signals(ending_process: bool) -> Iterator[None]:
+    """While a command runs: SIGTERM raises :class:`Terminated` (unless someone else already
+    handles it, or this is not the main thread, where signals cannot be set), and an
+    interrupt that lands inside a finaliser (``__del__``, where Python can only report it)
+    prints nothing: the run it meant to stop stops anyway. When the command ends the
+    process (``ending_process``), later SIGINT / SIGTERM are ignored from then on, so a
+    signal during its last steps cannot interrupt them or kill it with another code."""
+    previous_hook = sys.unraisablehook
+
+    def report_unraisable(unraisable: Any) -> None:
+        if not issubclass(unraisable.exc_type, (KeyboardInterrupt, Terminated)):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = report_unraisable
+    in_main = threading.current_thread() is threading.main_thread()
+    ours = in_main and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
     def terminate(signum: int, frame: object) -> None:
         raise Terminated
 
-    signal.signal(signal.SIGTERM, terminate)
+    if ours:
+        signal.signal(signal.SIGTERM, terminate)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if ending_process and in_main:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
+        elif ours:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sys.unraisablehook = previous_hook
 
 
 def _one_line(text: object) -> str:
@@ -138,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed read or write: exit 1. Never a traceback for any of them."""
     prefix = "bucket-brigade"
     try:
-        with _sigterm_raises():
+        with _command_signals(ending_process=argv is None):
             words = sys.argv[1:] if argv is None else argv
             parser, runners = build_parser(_command_named(words))
             args = parser.parse_args(words)
@@ -157,11 +172,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         print(f"{prefix}: terminated", file=sys.stderr)
         return 143
-    finally:
-        if argv is None and threading.current_thread() is threading.main_thread():
-            # The process ends now: a signal during its shutdown must not interrupt it.
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

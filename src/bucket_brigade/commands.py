@@ -70,7 +70,9 @@ def run_evolve(args: argparse.Namespace) -> None:
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL",
-                        help="trained policies: checkpoints or model_{run}.pt files")
+                        help="trained policies: checkpoints or model_{run}.pt files "
+                             "(FILE.pt@K: seat K's network of a model with one per seat, "
+                             "else seat 0's)")
     parser.add_argument("--scenarios", default="all",
                         help="'all' or a comma list of scenarios (default: all)")
     parser.add_argument("--opponents", default="random,evolved",

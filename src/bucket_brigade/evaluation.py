@@ -71,7 +71,9 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec | ActionFunction
     property of the weights alone; ``sample=True`` draws its actions instead, from a
     generator seeded with ``seed``. A strategy name (or ``pool:...``) makes seat 0
     scripted; ``planner...`` seats (in seat 0 or among the opponents) search by rollouts
-    (:mod:`bucket_brigade.search`). Any other callable is a client policy
+    (:mod:`bucket_brigade.search`), playing a greedy trained policy in seat 0 in their
+    continuations (a sampling one or a callable, which may keep state, they refuse). Any
+    other callable is a client policy
     (:data:`ActionFunction`): it gets seat 0's observations of every game at once and
     returns their actions.
     """
@@ -83,8 +85,13 @@ def evaluate(policy_or_strategy: torch.nn.Module | StrategySpec | ActionFunction
     batch = GameBatch(scenario, [learner_seat,
                                  *opponent_seats(num_opponents, opponents, scenario.name)],
                       games, seed=seed)
-    finished = batch.play_out(with_planners(batch, None if scripted else _learner_driver(
-        policy_or_strategy, scenario, batch.obs_dim, sample, seed)))
+    driver, greedy_model = None, False
+    if not scripted:
+        import torch
+
+        driver = _learner_driver(policy_or_strategy, scenario, batch.obs_dim, sample, seed)
+        greedy_model = not sample and isinstance(policy_or_strategy, torch.nn.Module)
+    finished = batch.play_out(with_planners(batch, driver, known_others=greedy_model))
     scores = finished.scores[:, LEARNER]
     return EvaluationResult(
         games=games, mean_score=float(scores.mean()), ci95=ci95_half_width(scores),

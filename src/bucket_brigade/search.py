@@ -17,7 +17,10 @@ What the planner knows (the information a seat has under the rules, RULES.md):
   night (importance sampling: the posterior given the public history), and each
   continuation draws its opponents' parameters from these weights. With P = 0 each
   continuation draws them from the prior instead. Another planner seat is modelled by
-  its base.
+  its base. A trained policy in another seat is known as a strategy name is (its
+  weights), acting greedily: a function of its observation, which is public state seen
+  from its seat, so the continuations play it (one forward pass per night over every
+  continuation still running).
 
 It never sees a random draw of the real game: every continuation runs on streams seeded
 from the planner's own seed, the game's index, the night and the continuation's number
@@ -64,21 +67,25 @@ class Planner:
 
     ``game_ids[e]`` is real game e's index (its continuations' streams depend on it, not on
     which other games are searched alongside); ``game_seed`` is the real games' seed, used
-    only for the seat's own stream (see the module docstring).
+    only for the seat's own stream (see the module docstring). ``others`` plays the
+    external seats that are not planners (trained policies acting greedily): given their
+    observations [R, k, obs_dim] (in seat order) it returns their actions [R, k, 3], the
+    same for the same observations.
     """
 
     def __init__(self, scenario: Scenario, seats: Sequence[Seat], agent: int, game_seed: int,
-                 game_ids: np.ndarray) -> None:
+                 game_ids: np.ndarray, others: ActionPolicy | None = None) -> None:
         spec = seats[agent]
         if not isinstance(spec, PlannerSeat):
             raise TypeError(f"seat {agent} is not a planner seat")
-        others = [i for i, seat in enumerate(seats) if seat.external
-                  and not isinstance(seat, PlannerSeat)]
-        if others:
-            raise UsageError(f"a planner plans against named strategies; seat {others[0]} "
-                             "is a trained policy or client, which its continuations cannot "
-                             "play")
+        modelled = [i for i, seat in enumerate(seats) if seat.external
+                    and not isinstance(seat, PlannerSeat)]
+        if modelled and others is None:
+            raise UsageError(f"a planner plans against named strategies and trained models; "
+                             f"seat {modelled[0]} is a trained policy or client whose actions "
+                             "its continuations cannot play")
         self.spec = spec
+        self.others = others
         self.scenario = scenario
         self.agent = agent
         self.num_agents = len(seats)
@@ -88,6 +95,10 @@ class Planner:
         self.rollout_seats = [Seat() if i == agent else
                               Seat((seat.base,)) if isinstance(seat, PlannerSeat) else seat
                               for i, seat in enumerate(seats)]
+        # The continuations' external seats: the planner's and the modelled ones.
+        external = sorted([agent, *modelled])
+        self._slot = external.index(agent)
+        self._modelled_slots = [external.index(i) for i in modelled]
         self.layout = scenario.observation_layout(self.num_agents)
         # The seat's own stream, as a scripted seat there would hold it after its reset
         # (one draw: the pick from its one-entry pool).
@@ -149,33 +160,60 @@ class Planner:
         self._own_stream = streams[:, 1 + self.agent].copy()
         return out
 
-    def _candidates(self, houses: np.ndarray, games: np.ndarray,
-                    base: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(game, house, mode) of every candidate action, grouped by game: the base's choice
-        alone, or resting at home and working at each burning house (working where nothing
-        burns costs and changes nothing a scripted agent looks at, and where one rests does
-        not matter)."""
+    def _candidates(self, houses: np.ndarray, games: np.ndarray, base: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The game of every candidate action and the action (house, mode, signal)
+        [C, 3], grouped by game, and which candidate is the base's own choice: the base's
+        choice alone, or resting at home and working at each burning house (working where
+        nothing burns costs and changes nothing a scripted agent looks at, and where one
+        rests does not matter). A candidate signals its mode, except the base's own
+        choice, which keeps the base's signal (so that a planner whose only candidate is
+        its base's choice plays its base exactly).
+
+        With cheap talk (``talk``) each is also tried with the other signal, right after
+        it (ties go to the first), and so is resting, signalling WORK, at each other house
+        that may burn tomorrow (a safe neighbour of a fire). A scripted agent shuns a
+        burning house where someone signalled WORK last night, and a fire lasts one night
+        (it goes out or ruins its house), so a signal mostly speaks about such houses."""
         if self.spec.candidates == "base":
-            return games, base[games, 0], base[games, 1]
-        # Column 0: rest at home; column 1 + j: work at house j, if it burns.
-        allowed = np.ones((len(games), 1 + self.scenario.num_houses), dtype=np.bool_)
-        allowed[:, 1:] = houses[games] == BURNING
+            return games, base[games], np.ones(len(games), dtype=np.bool_)
+        h = self.scenario.num_houses
+        burning = houses[games] == BURNING
+        # Column 0: rest at home; 1 + j: work at house j, if it burns; 1 + h + j (with
+        # cheap talk): rest at house j signalling WORK, if j is not home and may burn.
+        allowed = np.zeros((len(games), 1 + 2 * h), dtype=np.bool_)
+        allowed[:, 0] = True
+        allowed[:, 1:1 + h] = burning
+        if self.spec.candidates == "talk":
+            threatened = (houses[games] == SAFE) \
+                & (np.roll(burning, 1, axis=1) | np.roll(burning, -1, axis=1))
+            threatened[:, self.agent] = False
+            allowed[:, 1 + h:] = threatened
         rows, columns = np.nonzero(allowed)  # row-major: grouped by game, rest first
         game_of = games[rows]
-        house = np.where(columns == 0, self.agent, columns - 1)
-        mode = np.where(columns == 0, REST, WORK)
-        return game_of, house, mode
+        house = np.where(columns == 0, self.agent, (columns - 1) % h)
+        mode = np.where((columns >= 1) & (columns <= h), WORK, REST)
+        signal = np.where(columns > h, WORK, mode)
+        if self.spec.candidates == "talk":  # both signals for resting at home and working
+            copies = np.where(columns <= h, 2, 1)
+            second = np.arange(copies.sum()) - np.repeat(np.cumsum(copies) - copies, copies) == 1
+            game_of, house, mode, signal = (np.repeat(column, copies)
+                                            for column in (game_of, house, mode, signal))
+            signal = np.where(second, 1 - signal, signal)
+        same_intent = (house == base[game_of, 0]) & (mode == base[game_of, 1])
+        if self.spec.candidates == "talk":
+            is_base = same_intent & (signal == base[game_of, 2])
+        else:
+            is_base = same_intent
+            signal = np.where(is_base, base[game_of, 2], signal)
+        return game_of, np.stack([house, mode, signal], axis=1), is_base
 
     def _search(self, state: dict[str, np.ndarray], nights: np.ndarray, games: np.ndarray,
                 base: np.ndarray) -> np.ndarray:
         """The best candidate's (house, mode, signal) [len(games), 3] for each game of
-        ``games``. A candidate signals its mode, except the base's own choice, which
-        keeps the base's signal (so that a planner whose only candidate is its base's
-        choice plays its base exactly)."""
+        ``games``."""
         k = self.spec.continuations
-        cand_game, cand_house, cand_mode = self._candidates(state["houses"], games, base)
-        is_base = (cand_house == base[cand_game, 0]) & (cand_mode == base[cand_game, 1])
-        cand_signal = np.where(is_base, base[cand_game, 2], cand_mode)
+        cand_game, cand_action, is_base = self._candidates(state["houses"], games, base)
         row_game = np.repeat(cand_game, k)
         row_cont = np.tile(np.arange(k, dtype=np.uint64), len(cand_game))
         rollouts = GameBatch(self.scenario, self.rollout_seats, len(row_game))
@@ -186,13 +224,11 @@ class Planner:
             # From the posterior instead; continuation j of every candidate draws alike.
             rollouts.params[:, self.beliefs.seats] = self.beliefs.draw(
                 row_game, unit_draws(rollouts.streams[:, 0], len(self.beliefs.seats)))
-        first = np.zeros((len(row_game), 1, 3), dtype=np.int64)
-        first[:, 0, 0] = (np.repeat(cand_house, k) - self.agent) % self.scenario.num_houses
-        first[:, 0, 1] = np.repeat(cand_mode, k)
-        first[:, 0, 2] = np.repeat(cand_signal, k)
-        values = self._play(rollouts, first).reshape(len(cand_game), k)
+        first = np.repeat(cand_action, k, axis=0)
+        first[:, 0] = (first[:, 0] - self.agent) % self.scenario.num_houses
+        values = self._play(rollouts, first, row_game).reshape(len(cand_game), k)
         pick = self._choose(values, cand_game, is_base, len(state["houses"]))
-        return np.stack([cand_house[pick], cand_mode[pick], cand_signal[pick]], axis=1)
+        return cand_action[pick]
 
     def _choose(self, values: np.ndarray, cand_game: np.ndarray, is_base: np.ndarray,
                 num_games: int) -> np.ndarray:
@@ -245,13 +281,15 @@ class Planner:
         rollouts.honest_nights[:] = 0
         rollouts.params[:, self.agent] = self.spec.base
 
-    def _play(self, rollouts: GameBatch, first: np.ndarray) -> np.ndarray:
-        """Every continuation's return to the planner's seat: to the game's end, or over
-        ``horizon`` nights (then the rewards so far, which count the houses' change)."""
+    def _play(self, rollouts: GameBatch, first: np.ndarray, row_game: np.ndarray) -> np.ndarray:
+        """Every continuation's return to the planner's seat, its first action ``first``
+        [R, 3]: to the game's end, or over ``horizon`` nights (then the rewards so far,
+        which count the houses' change)."""
         size = rollouts.num_games
         values = np.zeros(size)
         ended = np.zeros(size, dtype=np.bool_)
-        actions = first
+        actions = np.zeros((size, len(rollouts.external_agents), 3), dtype=np.int64)
+        actions[:, self._slot] = first
         absolute = np.zeros((size, 3), dtype=np.int64)
         night = 0
         while not ended.all() and (self.spec.horizon is None or night < self.spec.horizon):
@@ -260,8 +298,12 @@ class Planner:
                     self.agent, rollouts.houses, rollouts.locations, rollouts.signals,
                     rollouts.last_target, rollouts.params, rollouts.streams,
                     np.zeros(rollouts.houses.shape), absolute)
-                actions[:, 0, 0] = (absolute[:, 0] - self.agent) % self.scenario.num_houses
-                actions[:, 0, 1:] = absolute[:, 1:]
+                actions[:, self._slot, 0] = (absolute[:, 0] - self.agent) \
+                    % self.scenario.num_houses
+                actions[:, self._slot, 1:] = absolute[:, 1:]
+            if self._modelled_slots:
+                self._modelled_actions(rollouts, actions, ended, row_game if night == 0
+                                       else None)
             rollouts.step(actions)
             fresh = rollouts.finished.done & ~ended
             values[fresh] = rollouts.finished.scores[fresh, self.agent]
@@ -270,6 +312,20 @@ class Planner:
         values[~ended] = rollouts.scores[~ended, self.agent]
         self.game_nights_simulated += night * size
         return values
+
+    def _modelled_actions(self, rollouts: GameBatch, actions: np.ndarray, ended: np.ndarray,
+                          row_game: np.ndarray | None) -> None:
+        """The modelled seats' actions in the continuations still running, into
+        ``actions``; on the first night (``row_game`` given) every continuation of a game
+        starts from that game's state, so one row per game is asked."""
+        slots = self._modelled_slots
+        if row_game is not None:
+            observations = rollouts.refresh_observations()
+            _, rows, copies = np.unique(row_game, return_index=True, return_inverse=True)
+            actions[:, slots] = self.others(observations[rows][:, slots])[copies]
+            return
+        rows = np.flatnonzero(~ended)
+        actions[rows[:, None], slots] = self.others(rollouts.observations[rows][:, slots])
 
 
 def unit_draws(keys: np.ndarray, count: int) -> np.ndarray:
@@ -362,10 +418,14 @@ def potentials(scenario: Scenario, houses: np.ndarray, num_agents: int) -> np.nd
 class PlannedPlay:
     """A ``play_out`` policy for a batch whose seats include planners: each planner seat
     searches; the other external seats' actions come from ``others`` (given their
-    observations [E, k, obs_dim], it returns [E, k, 3]). Games that have ended once are no
-    longer searched (``play_out`` ignores their next games)."""
+    observations [E, k, obs_dim], it returns [E, k, 3]). With ``known_others`` (greedy
+    trained policies: the same actions for the same observations, no state of their own)
+    the planners play ``others`` in their continuations too; without, a planner refuses
+    external seats. Games that have ended once are no longer searched (``play_out``
+    ignores their next games)."""
 
-    def __init__(self, batch: GameBatch, others: ActionPolicy | None = None) -> None:
+    def __init__(self, batch: GameBatch, others: ActionPolicy | None = None,
+                 known_others: bool = False) -> None:
         slots = list(enumerate(batch.external_agents))
         planned = [(slot, int(agent)) for slot, agent in slots
                    if isinstance(batch.seats[agent], PlannerSeat)]
@@ -374,8 +434,9 @@ class PlannedPlay:
         if self.other_slots and others is None:
             raise ValueError("this batch has external seats besides its planners; pass others")
         game_ids = np.arange(batch.num_games)
+        modelled = others if known_others else None
         self.planners = [(slot, Planner(batch.scenario, batch.seats, agent, batch.seed,
-                                        game_ids)) for slot, agent in planned]
+                                        game_ids, modelled)) for slot, agent in planned]
         self.batch = batch
         self.others = others
         self.num_slots = len(slots)
@@ -397,19 +458,23 @@ class PlannedPlay:
         return sum(planner.game_nights_simulated for _, planner in self.planners)
 
 
-def with_planners(batch: GameBatch, others: ActionPolicy | None = None) -> ActionPolicy | None:
+def with_planners(batch: GameBatch, others: ActionPolicy | None = None,
+                  known_others: bool = False) -> ActionPolicy | None:
     """The batch's ``play_out`` policy: a :class:`PlannedPlay` if a seat is a planner, else
     ``others`` itself."""
     if not any(isinstance(seat, PlannerSeat) for seat in batch.seats):
         return others
-    return PlannedPlay(batch, others)
+    return PlannedPlay(batch, others, known_others)
 
 
 def single_game_policy(scenario: Scenario, seats: Sequence[Seat], agent: int, seed: int,
-                       game_index: int) -> Callable[[np.ndarray], np.ndarray]:
+                       game_index: int, others: ActionPolicy | None = None,
+                       ) -> Callable[[np.ndarray], np.ndarray]:
     """The planner of seat ``agent`` in one game (game ``game_index`` of seed ``seed``), as
-    a callable from its observation to its action, called once per night from the first."""
-    planner = Planner(scenario, seats, agent, seed, np.array([game_index]))
+    a callable from its observation to its action, called once per night from the first;
+    ``others`` plays the external seats that are not planners in its continuations (see
+    :class:`Planner`)."""
+    planner = Planner(scenario, seats, agent, seed, np.array([game_index]), others)
     night = np.zeros(1, dtype=np.int64)
     active = np.ones(1, dtype=np.bool_)
 

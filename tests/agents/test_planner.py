@@ -25,6 +25,7 @@ def test_the_defaults_plan_over_hero_to_the_end_of_the_game() -> None:
     ("planner@8/5", 8, 5, "hero"),
     ("planner:firefighter", 32, None, "firefighter"),
     ("planner@16/3:evolved:greedy_neighbor", 16, 3, "evolved:greedy_neighbor"),
+    ("planner@8^:liar", 8, None, "liar"),
 ])
 def test_settings_and_base_are_read_and_written_back(name: str, continuations: int,
                                                      horizon: int | None, base: str) -> None:
@@ -32,10 +33,12 @@ def test_settings_and_base_are_read_and_written_back(name: str, continuations: i
     assert (seat.continuations, seat.horizon, seat.base_name) == (continuations, horizon, base)
     assert seat.base == make_seat(base, "greedy_neighbor").pool[0]
     assert seat.name == name
+    assert seat.candidates == ("talk" if "^" in name else "all")
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("planner@x", "is not planner[@K[/D]][~P][+Z][:BASE]"),
+    ("planner^^", "is not planner[@K[/D]][~P][+Z][^][:BASE]"),
+    ("planner@x", "is not planner[@K[/D]][~P][+Z][^][:BASE]"),
     ("planner@0", "continuations=0 must be an integer >= 1"),
     ("planner@4/0", "horizon=0 must be an integer >= 1"),
     ("planner:random", "planner base 'random' must be one fixed strategy"),
@@ -49,7 +52,8 @@ def test_bad_planner_names_are_named(name: str, message: str) -> None:
 
 
 def test_bad_candidate_sets_are_named() -> None:
-    with pytest.raises(UsageError, match=re.escape("candidates='some'; valid choices: all, base")):
+    message = "candidates='some'; valid choices: all, talk, base"
+    with pytest.raises(UsageError, match=re.escape(message)):
         PlannerSeat(base=tuple(ARCHETYPES["hero"]), candidates="some")
 
 
@@ -71,8 +75,8 @@ def test_environments_and_training_refuse_planner_opponents() -> None:
 
 
 def test_every_setting_at_once() -> None:
-    seat = make_seat("planner@64/8~0+2.5:firefighter")
-    assert (seat.continuations, seat.horizon, seat.particles, seat.margin, seat.base_name) == \
-        (64, 8, 0, 2.5, "firefighter")
-    assert seat.name == "planner@64/8~0+2.5:firefighter"
+    seat = make_seat("planner@64/8~0+2.5^:firefighter")
+    assert (seat.continuations, seat.horizon, seat.particles, seat.margin, seat.candidates,
+            seat.base_name) == (64, 8, 0, 2.5, "talk", "firefighter")
+    assert seat.name == "planner@64/8~0+2.5^:firefighter"
     assert make_seat("planner+0").margin == 0.0

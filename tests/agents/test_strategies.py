@@ -11,8 +11,11 @@ import pytest
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     evolved_scenarios,
+    is_mix,
     make_seat,
+    names_models_or_mix,
     opponent_seats,
+    parse_mix,
     seated_opponents,
     split_opponents,
     strategy_params,
@@ -130,3 +133,26 @@ def test_ten_numbers_in_a_comma_list_are_one_strategy() -> None:
     with pytest.raises(UsageError, match=r"'hero,0\.1,0\.2' has 2 numbers in a row; a strategy "
                                          r"written as numbers takes exactly 10"):
         split_opponents("hero,0.1,0.2")
+
+
+def test_a_mix_lists_players_with_weights_numbers_and_model_files() -> None:
+    numbers = ",".join(["0.5"] * 10)
+    assert parse_mix(f"mix: hero=0.5, {numbers}=2,run/model_x.pt ,random=0.25") == [
+        ("hero", 0.5), (numbers, 2.0), ("run/model_x.pt", 1.0), ("random", 0.25)]
+    assert is_mix(" mix:hero") and not is_mix("hero,pool:a,b") and not is_mix(None)
+    assert names_models_or_mix("hero,a.pt") and names_models_or_mix("mix:hero")
+    assert not names_models_or_mix("hero,pool:random,hero") and not names_models_or_mix(None)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("mix:", "names no player"),
+    ("mix:hero=-1", "weight '-1' of 'hero' must be a positive number"),
+    ("mix:hero=nan", "weight 'nan'"),
+    ("mix:hero=x", "weight 'x'"),
+    ("mix:hero=1,hero=2", "lists 'hero' twice"),
+    ("mix:0.1,0.2,hero", "2 numbers in a row"),
+    ("mix:0.1,0.2=3", "2 numbers in a row"),
+])
+def test_a_bad_mix_is_refused_naming_the_value(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse_mix(text)

@@ -3,22 +3,17 @@ thread once a trained policy plays."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
 
 from bucket_brigade.analysis.contenders import (
     Contender,
     parse_profile,
+    parse_strategies,
     use_one_torch_thread,
 )
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
-from bucket_brigade.training import train
-from bucket_brigade.training.config import TrainConfig
-from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 
 
@@ -47,26 +42,31 @@ def test_one_torch_thread_only_when_a_policy_plays() -> None:
         torch.set_num_threads(previous)
 
 
-@pytest.mark.parametrize("sharing", ["shared", "shared-id", "independent"])
-def test_a_model_plays_each_seat_as_it_was_trained_there(tmp_path: Path, sharing: str) -> None:
-    config = replace(TrainConfig(), steps=256, scenario="greedy_neighbor", self_play=True,
-                     sharing=sharing, run_name="sp", out_dir=str(tmp_path), num_envs=64,
-                     batch_size=128, hidden_size=16, cpu=True)
-    path = str(train(config).model_path)
-    scenario = get_scenario("greedy_neighbor")
-    profile = parse_profile(path, scenario, 4)
-    model = load_policy(path)
-    if sharing == "shared":  # one player in every seat: a symmetric profile
-        assert all(p is profile[0] for p in profile)
-        assert profile[0].name == "model_sp"
-        return
-    assert len({id(p) for p in profile}) == 4
-    assert [p.name for p in profile] == [f"model_sp (seat {seat})" for seat in range(4)]
-    assert all(p.source == path for p in profile)
-    obs = np.random.default_rng(0).random((32, model.obs_dim), dtype=np.float32)
-    for seat, player in enumerate(profile):  # each seat acts as the model does there
-        np.testing.assert_array_equal(player.policy.play(obs),
-                                      model.seat_network(seat).play(obs))
-    mixed = parse_profile(f"hero,{path},hero,{path}", scenario, 4)
-    assert mixed[0] is mixed[2] and mixed[1].name == "model_sp (seat 1)"
-    assert mixed[3].name == "model_sp (seat 3)"
+def same_weights(first: torch.nn.Module, second: torch.nn.Module) -> bool:
+    theirs = second.state_dict()
+    return all(torch.equal(value, theirs[key]) for key, value in first.state_dict().items())
+
+
+def test_a_per_seat_model_plays_each_seat_with_its_own_network(per_seat_model) -> None:
+    path, networks = per_seat_model()
+    scenario = get_scenario("default")
+    profile = parse_profile(str(path), scenario, 4)
+    assert [p.name for p in profile] == [f"model_seats@{k}" for k in range(4)]
+    for player, network in zip(profile, networks, strict=True):
+        assert same_weights(player.policy, network)
+    assert all(p.source == str(path) for p in profile)
+    chosen = parse_profile(f"{path}@1", scenario, 4)  # one network, in every seat
+    assert all(p is chosen[0] for p in chosen) and chosen[0].name == "model_seats@1"
+    assert same_weights(chosen[0].policy, networks[1])
+    mixed = parse_strategies(f"hero,{path}@3,{path}", scenario, 4)
+    assert [c.name for c in mixed] == ["hero", "model_seats@3", "model_seats"]
+    assert same_weights(mixed[2].policy, networks[0])  # without a seat: seat 0's network
+    assert same_weights(mixed[1].policy, networks[3])
+
+
+def test_a_profile_seat_the_model_has_no_network_for_is_refused(per_seat_model) -> None:
+    path, _ = per_seat_model(seats=2)
+    with pytest.raises(UsageError, match=r"seats 0 to 1, not seat 2; name one network for "
+                                         r"every seat with .*model_seats.pt@K"):
+        parse_profile(str(path), get_scenario("default"), 4)
+    assert len(parse_profile(f"{path},{path},hero,hero", get_scenario("default"), 4)) == 4

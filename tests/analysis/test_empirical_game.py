@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from bucket_brigade.analysis.contenders import parse_strategies, play_profile
 from bucket_brigade.analysis.empirical_game import (
@@ -16,13 +18,17 @@ from bucket_brigade.analysis.empirical_game import (
     check_on_fresh_games,
     focal_scores,
     fresh_seed,
+    join_tables,
     opponent_profiles,
     play_table,
+    play_table_in_jobs,
     support_profiles,
     symmetric_equilibria,
 )
 from bucket_brigade.envs.vector import derived_seed
 from bucket_brigade.game.scenarios import MAX_HOUSES, get_scenario
+from bucket_brigade.sweep.jobs import job_runner
+from bucket_brigade.training.network import PolicyNetwork
 
 VOLUNTEER, IGNORE = 0, 1
 
@@ -163,3 +169,50 @@ def test_fresh_games_share_no_stream_with_the_table() -> None:
     table = {derived_seed(seed, r) for r in seats}
     fresh = {derived_seed(fresh_seed(seed), r) for r in seats}
     assert not table & fresh
+
+
+def assert_same_table(table: PlayedTable, expected: PlayedTable) -> None:
+    assert table.names == expected.names and table.seed == expected.seed
+    for field in ("profiles", "scores", "work_rate", "honesty"):
+        np.testing.assert_array_equal(getattr(table, field), getattr(expected, field))
+
+
+def test_a_table_played_in_jobs_is_the_serial_table(tmp_path: Path) -> None:
+    """Chunks of opponent profiles in worker processes, each on its own copy of the
+    contenders (a trained policy among them), give the serial table game by game; so do the
+    fresh-game checks."""
+    scenario = get_scenario("chain_reaction")
+    model_path = tmp_path / "model_tiny.pt"
+    torch.save(PolicyNetwork(scenario.obs_dim(4), [10, 2, 2], hidden_size=8).state_dict(),
+               model_path)
+    contenders = parse_strategies(f"free_rider,hero,{model_path}", scenario, 4)
+    serial = play_table(contenders, scenario, 4, games=24, seed=3)
+    mix = np.array([0.25, 0.0, 0.75])
+    with job_runner("local", workers=2) as runner:
+        table = play_table_in_jobs(runner, contenders, scenario, 4, 24, 3)
+        checked = check_on_fresh_games(contenders, mix, scenario, 4, 24, 5, runner)
+    assert_same_table(table, serial)
+    for got, expected in zip(checked, check_on_fresh_games(contenders, mix, scenario, 4, 24, 5)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_tables_join_only_when_they_match() -> None:
+    scenario = get_scenario("greedy_neighbor")
+    contenders = parse_strategies("free_rider,hero", scenario, 3)
+    profiles = opponent_profiles(2, 2)
+    parts = [play_table(contenders, scenario, 3, 10, 1, profiles[:1]),
+             play_table(contenders, scenario, 3, 10, 1, profiles[1:])]
+    assert_same_table(join_tables(parts), play_table(contenders, scenario, 3, 10, 1))
+    other_seed = play_table(contenders, scenario, 3, 10, 2, profiles[1:])
+    with pytest.raises(ValueError, match="differ in strategies, agents, seed or games"):
+        join_tables([parts[0], other_seed])
+
+
+@pytest.mark.slow  # starts a Ray instance
+def test_a_table_played_as_ray_tasks_is_the_serial_table() -> None:
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'bucket-brigade[ray]')")
+    scenario = get_scenario("easy")
+    contenders = parse_strategies("free_rider,hero", scenario, 3)
+    with job_runner("ray", workers=2) as runner:
+        table = play_table_in_jobs(runner, contenders, scenario, 3, 16, 8)
+    assert_same_table(table, play_table(contenders, scenario, 3, 16, 8))

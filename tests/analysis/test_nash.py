@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bucket_brigade.analysis.contenders import parse_strategies, play_profile
+from bucket_brigade.analysis.contenders import Contender, parse_strategies, play_profile
 from bucket_brigade.analysis.empirical_game import focal_scores
 from bucket_brigade.analysis.nash import (
     best_response_config,
@@ -16,7 +16,9 @@ from bucket_brigade.analysis.nash import (
     deviation_from_symmetric,
     deviation_in_seat,
     judge,
+    mix_best_response_config,
     ppo_best_response,
+    scripted,
 )
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
@@ -53,15 +55,21 @@ def test_cmaes_finds_the_deviation_from_universal_free_riding() -> None:
     assert gain.mean - gain.ci95 > 5.0
 
 
-def test_ppo_needs_opponents_the_trainer_can_seat(tmp_path: Path) -> None:
+def test_ppo_trains_in_the_deviating_seat_against_each_seat_or_a_mix(tmp_path: Path) -> None:
     scenario = get_scenario("greedy_neighbor")
     hero, free_rider = parse_strategies("hero,free_rider", scenario, 4)
     config = best_response_config([hero, free_rider, hero], "greedy_neighbor", 1000, tmp_path,
-                                  "br seat 0", seed=2)
-    assert config.opponent_policies == "hero,free_rider,hero" and config.run_name == "br_seat_0"
-    model = hero.__class__("model", source="model_x.pt")
-    with pytest.raises(UsageError, match="scripted strategies or one trained policy"):
-        best_response_config([hero, model, hero], "greedy_neighbor", 1000, tmp_path, "br", 2)
+                                  "br seat 2", seed=2, learner_seat=2)
+    assert config.opponent_policies == "hero,free_rider,hero" and config.run_name == "br_seat_2"
+    assert config.learner_seat == 2 and config.opponent_agents == [0, 1, 3]
+    tuned = scripted([0.25] * 10)
+    config = mix_best_response_config([hero, tuned, free_rider], np.array([0.75, 0.25, 0.0]),
+                                      4, "greedy_neighbor", 1000, tmp_path, "br 1", seed=2)
+    assert config.opponent_policies == f"mix:hero=0.75,{','.join(['0.25'] * 10)}=0.25"
+    assert config.opponents == 3 and config.learner_seat == 0
+    with pytest.raises(UsageError, match="needs a model file for 'unsaved'"):
+        best_response_config([hero, Contender("unsaved"), hero], "greedy_neighbor", 1000,
+                             tmp_path, "br", 2)
 
 
 @pytest.mark.slow

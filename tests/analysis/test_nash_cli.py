@@ -51,10 +51,31 @@ def test_nash_command_plays_a_model(tmp_path: Path) -> None:
                model_path)
     code = main(["nash", "--scenario", "default", "--agents", "3", "--strategies",
                  f"free_rider,{model_path}", "--games", "20", "--br-generations", "0",
-                 "--out-dir", str(tmp_path / "out")])
+                 "--br-planner", "planner@2/2", "--out-dir", str(tmp_path / "out")])
     assert code == 0
     summary = json.loads((tmp_path / "out" / "nash.json").read_text())
     assert summary["strategies"] == ["free_rider", "model_tiny"]
+    # The planner responds to the model too, playing it in its continuations.
+    assert all("planner_exploitability" in row for row in summary["rows"])
+
+
+@pytest.mark.slow  # two nash runs, one starting worker processes
+def test_nash_on_local_workers_writes_the_serial_results(tmp_path: Path) -> None:
+    """The table and its checks split into jobs on two worker processes (a model among the
+    strategies travels to them): nash.json is the serial one, number for number."""
+    scenario = get_scenario("default")
+    model_path = tmp_path / "model_tiny.pt"
+    torch.save(PolicyNetwork(scenario.obs_dim(3), [10, 2, 2], hidden_size=8).state_dict(),
+               model_path)
+    summaries = []
+    for backend in (["--backend", "serial"], ["--backend", "local", "--workers", "2"]):
+        out = tmp_path / backend[1]
+        code = main(["nash", "--scenario", "default", "--agents", "3", "--strategies",
+                     f"free_rider,hero,{model_path}", "--games", "12", "--br-generations", "0",
+                     "--out-dir", str(out), *backend])
+        assert code == 0
+        summaries.append(json.loads((out / "nash.json").read_text()))
+    assert summaries[0] == summaries[1]
 
 
 @pytest.mark.parametrize("target", ["universal_free_rider", "MODEL"])
@@ -146,6 +167,8 @@ def test_bad_input_exits_2_with_one_line(strategies: str, message: str, tmp_path
     (["--br-ppo-steps", "64", "--br-ppo-against", " , "], "names no strategy"),
     (["--br-planner", "hero"], "--br-planner 'hero' is not a planner"),
     (["--br-planner", "planner@0"], "planner continuations=0 must be an integer >= 1"),
+    (["--workers", "2"], "--workers 2 needs --backend local or ray"),
+    (["--backend", "local", "--address", "auto"], "--address 'auto' needs --backend ray"),
 ])
 def test_bad_best_response_options_exit_2(options: list[str], message: str, tmp_path: Path,
                                           capsys) -> None:

@@ -145,3 +145,13 @@ def test_restarting_some_games_leaves_the_others_alone(batch: GameBatch) -> None
         np.testing.assert_array_equal(after[~chosen], before[name][~chosen])
     with pytest.raises(ValueError, match="games has shape"):
         batch.restart(np.ones(NUM_GAMES + 1, dtype=bool))
+
+
+def test_refreshed_observations_are_the_engines(batch: GameBatch) -> None:
+    """A batch whose state is set from another's (as a planner's continuations are) sees
+    what the other's external agents see."""
+    copy = GameBatch(batch.scenario, batch.seats, NUM_GAMES, seed=0)
+    for name in ("houses", "locations", "modes", "signals"):
+        getattr(copy, name)[:] = getattr(batch, name)
+    assert not np.array_equal(copy.observations, batch.observations)
+    np.testing.assert_array_equal(copy.refresh_observations(), batch.observations)

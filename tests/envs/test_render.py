@@ -116,6 +116,8 @@ def test_a_saved_replay_has_the_mode_open_would_give(tmp_path: Path, umask: int,
 def test_bad_input_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"agents \[0\] have external seats"):
         record_game("default", [Seat(), "hero"], seed=0)
+    with pytest.raises(ValueError, match=r"agents \[2\] have external seats"):
+        record_game("default", [Seat(), "hero", Seat()], seed=0, policy={0: lambda obs: [0, 0]})
     with pytest.raises(ValueError, match="policy for agent 1: action house=12"):
         record_game("default", ["hero", Seat()], seed=0, policy=lambda obs: [12, 0])
     with pytest.raises(ValueError, match="unknown strategy 'nope'"):

@@ -21,12 +21,15 @@ def test_one_row_per_seat_and_cell(capsys: pytest.CaptureFixture[str]) -> None:
     code = _script().main(["--cells", "easy/random;greedy_neighbor/hero,random",
                            "--planners", "planner@2/2,planner@2/2:free_rider", "--games", "12"])
     lines = capsys.readouterr().out.splitlines()
-    assert code == 0 and lines[0].startswith("| cell | seat 0 | score | minus hero |")
+    assert code == 0 and lines[0].startswith(
+        "| cell | seat 0 | score | minus hero | minus the planner above |")
     rows = [[text.strip() for text in line.strip("|").split("|")] for line in lines[2:]]
     assert [row[:2] for row in rows] == [
         [cell, seat] for cell in ("easy vs random", "greedy_neighbor vs hero,random")
         for seat in ("hero", "planner@2/2", "planner@2/2:free_rider")]
     assert rows[1][3].startswith(("+", "-")) and " ± " in rows[1][3]
+    # Each planner against the one listed before it, on the same games.
+    assert rows[1][4] == "" and rows[2][4].startswith(("+", "-")) and " ± " in rows[2][4]
 
 
 @pytest.mark.parametrize(("cells", "message"), [

@@ -41,6 +41,22 @@ def test_trial_names_depend_on_the_settings_not_on_the_rest_of_the_grid(tmp_path
     assert other_eval.trials[0].name != small.trials[0].name
 
 
+def test_a_setting_added_later_keeps_earlier_trials_names_at_its_default(
+        tmp_path: Path) -> None:
+    """greedy_neighbor_seed1_0ac61b7c is this trial's name from before --learner-seat,
+    --anneal-ent, --work-bias and --action-mask-steps existed; setting them to their
+    defaults keeps the name (another seat is refused: see BAD_FILES)."""
+    data = {"sweep": {"steps": 1000}, "fixed": {"scenario": "greedy_neighbor"},
+            "grid": {"lr": [0.0003], "seed": [1]}}
+    assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"]["learner_seat"] = 0
+    assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"].update(anneal_ent=False, work_bias=0.0)
+    assert plan_of(data, tmp_path).trials[0].name == "greedy_neighbor_seed1_0ac61b7c"
+    data["fixed"]["work_bias"] = 2.0
+    assert plan_of(data, tmp_path).trials[0].name != "greedy_neighbor_seed1_0ac61b7c"
+
+
 def test_random_draws_are_in_range_reproducible_and_shared_by_the_grid(tmp_path: Path) -> None:
     data = {"grid": {"scenario": ["easy", "hard"], "seed": [1, 2]},
             "random": {"samples": 5, "lr": {"low": 1e-5, "high": 1e-2, "log": True},
@@ -114,6 +130,10 @@ BAD_FILES = [
     ("[grid]\nopponent_policies = ['firefighter', 'arsonist']\n",
      "unknown strategy 'arsonist'; valid names: "),
     ("[grid]\nbatch_size = [100]\n", "--batch-size 100 is not a multiple of --num-envs"),
+    ("[grid]\nlearner_seat = [0, 2]\n", "trial learner_seat=2: a sweep judges each trial in "
+     "seat 0 against scripted opponents"),
+    ("[fixed]\nopponent_policies = 'mix:hero=1,random=2'\n",
+     "trial every trial: a sweep judges each trial in seat 0"),
     ("[random]\nsamples = 3\n", "[random] samples = 3 needs at least one field to sample"),
     ("[random]\nsamples = 0\nlr = {low = 0.1, high = 0.2}\n",
      "[random] samples = 0 must be an integer from 1 to 10,000"),

@@ -67,6 +67,9 @@ def test_a_run_writes_everything_and_resumes(capsys, tmp_path) -> None:
     (["--batch-size", "100"], "--batch-size 100 is not a multiple of --num-envs 16"),
     (["--resume", "missing.pt"], "checkpoint 'missing.pt' does not exist"),
     (["--run-name", "done"], "run 'done' already exists"),
+    (["--work-bias", "11"], "--work-bias 11.0 must be a number in [-10, 10]"),
+    (["--action-mask-steps", "256"], "--action-mask-steps 256 must be an integer from 1 to 255"),
+    (["--action-mask-steps", "100", "--no-action-mask"], "it needs --action-mask, not"),
 ])
 def test_bad_input_is_one_line_and_touches_nothing(capsys, tmp_path, monkeypatch, argv,
                                                    message) -> None:
@@ -77,6 +80,19 @@ def test_bad_input_is_one_line_and_touches_nothing(capsys, tmp_path, monkeypatch
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err, err
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(("option", "first", "then", "message"), [
+    ("--work-bias", "1", "2", "--work-bias 2.0 differs from the resumed run's 1.0"),
+    ("--action-mask-steps", "128", "200", "--action-mask-steps 200 differs from the resumed "
+                                          "run's 128"),
+])
+def test_a_resumed_run_keeps_its_start_and_its_masks_schedule(capsys, tmp_path, option, first,
+                                                               then, message) -> None:
+    assert train_cli(capsys, tmp_path, *TINY, "--run-name", "r", option, first)[0] == 0
+    checkpoint = tmp_path / "checkpoints" / "r" / "checkpoint_step_128.pt"
+    code, _, err = train_cli(capsys, tmp_path, "--resume", str(checkpoint), option, then)
+    assert code == 2 and message in err
 
 
 def test_a_run_killed_after_its_last_checkpoint_can_finish(capsys, tmp_path) -> None:

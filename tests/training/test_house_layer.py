@@ -50,6 +50,30 @@ def test_gradients_pass_the_numerical_check() -> None:
     assert torch.autograd.gradcheck(house_layer, inputs)
 
 
+def test_a_layer_stacked_per_seat_is_each_seats_own_layer() -> None:
+    """Independent learners' stacked weights: every seat's values and gradients are those
+    of its own layer, bit for bit, on the compiled path and by the reference."""
+    seats = [layer_inputs(games=33, houses=10, width=8, intents=2, rows=30,
+                          dtype=torch.float32, seed=seed) for seed in range(3)]
+    stacked = [torch.stack([inputs[i].detach() for inputs in seats]).requires_grad_(i != 1)
+               for i in range(len(seats[0]))]
+    for layer in (house_layer, house_layer_reference):
+        outputs = layer(*stacked)
+        (outputs[0].sum() + outputs[1].square().sum()).backward()
+        for seat, inputs in enumerate(seats):
+            own = layer(*inputs)
+            for ours, theirs in zip(outputs, own, strict=True):
+                torch.testing.assert_close(ours[seat], theirs, rtol=0, atol=0)
+            (own[0].sum() + own[1].square().sum()).backward()
+            for ours, theirs in zip(stacked, inputs, strict=True):
+                if theirs.requires_grad:
+                    torch.testing.assert_close(ours.grad[seat], theirs.grad, rtol=1e-6,
+                                               atol=1e-6)
+                    theirs.grad = None
+        for tensor in stacked:
+            tensor.grad = None
+
+
 def test_the_layer_leaves_pytorchs_thread_count_alone() -> None:
     """Numba's OpenMP layer would reset PyTorch's thread count; the layer runs on the
     calling thread, so after a pass forward and backward PyTorch's is as set."""

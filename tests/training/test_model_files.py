@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from bucket_brigade.agents.strategies import is_model_name, split_seat
 from bucket_brigade.cli import main
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import get_scenario
+from bucket_brigade.training.models import load_policy
 from bucket_brigade.training.network import PolicyNetwork
 
 
@@ -91,3 +94,53 @@ def test_a_fifo_where_the_runs_config_goes_is_not_waited_on(tmp_path: Path) -> N
          "--strategies", "none", "--games", "2", "--out-dir", "out"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("name", "split"), [
+    ("model_a.pt@2", ("model_a.pt", 2)), ("runs/x@1/model_a.pt", ("runs/x@1/model_a.pt", None)),
+    ("model_a.pt", ("model_a.pt", None)), ("planner@8", ("planner@8", None)),
+    ("model_a.pt@", ("model_a.pt@", None)), ("model_a.pt@-1", ("model_a.pt@-1", None)),
+])
+def test_a_model_name_may_choose_a_seat(name: str, split: tuple[str, int | None]) -> None:
+    assert split_seat(name) == split
+    assert is_model_name(name) == split[0].endswith(".pt")
+
+
+def test_path_at_k_loads_seat_ks_network_alone(per_seat_model) -> None:
+    path, networks = per_seat_model()
+    policy = load_policy(f"{path}@2")
+    assert policy.name == "model_seats@2" and policy.seats is None
+    expected = networks[2].state_dict()
+    assert all(torch.equal(value, expected[key])
+               for key, value in policy.network.state_dict().items())
+    assert policy.seat_network(0) is policy.network  # the chosen network in every seat
+    assert load_policy(path).per_seat and not policy.per_seat
+    with pytest.raises(UsageError, match=r"'model_seats' has networks for seats 0 to 3, not "
+                                         r"seat 4"):
+        load_policy(f"{path}@4")
+
+
+def test_path_at_k_tells_a_seat_aware_network_its_seat(tmp_path: Path) -> None:
+    scenario = get_scenario("default")
+    network = PolicyNetwork(scenario.obs_dim(4), [scenario.num_houses, 2], hidden_size=8,
+                            seat_ids=4)
+    torch.save(network.state_dict(), tmp_path / "model_aware.pt")
+    policy = load_policy(f"{tmp_path / 'model_aware.pt'}@3")
+    assert policy.network.seat == 3 and policy.seat_network(1).seat == 3
+    with pytest.raises(UsageError, match="knows seats 0 to 3, not seat 7"):
+        load_policy(f"{tmp_path / 'model_aware.pt'}@7")
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--scenarios", "default"],
+                                     ["replay", "--scenario", "default", "--model"]])
+def test_a_seat_the_model_lacks_is_refused_in_one_line(per_seat_model, tmp_path: Path,
+                                                      capsys, command: list[str]) -> None:
+    path, _ = per_seat_model()
+    out = tmp_path / "out"
+    target = ["--out", str(out / "r.html")] if command[0] == "replay" \
+        else ["--out-dir", str(out)]
+    assert main([*command, f"{path}@4", *target]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "'model_seats' has networks for seats 0 to 3, not seat 4" in error
+    assert len(error.splitlines()) == 1
+    assert not out.exists()

@@ -15,6 +15,7 @@ from bucket_brigade.training import PolicyNetwork
 from bucket_brigade.training.network import (
     POLICIES,
     PolicyOutput,
+    StackableLinear,
     network_from_state,
     ownership,
 )
@@ -331,3 +332,19 @@ def test_numpy_sizes_are_sizes() -> None:
                             hidden_size=np.int32(8), action_mask=np.bool_(False))
     assert network.config == PolicyNetwork(OBS_DIM_4_AGENTS, [10, 2], hidden_size=8,
                                            action_mask=False).config
+
+
+def test_a_linear_layer_stacked_per_seat_is_each_seats_own_layer() -> None:
+    torch.manual_seed(0)
+    layers = [StackableLinear(5, 3, bias=bias) for bias in (True, True, False, False)]
+    with_bias, without_bias = layers[:2], layers[2:]
+    x = torch.randn(2, 7, 5)
+    shared_input = torch.randn(7, 5)
+    for seats in (with_bias, without_bias):
+        stacked = StackableLinear(5, 3, bias=seats[0].bias is not None)
+        for name, _ in seats[0].named_parameters():
+            setattr(stacked, name, torch.nn.Parameter(
+                torch.stack([getattr(seat, name).detach() for seat in seats])))
+        for k, seat in enumerate(seats):
+            torch.testing.assert_close(stacked(x)[k], seat(x[k]))
+            torch.testing.assert_close(stacked(shared_input)[k], seat(shared_input))

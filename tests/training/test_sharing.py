@@ -17,74 +17,127 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.training import ppo, train
 from bucket_brigade.training.checkpoint import load_checkpoint
 from bucket_brigade.training.critic import CentralCriticPolicy
+from bucket_brigade.training.gradients import FlatGradients
 from bucket_brigade.training.models import load_policy, seat_actor_states
 from bucket_brigade.training.network import PolicyNetwork
 from bucket_brigade.training.ppo import ppo_update
 from bucket_brigade.training.seating import make_training_env
-from bucket_brigade.training.sharing import Learners, restore_module
+from bucket_brigade.training.sharing import Learners, SeatAdam, restore_module
 
 
 def learners_of(config) -> tuple[Learners, object]:
+    torch.manual_seed(config.seed)
     envs = make_training_env(config, config.seed)
     return Learners(envs, config, torch.device("cpu")), envs
 
 
-def weights(module: torch.nn.Module) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in module.parameters()]
+def stacked_weights(learners: Learners) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in learners.agent.parameters()]
 
 
-def seat_batch(learners: Learners, envs, advantage: float = 1.0) -> tuple[torch.Tensor, ...]:
-    """A batch of seat 0's slots with the actions its policy drew and a given advantage."""
+def seat_batch(learners: Learners, envs, advantage: float = 1.0) -> list[torch.Tensor]:
+    """Every seat's rows ([K, B, ...]) of one night of fresh games, with the actions its
+    policy drew and a given advantage."""
     obs, _ = envs.reset(seed=0)
-    inputs = learners.encode(obs, envs)[learners.learners[0].slots].contiguous()
-    agent = learners.learners[0].agent
+    inputs = learners.encode(obs, envs)
     with torch.no_grad():
-        actions, logprobs, values = agent.sample(inputs)
+        actions, logprobs, values = learners.sample(inputs)
     advantages = torch.full_like(values, advantage) + torch.linspace(0, 0.1, len(values))
-    return inputs, actions, logprobs, values, advantages, values + advantages
+    return [learners.rows(buffer[None]) for buffer in (
+        inputs, actions, logprobs, values, advantages, values + advantages)]
 
 
-def test_a_seats_gradient_step_leaves_the_other_seats_weights_alone(tiny_config) -> None:
+def update(learners: Learners, config, batch: list[torch.Tensor]) -> dict[str, float]:
+    return ppo_update(learners.agent, learners.adam, learners.gradients, config, *batch)
+
+
+def test_a_seats_rows_move_its_own_weights_only(tiny_config) -> None:
+    """The same update twice from the same start, seat 1's advantages flipped the second
+    time: seat 1's weights differ, every other seat's are the same bit for bit."""
     config = tiny_config(self_play=True, opponents=3, sharing="independent")
+    results = []
+    for flip in (1.0, -1.0):
+        learners, envs = learners_of(config)
+        assert learners.agent.body.torso[0].weight.shape[0] == 4  # stacked per seat
+        batch = seat_batch(learners, envs)
+        batch[4][1] *= flip
+        before = stacked_weights(learners)
+        update(learners, config, batch)
+        results.append(stacked_weights(learners))
+    for start, first, second in zip(before, *results):
+        assert not torch.equal(start, first)
+        assert not torch.equal(first[1], second[1])
+        for seat in (0, 2, 3):
+            assert torch.equal(first[seat], second[seat])
+
+
+def test_the_stacked_update_is_k_networks_each_with_its_own_adam(tiny_config) -> None:
+    config = tiny_config(self_play=True, opponents=3, sharing="independent", minibatches=1,
+                         max_grad_norm=0.05)  # small: the clipping matters
     learners, envs = learners_of(config)
-    assert len(learners.learners) == 4
-    before = [weights(learner.agent) for learner in learners.learners]
-    first = learners.learners[0]
-    ppo_update(first.agent, first.optimizer, first.gradients, config,
-               *seat_batch(learners, envs))
-    after = [weights(learner.agent) for learner in learners.learners]
-    assert any(not torch.equal(b, a) for b, a in zip(before[0], after[0]))
-    for seat in (1, 2, 3):
-        assert all(torch.equal(b, a) for b, a in zip(before[seat], after[seat]))
+    seats = [learners.module.seat_agent(k) for k in range(4)]
+    batch = seat_batch(learners, envs)
+    update(learners, config, batch)
+    for k, agent in enumerate(seats):
+        adam = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5, fused=True)
+        ppo_update(agent, adam, FlatGradients(agent), config, *(rows[k] for rows in batch))
+        for name, parameter in agent.named_parameters():
+            torch.testing.assert_close(learners.agent.get_parameter(name)[k], parameter,
+                                       rtol=0, atol=1e-6)
+
+
+def test_each_seats_gradient_is_clipped_by_its_own_norm(tiny_config) -> None:
+    """As ``clip_grad_norm_`` on each seat's network alone: a seat with a large gradient
+    is scaled down, the others are left as they are."""
+    learners, _ = learners_of(tiny_config(self_play=True, opponents=3, sharing="independent"))
+    gradients = learners.gradients
+    gradients.flat.normal_(generator=torch.Generator().manual_seed(0))
+    gradients.flat.mul_(torch.where(gradients.seat_of_entry == 0, 100.0, 0.001))
+    unclipped = [p.grad.clone() for p in learners.agent.parameters()]
+    norms = gradients.clip_norm_(0.5)
+    assert norms[0] > 0.5 > norms[1:].max()
+    for seat in range(4):
+        alone = [torch.nn.Parameter(torch.zeros_like(g[seat])) for g in unclipped]
+        for parameter, g in zip(alone, unclipped):
+            parameter.grad = g[seat].clone()
+        torch.testing.assert_close(norms[seat], torch.nn.utils.clip_grad_norm_(alone, 0.5))
+        for parameter, clipped in zip(alone, learners.agent.parameters()):
+            torch.testing.assert_close(clipped.grad[seat], parameter.grad, rtol=1e-6, atol=0)
+    assert all(torch.equal(p.grad[1:], g[1:])
+               for p, g in zip(learners.agent.parameters(), unclipped))
 
 
 def test_seats_trained_on_opposite_rewards_diverge(tiny_config) -> None:
     """Two seats start from the same weights and see the same rows; one is rewarded for
     working, the other for resting: their probabilities of working move apart."""
-    config = tiny_config(self_play=True, opponents=3, sharing="independent", num_envs=512,
-                         batch_size=512, minibatches=1, epochs=8, lr=3e-3)
+    config = tiny_config(self_play=True, opponents=3, sharing="independent", num_envs=2048,
+                         batch_size=2048, minibatches=1, epochs=8, lr=3e-3)
     learners, envs = learners_of(config)
-    seat0, seat1 = learners.learners[:2]
-    seat1.agent.load_state_dict(seat0.agent.state_dict())
+    with torch.no_grad():
+        for parameter in learners.agent.parameters():
+            parameter[1] = parameter[0]
     inputs, actions, _, values, _, _ = seat_batch(learners, envs)
-    worked = actions[:, 1] == 1
-    fire = inputs[:, 1] == 0  # WORK's mask offset is 0: some house burns
+    inputs[1], actions[1], values[1] = inputs[0], actions[0], values[0]
+    worked = actions[..., 1] == 1
+    fire = inputs[0, :, 1] == 0  # WORK's mask offset is 0: some house burns
     assert fire.sum() > 50
 
-    def work_probability(agent) -> float:
+    def work_probabilities() -> torch.Tensor:
         with torch.no_grad():
-            return float(agent.evaluate(inputs).intent[fire, 1].exp().mean())
+            intent = learners.agent.evaluate(inputs).intent
+        return intent[:2, fire, 1].exp().mean(-1)
 
-    start = work_probability(seat0.agent)
+    start = work_probabilities()
+    assert torch.equal(start[0], start[1])
+    sign = torch.tensor([1.0, -1.0, 1.0, 1.0])[:, None]
     for _ in range(3):  # PPO's clipping bounds each update's move: a few updates
-        for learner, sign in ((seat0, 1.0), (seat1, -1.0)):
-            advantages = sign * (worked.float() * 2 - 1)
-            with torch.no_grad():
-                logprobs = learner.agent.act(inputs, actions)[1]
-            ppo_update(learner.agent, learner.optimizer, learner.gradients, config, inputs,
-                       actions, logprobs, values, advantages, values + advantages)
-    assert work_probability(seat0.agent) > start + 0.1
-    assert work_probability(seat1.agent) < start - 0.1
+        advantages = sign * (worked.float() * 2 - 1)
+        with torch.no_grad():
+            logprobs = learners.agent.act(inputs, actions)[1]
+        update(learners, config, [inputs, actions, logprobs, values, advantages,
+                                  values + advantages])
+    moved = work_probabilities() - start
+    assert moved[0] > 0.1 and moved[1] < -0.1
 
 
 def test_an_independent_run_writes_every_seats_network(tiny_config) -> None:
@@ -123,22 +176,47 @@ def test_resuming_an_independent_run_restores_every_seats_optimizer(tiny_config,
     real_update = ppo.ppo_update
 
     def recording_update(agent, optimizer, *args, **kwargs):
-        seen.append(copy.deepcopy(optimizer.state_dict()))
+        seen.append(copy.deepcopy(SeatAdam(optimizer, 4).state_dict()))
         return real_update(agent, optimizer, *args, **kwargs)
 
     monkeypatch.setattr(ppo, "ppo_update", recording_update)
     train(tiny_config(self_play=True, opponents=3, sharing="independent", critic="central",
                       steps=512), checkpoint)
-    assert len(seen) >= 4
-    for seat, (group, state) in enumerate(zip(saved["param_groups"], seen[:4])):
-        restored = state["state"]
-        assert len(restored) == len(group["params"]) > 0
-        for j, i in enumerate(group["params"]):
-            assert torch.equal(restored[j]["step"], saved["state"][i]["step"]), seat
-            assert torch.equal(restored[j]["exp_avg"], saved["state"][i]["exp_avg"]), seat
+    restored = seen[0]  # before the resumed run's first step
+    assert restored["param_groups"] == saved["param_groups"]
+    assert sorted(restored["state"]) == sorted(saved["state"])
+    assert len(saved["param_groups"]) == 4 and saved["state"]
+    for i, entry in saved["state"].items():
+        assert float(entry["step"]) > 0
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(restored["state"][i][key], entry[key]), (i, key)
     _, networks, _ = restore_module(checkpoint["model_state_dict"], checkpoint["network"],
                                     config)
     assert len(networks) == 4
+
+
+def test_the_optimizer_state_is_that_of_one_adam_per_seat(tiny_config) -> None:
+    """The files' format: one Adam with a parameter group per seat (what K networks' Adams
+    wrote), read into the stacked Adam and written back unchanged."""
+    config = tiny_config(self_play=True, opponents=3, sharing="independent")
+    learners, _ = learners_of(config)
+    agents = [learners.module.seat_agent(k) for k in range(4)]
+    per_seat = torch.optim.Adam([{"params": agent.parameters()} for agent in agents],
+                                lr=config.lr, eps=1e-5, fused=True)
+    for k, agent in enumerate(agents):
+        for parameter in agent.parameters():
+            parameter.grad = torch.full_like(parameter, k + 1.0)
+    per_seat.step()
+    state = per_seat.state_dict()
+    learners.optimizer.load_state_dict(state)
+    written = learners.optimizer.state_dict()
+    assert written["param_groups"] == state["param_groups"]
+    for i, entry in state["state"].items():
+        for key, value in entry.items():
+            assert torch.equal(written["state"][i][key], value), (i, key)
+    state["state"][5]["step"] = state["state"][5]["step"] + 1
+    with pytest.raises(ValueError, match="not taken the same steps"):
+        learners.optimizer.load_state_dict(state)
 
 
 @pytest.mark.parametrize(("sharing", "critic"), [("shared-id", "local"),
@@ -164,14 +242,24 @@ def test_a_central_critics_weights_are_not_the_actors() -> None:
 
 
 def test_learners_play_their_own_slots(tiny_config) -> None:
+    """Slot g * K + k is played, valued and scored by seat k's network."""
     config = tiny_config(learners=2, opponents=1, sharing="independent", num_envs=16)
-    learners, _ = learners_of(config)
-    assert [learner.slots for learner in learners.learners] == [slice(0, None, 2),
-                                                                 slice(1, None, 2)]
+    learners, envs = learners_of(config)
+    inputs = learners.encode(envs.reset(seed=0)[0], envs)
+    with torch.no_grad():
+        actions, logprobs, values = learners.sample(inputs)
+        for seat in range(2):
+            agent = learners.module.seat_agent(seat)
+            _, own_logprobs, _, own_values = agent.act(inputs[seat::2], actions[seat::2])
+            torch.testing.assert_close(logprobs[seat::2], own_logprobs)
+            torch.testing.assert_close(values[seat::2], own_values)
+            torch.testing.assert_close(learners.value(inputs)[seat::2], own_values)
+            rows = learners.rows(inputs[None])
+            assert torch.equal(rows[seat], inputs[seat::2])
     assert isinstance(learners.seat_network(1), PolicyNetwork)
     central, _ = learners_of(tiny_config(learners=2, opponents=1, critic="central"))
-    assert isinstance(central.learners[0].agent, CentralCriticPolicy)
-    assert central.seat_network(1) is central.learners[0].agent.actor
+    assert isinstance(central.agent, CentralCriticPolicy)
+    assert central.seat_network(1) is central.agent.actor
 
 
 @pytest.mark.parametrize(("options", "message"), [

@@ -13,13 +13,15 @@ import numpy as np
 import pytest
 import torch
 
+from bucket_brigade.analysis.contenders import Contender, contender, play_profile
 from bucket_brigade.cli import main
 from bucket_brigade.envs.render import Replay, record_game
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import evaluate
 from bucket_brigade.game.constants import BURNING, RUINED, SAFE
 from bucket_brigade.game.scenarios import get_scenario
-from bucket_brigade.training.models import LoadedPolicy
+from bucket_brigade.game.seat import Seat
+from bucket_brigade.training.models import LoadedPolicy, load_policy
 from bucket_brigade.training.network import PolicyNetwork
 from bucket_brigade.viz.replay_html import embedded_data, record_replay, render_page
 
@@ -84,6 +86,38 @@ def test_a_model_plays_seat_zero_greedily(cheap_talk: bool) -> None:
     assert labelled.seat_labels == ("model_tiny", "random", "random", "firefighter")
     assert labelled.replay.strategies[0] is None
     scores = evaluate(model.network, "default", None, num_opponents=3, games=2, seed=2).scores
+    assert labelled.replay.scores[0] == pytest.approx(scores[1], abs=1e-9)
+
+
+@pytest.mark.parametrize(("seats", "others"), [(4, ()), (2, ("random", "random"))])
+def test_a_per_seat_model_plays_its_seats_each_with_its_own_network(
+        per_seat_model, seats: int, others: tuple[str, ...]) -> None:
+    path, networks = per_seat_model(seats=seats)
+    model = load_policy(path)
+    labelled = record_replay("default", seed=2, model=model)
+    assert labelled.seat_labels == (*(f"model_seats@{k}" for k in range(seats)), *others)
+    expected = record_game("default", [Seat()] * seats + list(others), 2, {
+        k: (lambda obs, network=network: network.play(obs[None])[0])
+        for k, network in enumerate(networks)}, cheap_talk=True)
+    assert labelled.replay == expected
+    alone = record_replay("default", seed=2, model=load_policy(f"{path}@1"))
+    assert alone.seat_labels == ("model_seats@1", "random", "random", "firefighter")
+
+
+def test_a_model_in_every_seat_leaves_none_for_the_opponents(per_seat_model) -> None:
+    path, _ = per_seat_model()
+    with pytest.raises(UsageError, match=r"plays all 4 seats.*no seat is left for --opponents"):
+        record_replay("default", model=load_policy(path), opponents="hero")
+
+
+def test_planner_opponents_play_against_a_model() -> None:
+    """The planners' continuations play the model greedily, as evaluation's do."""
+    model = tiny_model()
+    labelled = record_replay("default", seed=2, model=model, opponents="planner@2/2,random",
+                             game_index=1)
+    assert labelled.seat_labels == ("model_tiny", "planner@2/2", "random", "planner@2/2")
+    scores = evaluate(model.network, "default", "planner@2/2,random", num_opponents=3,
+                      games=2, seed=2).scores
     assert labelled.replay.scores[0] == pytest.approx(scores[1], abs=1e-9)
 
 
@@ -252,3 +286,16 @@ def test_the_score_chart_keeps_equal_scores_apart_and_names_them(tmp_path: Path)
     lines, with_legend = pixels[False], pixels[True]
     assert min(lines) > 100, lines  # every line shows, agents 1 and 2 included
     assert all(b - a > 20 for a, b in zip(lines, with_legend)), pixels  # a legend sample each
+
+
+def test_planner_opponents_play_against_a_per_seat_model(per_seat_model) -> None:
+    """With a network per seat, the planner's continuations play each seat's own network,
+    as the empirical game plays the same profile."""
+    path, networks = per_seat_model(seats=2)
+    labelled = record_replay("default", seed=2, model=load_policy(path),
+                             opponents="planner@2/2,random", game_index=1)
+    scenario = get_scenario("default")
+    players = [Contender("seat 0", policy=networks[0]), Contender("seat 1", policy=networks[1]),
+               contender("planner@2/2", scenario, 4), contender("random", scenario, 4)]
+    expected = play_profile(scenario, players, 2, 2).scores[1]
+    assert labelled.replay.scores == pytest.approx(tuple(expected), abs=1e-9)

@@ -4,22 +4,25 @@ A strategy is written as an archetype name (``firefighter``), ``random`` (fresh
 uniform parameters every game), ``evolved`` (the strategy evolved for the current
 scenario) or ``evolved:<scenario>``, a path to a JSON file written by
 ``bucket-brigade evolve``, or 10 comma-separated numbers in [0, 1]. A seat that
-samples a strategy per game from a pool is written ``pool:a,b,c``. In a comma list of
-strategies, every 10 numbers in a row are one strategy. ``planner[@K[/D]][~P][+Z][:BASE]`` is a
+samples a strategy per game from a pool is written ``pool:a,b,c``; opponent seats that each
+draw a player per game from a weighted population (strategies and model files) are written
+``mix:a=0.5,b=0.3,model.pt=0.2`` (:func:`parse_mix`). In a comma list of strategies, every
+10 numbers in a row are one strategy. ``planner[@K[/D]][~P][+Z][^][:BASE]`` is a
 seat that plans by rollouts (:mod:`bucket_brigade.agents.planner`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from bucket_brigade.agents.planner import SYNTAX as PLANNER_SYNTAX
 from bucket_brigade.agents.planner import (
-    PLANNER,
     PlannerSeat,
     base_name_of,
     is_planner_name,
@@ -38,6 +41,24 @@ EVOLVED = "evolved"
 STRATEGY_NAMES = (*ARCHETYPES, RANDOM, EVOLVED)
 DEFAULT_REPLAY_STRATEGY = "firefighter"  # seat 0 of a replay when no strategy is given
 POOL_PREFIX = "pool:"
+MIX_PREFIX = "mix:"
+# A model file (a checkpoint or model_RUN.pt) names a trained policy wherever a strategy is
+# named; PATH.pt@K names seat K's network of it: an independent run's own for seat K, a
+# seat-aware network told it plays seat K (training.models reads them).
+MODEL_SUFFIX = ".pt"
+_MODEL_AT_SEAT = re.compile(r"(?P<path>.+\.pt)@(?P<seat>[0-9]+)", re.DOTALL)
+
+
+def split_seat(name: str) -> tuple[str, int | None]:
+    """A model name's file and the seat it asks for (``PATH.pt@K``), or None."""
+    match = _MODEL_AT_SEAT.fullmatch(name)
+    return (match["path"], int(match["seat"])) if match else (name, None)
+
+
+def is_model_name(name: str) -> bool:
+    """Whether a strategy name is a model file, with or without a seat."""
+    return split_seat(name)[0].endswith(MODEL_SUFFIX)
+
 
 StrategySpec = str | Sequence[float]
 
@@ -64,7 +85,7 @@ def strategy_params(spec: StrategySpec, scenario: str | None = None
         if "," not in name:
             raise UsageError(
                 f"unknown strategy {shown(name)}; valid names: {', '.join(STRATEGY_NAMES)}, "
-                f"evolved:<scenario>, {PLANNER}[@K[/D]][~P][+Z][:BASE], a genome .json file, or "
+                f"evolved:<scenario>, {PLANNER_SYNTAX}, a genome .json file, or "
                 f"{NUM_PARAMS} comma-separated parameters in [0, 1]"
             )
         try:
@@ -136,7 +157,7 @@ def _params_from_json(text: str, origin: str) -> tuple[float, ...]:
 
 def make_seat(spec: StrategySpec | Seat, scenario: str | None = None) -> Seat:
     """A scripted seat: one strategy, or ``pool:a,b,...`` sampled uniformly per game; or a
-    planner's seat for ``planner[@K[/D]][~P][+Z][:BASE]``."""
+    planner's seat for ``planner[@K[/D]][~P][+Z][^][:BASE]``."""
     if isinstance(spec, Seat):
         return spec
     if isinstance(spec, str) and is_planner_name(spec.strip()):
@@ -158,6 +179,60 @@ def split_opponents(text: str) -> list[str]:
         return [*split_opponents(head), POOL_PREFIX + pool] if head.strip(" ,") else \
             [POOL_PREFIX + pool]
     return _joined_numbers([n.strip() for n in text.split(",") if n.strip()], text)
+
+
+def is_mix(text: str | None) -> bool:
+    """Whether an opponent list is a weighted population (``mix:...``)."""
+    return text is not None and text.strip().startswith(MIX_PREFIX)
+
+
+def names_models_or_mix(text: str | None) -> bool:
+    """Whether an opponent list needs players outside the kernel: a mix, or a model file."""
+    return text is not None and (is_mix(text) or any(
+        is_model_name(name) for name in split_opponents(text)))
+
+
+def parse_mix(text: str) -> list[tuple[str, float]]:
+    """``mix:NAME[=WEIGHT],...``: the players of a population and their weights (1 when
+    omitted; normalised by the one who draws). A name is a strategy or a model file
+    (``*.pt``); 10 numbers in a row are one strategy, its weight after the last number."""
+    body = text.strip()[len(MIX_PREFIX):]
+    entries: list[tuple[str, float]] = []
+    numbers: list[str] = []
+    for token in [t.strip() for t in body.split(",") if t.strip()]:
+        name, has_weight, weight_text = (part.strip() for part in token.partition("="))
+        if _is_number(name):
+            numbers.append(name)
+            if not has_weight and len(numbers) < NUM_PARAMS:
+                continue
+            if len(numbers) != NUM_PARAMS:
+                break
+            name, numbers = ",".join(numbers), []
+        elif numbers:
+            break
+        entries.append((name, _mix_weight(weight_text, name, text) if has_weight else 1.0))
+    if numbers:
+        raise UsageError(f"{shown(text)} has {len(numbers)} numbers in a row; a strategy "
+                         f"written as numbers takes exactly {NUM_PARAMS}")
+    if not entries:
+        raise UsageError(f"{shown(text)} names no player; write mix:NAME=WEIGHT,... with "
+                         "strategies or model files (*.pt)")
+    names = [name for name, _ in entries]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(f"{shown(text)} lists {shown(repeated[0])} twice; give it one weight")
+    return entries
+
+
+def _mix_weight(weight: str, name: str, text: str) -> float:
+    try:
+        value = float(weight)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise UsageError(f"{shown(text)}: weight {shown(weight)} of {shown(name)} must be a "
+                         "positive number")
+    return value
 
 
 def _joined_numbers(tokens: list[str], text: str) -> list[str]:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import make_seat, split_opponents
+from bucket_brigade.agents.strategies import is_model_name, make_seat, split_opponents
+from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario
 from bucket_brigade.game.scripted import ARCHETYPES
 from bucket_brigade.game.seat import Seat
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from bucket_brigade.training.network import PolicyNetwork
 
 ARCHETYPES_ALIAS = "archetypes"
-MODEL_SUFFIX = ".pt"
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class Contender:
 
 def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
     """``archetypes`` (the six archetypes), ``random``, ``evolved``, any strategy spec of
-    agents.strategies, and model files (``*.pt``), as a comma list."""
+    agents.strategies, and model files (``*.pt``; ``*.pt@K``: seat K's network, else seat
+    0's of a model with one per seat), as a comma list."""
     names: list[str] = []
     for token in split_opponents(text):
         names.extend(ARCHETYPES if token == ARCHETYPES_ALIAS else [token])
@@ -51,51 +52,55 @@ def parse_strategies(text: str, scenario: Scenario, num_agents: int) -> list[Con
 def parse_profile(text: str, scenario: Scenario, num_agents: int) -> list[Contender]:
     """Who plays each seat: a comma list of ``num_agents`` strategies or model files, or one
     that every seat plays. A name listed twice is one player (a model is loaded once),
-    except a model that plays its seats apart (see :func:`seat_players`)."""
+    except a model whose seat picks its network (an independent run's, a seat-aware one):
+    in seat i it plays as seat i, unless the name chose a seat (``PATH.pt@K``)."""
     names = split_opponents(text)
     if len(names) == 1:
         names *= num_agents
     if len(names) != num_agents:
         raise ValueError(f"--profile names {len(names)} players for {num_agents} seats; give "
                          f"one per seat or one for all")
-    players = {name: seat_players(name, scenario, num_agents) for name in dict.fromkeys(names)}
-    return [players[name][seat] for seat, name in enumerate(names)]
+    models = {name: _model(name, scenario, num_agents) for name in dict.fromkeys(names)
+              if is_model_name(name)}
+    players = {name: contender(name, scenario, num_agents, models.get(name))
+               for name in dict.fromkeys(names)}
+    return [_in_seat(models[name], name, seat) if name in models and models[name].per_seat
+            else players[name] for seat, name in enumerate(names)]
 
 
-def seat_players(name: str, scenario: Scenario, num_agents: int) -> list[Contender]:
-    """The player ``name`` stands for in each seat: one and the same, except a model that
-    plays its seats apart (an independent run's network per seat, a seat-aware network
-    told its seat), whose every seat plays as it was trained there."""
-    if not name.endswith(MODEL_SUFFIX):
-        return [contender(name, scenario, num_agents)] * num_agents
-    model = _model(name, scenario, num_agents)
-    if not model.plays_seats_apart:
-        return [Contender(name=model.name, policy=model.network, source=name)] * num_agents
-    return [Contender(name=f"{model.name} (seat {seat})", policy=model.seat_network(seat),
-                      source=name) for seat in range(num_agents)]
-
-
-def contender(name: str, scenario: Scenario, num_agents: int) -> Contender:
-    """A strategy spec, or a model file (``*.pt``) checked against the game's size."""
-    if not name.endswith(MODEL_SUFFIX):
+def contender(name: str, scenario: Scenario, num_agents: int,
+              model: LoadedPolicy | None = None) -> Contender:
+    """A strategy spec, or a model file (``*.pt``, ``*.pt@K``) checked against the game's
+    size (``model``: the file, already loaded)."""
+    if not is_model_name(name):
         return Contender(name=name, seat=make_seat(name, scenario.name))
-    model = _model(name, scenario, num_agents)
+    model = model or _model(name, scenario, num_agents)
     return Contender(name=model.name, policy=model.network, source=name)
 
 
-def _model(path: str, scenario: Scenario, num_agents: int) -> LoadedPolicy:
+def _model(name: str, scenario: Scenario, num_agents: int) -> LoadedPolicy:
     from bucket_brigade.training.models import load_policy
 
-    model = load_policy(path)
+    model = load_policy(name)
     model.check_fits(scenario, num_agents)
     return model
+
+
+def _in_seat(model: LoadedPolicy, name: str, seat: int) -> Contender:
+    """A per-seat model's player in ``seat``: its network for that seat."""
+    try:
+        network = model.seat_network(seat)
+    except UsageError as exc:
+        raise UsageError(f"{exc}; name one network for every seat with {name}@K") from None
+    return Contender(name=f"{model.name}@{seat}", policy=network, source=name)
 
 
 def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
                  seed: int) -> FinishedGames:
     """Play ``games`` games with ``players[i]`` in seat i, each to its first end. Trained
     policies sit in external seats and act greedily, so results depend on weights alone;
-    planners search (:mod:`bucket_brigade.search`)."""
+    planners search (:mod:`bucket_brigade.search`), the policies' greedy play in their
+    continuations too."""
     from bucket_brigade.engine.batch import GameBatch  # numba: loaded when games are played
     from bucket_brigade.search import with_planners
 
@@ -106,7 +111,7 @@ def play_profile(scenario: Scenario, players: Sequence[Contender], games: int,
     for slot, player in enumerate(external):
         slots_of.setdefault(id(player.policy), (player.policy, []))[1].append(slot)
     networks = _greedy_driver(list(slots_of.values()), batch.obs_dim) if external else None
-    return batch.play_out(with_planners(batch, networks))
+    return batch.play_out(with_planners(batch, networks, known_others=True))
 
 
 def _greedy_driver(drivers: list[tuple[PolicyNetwork, list[int]]], obs_dim: int,

@@ -26,13 +26,17 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket_brigade.analysis.contenders import Contender, play_profile
+from bucket_brigade.analysis.contenders import Contender, play_profile, use_one_torch_thread
 from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.envs.vector import derived_seed
 from bucket_brigade.game.scenarios import MAX_HOUSES, Scenario
+
+if TYPE_CHECKING:
+    from bucket_brigade.sweep.jobs import JobRunner
 
 MAX_STRATEGIES = 12  # support enumeration visits 2^K - 1 supports
 SUPPORT_WEIGHT = 1e-9  # a strategy's weight below this is outside the mix's support
@@ -247,6 +251,42 @@ def play_table(contenders: Sequence[Contender], scenario: Scenario, num_agents: 
                        work, honest)
 
 
+def play_table_in_jobs(runner: JobRunner, contenders: Sequence[Contender], scenario: Scenario,
+                       num_agents: int, games: int, seed: int,
+                       profiles: np.ndarray | None = None) -> PlayedTable:
+    """:func:`play_table` with the opponent profiles split into independent jobs for
+    ``runner`` (local processes, Ray tasks). Every chunk plays the games the whole table
+    plays (a cell's games depend on the seed alone), so the table is the serial one."""
+    from bucket_brigade.sweep.jobs import Job, split
+
+    if profiles is None:
+        profiles = opponent_profiles(len(contenders), num_agents - 1)
+    jobs = [Job(f"{scenario.name} profiles {chunk[0].tolist()}..{chunk[-1].tolist()}",
+                _play_chunk, (contenders, scenario, num_agents, games, seed, chunk))
+            for chunk in split(profiles, runner)]
+    return join_tables(runner.run(jobs))
+
+
+def _play_chunk(contenders: Sequence[Contender], scenario: Scenario, num_agents: int,
+                games: int, seed: int, profiles: np.ndarray) -> PlayedTable:
+    use_one_torch_thread(contenders)  # in the job's own process
+    return play_table(contenders, scenario, num_agents, games, seed, profiles)
+
+
+def join_tables(parts: Sequence[PlayedTable]) -> PlayedTable:
+    """The tables of chunks of opponent profiles (same strategies, games and seed) as one."""
+    first = parts[0]
+    for part in parts[1:]:
+        if (part.names, part.num_agents, part.seed, part.games) != \
+                (first.names, first.num_agents, first.seed, first.games):
+            raise ValueError("the tables to join differ in strategies, agents, seed or games")
+    return PlayedTable(first.names, first.num_agents, first.seed,
+                       np.concatenate([p.profiles for p in parts]),
+                       np.concatenate([p.scores for p in parts], axis=1),
+                       np.concatenate([p.work_rate for p in parts], axis=1),
+                       np.concatenate([p.honesty for p in parts], axis=1))
+
+
 def fresh_seed(seed: int) -> int:
     """The seed of the games that check what the table's games (``seed``) found."""
     return derived_seed(seed, FRESH_GAMES_INDEX)
@@ -254,12 +294,15 @@ def fresh_seed(seed: int) -> int:
 
 def check_on_fresh_games(contenders: Sequence[Contender], mix: np.ndarray, scenario: Scenario,
                          num_agents: int, games: int, seed: int,
+                         runner: JobRunner | None = None,
                          ) -> tuple[np.ndarray, np.ndarray, float]:
     """Every contender's deviation gain against ``mix`` and its paired 95% CI half-width,
-    on fresh games seeded ``seed`` (play only the profiles the mix can draw), and the mix's
-    value there."""
-    table = play_table(contenders, scenario, num_agents, games, seed,
-                       support_profiles(mix, num_agents - 1))
+    on fresh games seeded ``seed`` (play only the profiles the mix can draw; in jobs for
+    ``runner`` if given), and the mix's value there."""
+    profiles = support_profiles(mix, num_agents - 1)
+    table = (play_table(contenders, scenario, num_agents, games, seed, profiles)
+             if runner is None else
+             play_table_in_jobs(runner, contenders, scenario, num_agents, games, seed, profiles))
     gains, ci95 = table.deviation_gains(mix)
     weights = profile_probabilities(table.profiles, mix)
     value = float(np.einsum("p,k,kpg->", weights, mix, table.scores) / table.games)

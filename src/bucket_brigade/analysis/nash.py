@@ -6,7 +6,8 @@ a deviation of one seat with the others fixed:
 
 * CMA-ES over the 10 scripted parameters (cheap; limited to the scripted strategies' form);
 * PPO with the default network, trained from scratch against the others (not tied to the
-  scripted form; it may also lie with cheap talk). The trainer's learner sits in seat 0.
+  scripted form; it may also lie with cheap talk), in the deviating seat; against a
+  meta-strategy (PSRO) every other agent draws its player at the start of each game.
 
 A seat's gain is the best response's score less the profile's own, on fresh games that
 the search never saw, paired game by game; NashConv is the sum of the seats' gains. A
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import make_seat
+from bucket_brigade.agents.strategies import MIX_PREFIX, STRATEGY_NAMES, make_seat
 from bucket_brigade.analysis.contenders import Contender, play_profile
 from bucket_brigade.analysis.empirical_game import focal_scores
 from bucket_brigade.confidence import ci95_half_width
@@ -119,25 +120,51 @@ def scripted(params: Sequence[float]) -> Contender:
 
 
 def best_response_config(others: Sequence[Contender], scenario: str, steps: int,
-                         out_dir: Path, run_name: str, seed: int) -> TrainConfig:
-    """The PPO run that seeks a best response in seat 0 against ``others`` in seats 1..N-1:
-    scripted strategies (each seat its own), or one trained policy in all of them (played
-    greedily), with cheap talk so that it may also lie. The trainer takes no other mix."""
+                         out_dir: Path, run_name: str, seed: int, learner_seat: int = 0,
+                         ) -> TrainConfig:
+    """The PPO run that seeks a best response in seat ``learner_seat`` against ``others``
+    in the other seats, in order: scripted strategies or trained policies (played
+    greedily), each seat its own, with cheap talk so that it may also lie."""
+    return _best_response_run(",".join(player_spec(c) for c in others), len(others),
+                              scenario, steps, out_dir, run_name, seed, learner_seat)
+
+
+def mix_best_response_config(population: Sequence[Contender], mix: np.ndarray,
+                             num_agents: int, scenario: str, steps: int, out_dir: Path,
+                             run_name: str, seed: int) -> TrainConfig:
+    """The PPO run that seeks a best response to a meta-strategy: each of the N - 1 other
+    agents draws its player from ``mix`` over ``population`` at the start of every game,
+    independently (the game is symmetric, so the learner stays in seat 0)."""
+    entries = ",".join(f"{player_spec(c)}={float(w)!r}" for c, w in zip(population, mix)
+                       if w > 0)
+    return _best_response_run(MIX_PREFIX + entries, num_agents - 1, scenario, steps, out_dir,
+                              run_name, seed, learner_seat=0)
+
+
+def _best_response_run(opponents: str, num_opponents: int, scenario: str, steps: int,
+                       out_dir: Path, run_name: str, seed: int, learner_seat: int,
+                       ) -> TrainConfig:
     from bucket_brigade.training.ppo import TrainConfig
 
-    models = {c.source for c in others if c.source is not None}
-    if models and (len(models) > 1 or any(c.source is None for c in others)):
-        raise UsageError("a PPO best response trains against scripted strategies or one "
-                         f"trained policy in every other seat, not {_names(others)}")
-    if any(c.seat is None and c.source is None for c in others):
-        raise UsageError(f"a PPO best response needs a model file for {_names(others)}")
     config = TrainConfig(
-        steps=steps, scenario=scenario, opponents=len(others),
-        opponent_policies=None if models else ",".join(c.name for c in others),
-        opponent_model=models.pop() if models else None, cheap_talk=True, seed=seed,
-        out_dir=str(out_dir), run_name=re.sub(r"[^\w.-]", "_", run_name))
+        steps=steps, scenario=scenario, opponents=num_opponents, opponent_policies=opponents,
+        cheap_talk=True, seed=seed, out_dir=str(out_dir), learner_seat=learner_seat,
+        run_name=re.sub(r"[^\w.-]", "_", run_name))
     config.validate()
     return config
+
+
+def player_spec(player: Contender) -> str:
+    """How an opponent list names ``player``: its model file, the strategy's name where it
+    is one, else its 10 parameters."""
+    if player.source is not None:
+        return player.source
+    if player.seat is None:
+        raise UsageError(f"a PPO best response needs a model file for {player.name!r}")
+    if player.name in STRATEGY_NAMES or len(player.seat.pool) != 1 \
+            or player.seat.pool[0] is None:
+        return player.name
+    return ",".join(repr(float(v)) for v in player.seat.pool[0])
 
 
 def ppo_best_response(config: TrainConfig) -> Contender:
@@ -152,7 +179,3 @@ def ppo_best_response(config: TrainConfig) -> Contender:
     model_path = train(config).model_path
     return Contender("PPO best response", policy=load_policy(model_path).network,
                      source=str(model_path))
-
-
-def _names(contenders: Sequence[Contender]) -> str:
-    return ", ".join(c.name for c in contenders)

@@ -18,6 +18,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bucket_brigade.agents.planner import SYNTAX as PLANNER_SYNTAX
 from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import make_seat, split_opponents
 from bucket_brigade.analysis.contenders import Contender, parse_strategies, use_one_torch_thread
@@ -25,9 +26,13 @@ from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.confidence import ci95_half_width
 from bucket_brigade.console import print_table
 from bucket_brigade.game.scenarios import Scenario, get_scenario
+from bucket_brigade.sweep.jobs import add_job_arguments, check_job_arguments, job_runner
+
+SCENARIO_FIELD = "{scenario}"  # in a study's --strategies: each scenario's name
 
 if TYPE_CHECKING:  # the engine (numba) loads when games are played, not for --help
     from bucket_brigade.analysis.empirical_game import PlayedTable, SymmetricGame
+    from bucket_brigade.sweep.jobs import JobRunner
     from bucket_brigade.training.config import TrainConfig
 
 
@@ -36,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario name or .toml/.json file (default: default)")
     parser.add_argument("--strategies", default="archetypes,random,evolved",
                         help="comma list: 'archetypes' (all six), random, evolved, strategy "
-                             "specs, model files *.pt (default: archetypes,random,evolved)")
+                             "specs, model files *.pt (*.pt@K: seat K's network of a model "
+                             "with one per seat, else seat 0's) (default: "
+                             "archetypes,random,evolved)")
     parser.add_argument("--agents", type=count, default=4,
                         help="agents per game (default: 4)")
     parser.add_argument("--games", type=count, default=1000,
@@ -62,6 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", type=path_text, default=None,
                         help="where nash.json and the copies view's results.json/.csv and "
                              "heatmap.png go (default: experiments/nash/SCENARIO)")
+    add_job_arguments(parser, "the games of the table and of its checks (chunks of opponent "
+                              "profiles, the same results on every backend)")
 
 
 def add_cmaes_arguments(parser: argparse.ArgumentParser, note: str = "") -> None:
@@ -80,7 +89,7 @@ def add_planner_argument(parser: argparse.ArgumentParser, help_text: str,
                          default: str | None = None) -> None:
     """The planner judged as a best response (nash, exploit)."""
     parser.add_argument("--br-planner", default=default, metavar="PLANNER",
-                        help=f"{help_text}: planner[@K[/D]][~P][+Z][:BASE], e.g. planner@128 "
+                        help=f"{help_text}: {PLANNER_SYNTAX}, e.g. planner@128 "
                              f"(default: {default or 'none'})")
 
 
@@ -90,8 +99,7 @@ def planner_oracle(name: str | None, scenario: str) -> Contender | None:
         return None
     seat = make_seat(name, scenario)
     if not isinstance(seat, PlannerSeat):
-        raise ValueError(f"--br-planner {name!r} is not a planner; write "
-                         "planner[@K[/D]][~P][+Z][:BASE]")
+        raise ValueError(f"--br-planner {name!r} is not a planner; write {PLANNER_SYNTAX}")
     return Contender(seat.name, seat=seat)
 
 
@@ -126,6 +134,7 @@ def run(args: argparse.Namespace) -> None:
     scenario = get_scenario(args.scenario)
     scenario.check_num_agents(args.agents)
     check_cmaes_budget(args)
+    check_job_arguments(args.backend, args.workers, args.address)
     contenders = parse_strategies(args.strategies, scenario, args.agents)
     planner = planner_oracle(args.br_planner, scenario.name)
     if len(contenders) > MAX_STRATEGIES:
@@ -142,20 +151,34 @@ def run(args: argparse.Namespace) -> None:
                                              out_dir / "best_response", "br_" + c.name,
                                              args.seed + 2)
                 for c in _ppo_targets(args, contenders)}
-    with claimed_runs(ppo_runs.values()):
-        _play_and_write(args, scenario, contenders, ppo_runs, planner, fresh_games, out_dir)
+    with claimed_runs(ppo_runs.values()), \
+            job_runner(args.backend, args.workers, args.address) as runner:
+        _play_and_write(args, scenario, contenders, ppo_runs, planner, fresh_games, out_dir,
+                        runner)
+
+
+def nash_job(options: dict, scenario: str, out_dir: str) -> str:
+    """``nash`` with ``options`` (its arguments, as a dict) on one scenario, as one job of a
+    study over scenarios: its table is played in the job's process, and ``{scenario}`` in
+    the strategies (a model file per scenario) becomes the scenario's name. Returns the path
+    of the nash.json it wrote."""
+    run(argparse.Namespace(**{
+        **options, "scenario": scenario, "out_dir": out_dir, "backend": "serial",
+        "workers": None, "address": None,
+        "strategies": options["strategies"].replace(SCENARIO_FIELD, scenario)}))
+    return str(Path(out_dir) / "nash.json")
 
 
 def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: list[Contender],
                     ppo_runs: dict[str, TrainConfig], planner: Contender | None,
-                    fresh_games: int, out_dir: Path) -> None:
+                    fresh_games: int, out_dir: Path, runner: JobRunner) -> None:
     """The N-player game, its equilibria checked on fresh games, α-Rank and the best
     responses; nash.json and the copies view's tables."""
     from bucket_brigade.analysis.alpharank import alpharank
     from bucket_brigade.analysis.empirical_game import (
         check_on_fresh_games,
         fresh_seed,
-        play_table,
+        play_table_in_jobs,
         symmetric_equilibria,
     )
     from bucket_brigade.analysis.nash import (
@@ -171,8 +194,8 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
     use_one_torch_thread(contenders)
     console = Console()
     size = len(contenders)
-    table = _play_with_progress(console, contenders, scenario, args.agents, args.games,
-                                args.seed)
+    table = _play_with_progress(console, runner, contenders, scenario, args.agents,
+                                args.games, args.seed)
     game = table.game()
     equilibria = symmetric_equilibria(game)
     if not equilibria:
@@ -182,9 +205,9 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
     console.print(f"checking {len(equilibria)} equilibria and every pure profile on fresh "
                   f"games (seed {check_seed}, {fresh_games:,} per cell) ...", highlight=False)
     checked = [check_on_fresh_games(contenders, mix, scenario, args.agents, fresh_games,
-                                    check_seed) for mix in equilibria]
-    pure = play_table(contenders, scenario, args.agents, fresh_games, check_seed,
-                      np.repeat(np.arange(size)[:, None], others, axis=1))
+                                    check_seed, runner) for mix in equilibria]
+    pure = play_table_in_jobs(runner, contenders, scenario, args.agents, fresh_games,
+                              check_seed, np.repeat(np.arange(size)[:, None], others, axis=1))
     rows = _rows(table, game, pure, equilibria[0], checked[0], ranking)
     for contender, row in zip(contenders, rows):
         play = deviation_from_symmetric(scenario, contender, args.agents)
@@ -202,7 +225,7 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
             gain = judge(play, contender, responder, fresh_games, check_seed)
             row.update(ppo_exploitability=gain.mean, ppo_exploitability_ci95=gain.ci95,
                        ppo_best_response=responder.source)
-        if planner is not None and contender.seat is not None:  # it cannot model a network
+        if planner is not None:
             console.print(f"{planner.name} as a best response to {contender.name} ...",
                           highlight=False)
             gain = judge(play, contender, planner, fresh_games, check_seed)
@@ -234,16 +257,18 @@ def _play_and_write(args: argparse.Namespace, scenario: Scenario, contenders: li
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
-def _play_with_progress(console: Console, contenders: Sequence[Contender], scenario,
-                        num_agents: int, games: int, seed: int) -> PlayedTable:
-    from bucket_brigade.analysis.empirical_game import opponent_profiles, play_table
+def _play_with_progress(console: Console, runner: JobRunner, contenders: Sequence[Contender],
+                        scenario: Scenario, num_agents: int, games: int,
+                        seed: int) -> PlayedTable:
+    from bucket_brigade.analysis.empirical_game import opponent_profiles, play_table_in_jobs
 
     profiles = opponent_profiles(len(contenders), num_agents - 1)
     cells = len(contenders) * len(profiles)
     console.print(f"[bold]{scenario.name}[/]: {len(contenders)} strategies x {len(profiles)} "
                   f"opponent profiles = {cells:,} cells, {games:,} games each, {num_agents} "
-                  f"agents, seed {seed}", highlight=False)
-    return play_table(contenders, scenario, num_agents, games, seed, profiles)
+                  f"agents, seed {seed}, on {runner.parallelism} worker"
+                  f"{'s' if runner.parallelism > 1 else ''}", highlight=False)
+    return play_table_in_jobs(runner, contenders, scenario, num_agents, games, seed, profiles)
 
 
 def _rows(table: PlayedTable, game: SymmetricGame, pure: PlayedTable, main: np.ndarray,

@@ -212,6 +212,15 @@ class GameBatch:
                               f.houses_saved, f.houses_ruined, f.nights)
         return self.observations, self.rewards, f.done
 
+    def refresh_observations(self) -> np.ndarray:
+        """Rewrite the external agents' observations from the current state, after it was
+        set from outside (as a planner does for its continuations); returns them."""
+        with numba_threads(self._threads()):
+            kernel.write_observations(self.houses, self.locations, self.modes, self.signals,
+                                      self._info, self.observation_layout.offsets,
+                                      self.external_agents, self.observations)
+        return self.observations
+
     def play_out(self, policy: Callable[[np.ndarray], np.ndarray] | None = None
                  ) -> FinishedGames:
         """Play from the current state until every game has ended once.

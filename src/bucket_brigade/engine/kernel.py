@@ -345,6 +345,18 @@ def step_games(houses, nights, locations, modes, signals, last_target, potential
 
 
 @nb.njit(parallel=True, **_JIT)
+def write_observations(houses, locations, modes, signals, info, obs_offsets, observers,
+                       obs_out):
+    """The observers' observations of every game's current state into ``obs_out``: for a
+    state set from outside the kernel (a planner's continuations start from the real
+    game's state)."""
+    for e in nb.prange(houses.shape[0]):
+        for k in range(observers.shape[0]):
+            _write_obs(e, observers[k], houses, locations, modes, signals, info, obs_offsets,
+                       obs_out[e, k])
+
+
+@nb.njit(parallel=True, **_JIT)
 def scripted_seat_actions(agent, houses, locations, signals, last_target, params, streams,
                           score_buf, out):
     """Agent ``agent``'s scripted (house, mode, signal) in every game into ``out`` [E, 3]

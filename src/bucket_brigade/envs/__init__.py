@@ -8,6 +8,7 @@ Importing this package registers ``BucketBrigade-v0`` with Gymnasium, so
 
 import gymnasium
 
+from bucket_brigade.envs.drawn_opponents import Population
 from bucket_brigade.envs.gym_env import ENV_ID, BucketBrigadeEnv, make_env
 from bucket_brigade.envs.manual_reset import ManualResetVectorEnv
 from bucket_brigade.envs.pettingzoo_env import BucketBrigadeParallelEnv, parallel_env
@@ -28,6 +29,7 @@ __all__ = [
     "BucketBrigadeParallelEnv",
     "BucketBrigadeVectorEnv",
     "ManualResetVectorEnv",
+    "Population",
     "Replay",
     "Snapshot",
     "make_env",

@@ -12,7 +12,7 @@ moment it ends, so the final night stays visible.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,20 +217,23 @@ class Replay:
 
 
 def record_game(scenario: str | Scenario, seats: Sequence[Seat | StrategySpec],
-                seed: int = 0, policy: Policy | None = None, *, game_index: int = 0,
-                cheap_talk: bool = False) -> Replay:
+                seed: int = 0, policy: Policy | Mapping[int, Policy] | None = None, *,
+                game_index: int = 0, cheap_talk: bool = False) -> Replay:
     """Play game ``game_index`` of the batch seeded ``seed`` and record every night.
 
     ``seats`` holds a :class:`Seat` or a strategy spec per agent; ``Seat()`` is an
     external seat, played by ``policy``: a callable from that agent's observation
     (float32) to its action, (house, mode) or, with ``cheap_talk``, (house, mode,
-    signal). The game is the one the environments play with the same seed and seats.
+    signal), or one such callable per external agent (a mapping from its index). The
+    game is the one the environments play with the same seed and seats.
     """
     scenario = get_scenario(scenario)
     resolved = [make_seat(seat, scenario.name) for seat in seats]
     external = [i for i, seat in enumerate(resolved) if seat.external]
-    if external and policy is None:
-        raise ValueError(f"agents {external} have external seats; pass a policy to play them")
+    policies = policy if isinstance(policy, Mapping) else dict.fromkeys(external, policy)
+    unplayed = [i for i in external if policies.get(i) is None]
+    if unplayed:
+        raise ValueError(f"agents {unplayed} have external seats; pass a policy to play them")
     game = ReferenceGame(scenario, resolved, int(seed), int(game_index))
     frames = [_snapshot(game)]
     rewards: list[tuple[float, ...]] = []
@@ -239,7 +242,8 @@ def record_game(scenario: str | Scenario, seats: Sequence[Seat | StrategySpec],
         for i in external:
             observation = np.asarray(game.observation(i), dtype=np.float32)
             try:
-                checked = check_action(policy(observation), scenario.num_houses, cheap_talk)
+                checked = check_action(policies[i](observation), scenario.num_houses,
+                                       cheap_talk)
             except ValueError as exc:
                 raise ValueError(f"policy for agent {i}: {exc}") from None
             actions[i] = tuple(int(v) for v in checked)

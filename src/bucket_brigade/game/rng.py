@@ -60,6 +60,16 @@ def mix64_array(values: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def next_uniforms(states: np.ndarray, count: int) -> np.ndarray:
+    """The next ``count`` draws in [0, 1) of every stream in ``states`` (uint64 [M]),
+    advancing them in place: the kernel's draws, as arrays."""
+    draws = np.empty((len(states), count))
+    for k in range(count):
+        states += np.uint64(GOLDEN_GAMMA)
+        draws[:, k] = (mix64_array(states - np.uint64(GOLDEN_GAMMA)) >> np.uint64(11)) * UNIT
+    return draws
+
+
 def stream_states(seed: int, games: int | np.ndarray, streams: list[int]) -> np.ndarray:
     """Initial states [G, len(streams)] of the given streams of games ``0..games-1`` (or of
     the game indices in the array ``games``): :func:`stream_state`, computed as arrays."""

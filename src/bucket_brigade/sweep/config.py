@@ -48,6 +48,10 @@ RANGE_KEYS = ("low", "high", "log", "choices")
 SWEEP_OWNED = {"run_name": "the sweep names every trial",
                "out_dir": "set [sweep] out or --out instead",
                "threads": "a sweep runs each trial on one thread, one trial per core"}
+# Settings added after sweeps were named: in a trial's name only when not at this default,
+# so that the trials of an earlier sweep keep their names (and their finished results).
+NAMED_WHEN_SET = {"learner_seat": 0, "anneal_ent": False, "work_bias": 0.0,
+                  "action_mask_steps": None}
 TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 # [ray]: how Ray Tune chooses and stops trials. "grid" runs the file's own trials;
 # a search algorithm proposes [random] samples trials itself, from the [random] ranges.
@@ -361,7 +365,8 @@ def _draw(ranges: dict[str, dict[str, Any]], sample_seed: int, sample: int) -> d
 def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
            settings: dict[str, Any]) -> TrialSpec:
     config = replace(TrainConfig(), **fixed, **params)
-    identity = {key: value for key, value in config.to_dict().items() if key not in SWEEP_OWNED}
+    identity = {key: value for key, value in config.to_dict().items() if key not in SWEEP_OWNED
+                and not (key in NAMED_WHEN_SET and value == NAMED_WHEN_SET[key])}
     identity.update(eval_games=settings["eval_games"], eval_seed=settings["eval_seed"])
     if settings["compare"]:  # only then: the names of a sweep without it stay as they were
         identity["compare"] = True
@@ -371,8 +376,16 @@ def _trial(fixed: dict[str, Any], params: dict[str, Any], sweep_dir: Path,
     try:
         config.validate()
     except ValueError as exc:
-        shown = ", ".join(f"{key}={value!r}" for key, value in params.items()) or "every trial"
-        raise UsageError(f"trial {shown}: {exc}") from None
+        raise UsageError(f"trial {_shown(params)}: {exc}") from None
+    if not config.judged_against_scripted():
+        raise UsageError(f"trial {_shown(params)}: a sweep judges each trial in seat 0 against "
+                         "scripted opponents; opponents that are models or a mix (mix:...), "
+                         "or a learner_seat other than 0, are judged by bucket-brigade nash "
+                         "or exploit")
     return TrialSpec(name=name, sweep_dir=str(sweep_dir), config=config.to_dict(),
                      params=params, eval_games=settings["eval_games"],
                      eval_seed=settings["eval_seed"], compare=settings["compare"])
+
+
+def _shown(params: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in params.items()) or "every trial"

@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -33,6 +33,8 @@ from bucket_brigade.sweep.trial import FAILED, PENDING, outcome, run_trial
 from bucket_brigade.training.config import SWEEP_TRIAL_THREADS
 
 STARTED, EVALUATED = "started", "evaluated"  # the kinds of news a worker sends
+# A fresh interpreter per worker: no forked torch or numba state.
+SPAWN = multiprocessing.get_context("spawn")
 
 _stop_event: Any = None  # the sweep's stop event, in a worker process
 _news: Any = None  # the queue to the sweep's progress lines, in a worker process
@@ -47,24 +49,33 @@ def default_workers() -> int:
 def run_local(specs: Sequence[TrialSpec], max_parallel: int, progress: SweepProgress) -> bool:
     """Run ``specs`` at most ``max_parallel`` at a time, telling ``progress`` as each
     starts, evaluates and ends; returns True when Ctrl-C (or SIGTERM) stopped the sweep."""
-    context = multiprocessing.get_context("spawn")
-    stop, news = context.Event(), context.Queue()
+    stop, news = SPAWN.Event(), SPAWN.Queue()
     workers = max(1, min(max_parallel, len(specs)))
     reader = threading.Thread(target=_relay_news, args=(news, specs, progress),
                               name="sweep-progress", daemon=True)
     reader.start()
     try:
-        return _run_pool(specs, workers, context, stop, news, progress.trial_ended)
+        return _run_pool(specs, workers, stop, news, progress.trial_ended)
     finally:
         news.put(None)  # after the pool has shut down: no worker sends anything later
         reader.join()
 
 
-def _run_pool(specs: Sequence[TrialSpec], workers: int, context: Any, stop: Any, news: Any,
-              on_result: ResultHandler) -> bool:
+@contextmanager
+def worker_pool(workers: int, initializer: Callable[..., None] | None = None,
+                initargs: tuple = ()) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` spawned worker processes in their own process group, which die with this
+    process; while the pool is open SIGTERM stops this process as Ctrl-C does. The sweep's
+    trials and :mod:`bucket_brigade.sweep.jobs` both run on it."""
     with _sigterm_as_interrupt(), ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker,
-            initargs=(stop, news, os.getpid())) as pool:
+            workers, mp_context=SPAWN, initializer=_start_worker,
+            initargs=(os.getpid(), initializer, initargs)) as pool:
+        yield pool
+
+
+def _run_pool(specs: Sequence[TrialSpec], workers: int, stop: Any, news: Any,
+              on_result: ResultHandler) -> bool:
+    with worker_pool(workers, _hold_channels, (stop, news)) as pool:
         futures: dict[Future, TrialSpec] = {}
         handled: set[Future] = set()
         try:
@@ -123,12 +134,19 @@ def _sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _start_worker(stop: Any, news: Any, sweep_pid: int) -> None:
+def _start_worker(parent_pid: int, initializer: Callable[..., None] | None,
+                  initargs: tuple) -> None:
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()  # out of the terminal's process group: the parent decides when to stop
+    die_with_parent(parent_pid)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _hold_channels(stop: Any, news: Any) -> None:
+    """A sweep worker keeps the sweep's stop event and its news queue."""
     global _stop_event, _news
     _stop_event, _news = stop, news
-    if hasattr(os, "setpgrp"):
-        os.setpgrp()  # out of the terminal's process group: the sweep decides when to stop
-    die_with_parent(sweep_pid)
 
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

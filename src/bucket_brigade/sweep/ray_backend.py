@@ -92,7 +92,7 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
         progress.trial_ended(record)
 
     # The metric arrives with the trainer's evaluations, not with every update's report.
-    with _ray_instance(ray, address), _environment(TUNE_DISABLE_STRICT_METRIC_CHECKING="1"):
+    with ray_instance(ray, address), _environment(TUNE_DISABLE_STRICT_METRIC_CHECKING="1"):
         _listeners[name] = (spec_for, report, progress)
         _scheduler_stops[name] = set()
         try:
@@ -134,7 +134,7 @@ def run_ray(plan: SweepPlan, specs: Sequence[TrialSpec], name: str, storage_path
 
 
 @contextmanager
-def _ray_instance(ray: Any, address: str | None) -> Iterator[None]:
+def ray_instance(ray: Any, address: str | None) -> Iterator[None]:
     """Ray, joined at ``address`` or started on this machine. One started here keeps its
     files (sessions, logs, sockets, Tune's lock files) in a temporary folder that goes when
     the sweep ends, rather than leaving them in /tmp/ray; the folder is short-named, as

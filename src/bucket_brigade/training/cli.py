@@ -18,7 +18,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bucket_brigade.agents.strategies import DEFAULT_OPPONENTS, seated_opponents
+from bucket_brigade.agents.strategies import (
+    DEFAULT_OPPONENTS,
+    is_mix,
+    seated_opponents,
+)
 from bucket_brigade.cli_args import count, path_text
 from bucket_brigade.console import print_table
 from bucket_brigade.errors import UsageError
@@ -37,14 +41,15 @@ MAX_EVAL_GAMES = 10**7
 # Settings that shape the network or the game; a resumed run must keep them.
 FIXED_ON_RESUME = ("scenario", "opponents", "opponent_policies", "opponent_model",
                    "cheap_talk", "hidden_size", "policy", "action_mask", "run_name", "self_play",
-                   "learners", "sharing", "critic")
+                   "learners", "sharing", "critic", "learner_seat", "work_bias",
+                   "action_mask_steps")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
-        "Train a PPO learner (agent 0) against scripted opponents.\n\n"
+        "Train a PPO learner (agent 0, or --learner-seat) against scripted opponents.\n\n"
         "Writes under --out-dir: runs/RUN/ (TensorBoard events, config.json),\n"
         "checkpoints/RUN/checkpoint_step_N.pt and model_RUN.pt (final weights).\n"
         "Ctrl-C or SIGTERM saves a checkpoint and exits with 130 / 143.")
@@ -84,11 +89,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="delete an existing run of the same name first")
     run.add_argument("--opponent-policies", metavar="LIST",
                      help="opponent strategies, cycled over the seats: archetype names, "
-                          "random, comma lists, or pool:a,b,c (one seat drawing per game) "
+                          "random, comma lists, model files (*.pt, played greedily in their "
+                          "seat), or pool:a,b,c (one seat drawing per game); or "
+                          "mix:a=0.5,b=0.3,model.pt=0.2 (every seat draws a player per game "
+                          "with these weights) "
                           f"(default: {','.join(DEFAULT_OPPONENTS)})")
     run.add_argument("--opponent-model", metavar="PATH",
                      help="a trained policy (model_RUN.pt or a checkpoint) plays every opponent "
                           "seat, greedily, instead of --opponent-policies")
+    run.add_argument("--learner-seat", type=count, metavar="S",
+                     help="the learner's seat (one learner); the opponents fill the other "
+                          f"seats in order (default: {d.learner_seat})")
     run.add_argument("--cheap-talk", action="store_true", default=None,
                      help="let the learner choose its signal (action (house, mode, signal))")
 
@@ -132,6 +143,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"clip the value loss too (default: {d.clip_vloss})")
     ppo.add_argument("--ent-coef", type=float,
                      help=f"entropy bonus coefficient (default: {d.ent_coef})")
+    ppo.add_argument("--anneal-ent", action=argparse.BooleanOptionalAction,
+                     help="decay the entropy coefficient linearly from --ent-coef to 0 at "
+                          f"--steps (default: {d.anneal_ent})")
     ppo.add_argument("--vf-coef", type=float,
                      help=f"value loss coefficient (default: {d.vf_coef})")
     ppo.add_argument("--max-grad-norm", type=float,
@@ -147,6 +161,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="no probability on pointless actions: WORK when no house burns, "
                           "working at a house that does not burn, a resting silent agent "
                           f"away from home (default: {d.action_mask})")
+    ppo.add_argument("--action-mask-steps", type=count, metavar="N",
+                     help="a curriculum: the action mask for the updates that start before "
+                          "step N only, then none; the run saves an unmasked policy "
+                          "(default: the mask for the whole run)")
+    ppo.add_argument("--work-bias", type=float, metavar="X",
+                     help="added to the WORK intent's initial logit, so a fresh policy works "
+                          "with probability sigmoid(X) where WORK is allowed, 0.5 at 0 "
+                          f"(default: {d.work_bias})")
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
@@ -212,10 +234,10 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.eval_seed < 2**64:
         raise UsageError(f"--eval-seed {args.eval_seed} must be an integer in [0, 2**64)")
     config, checkpoint = config_from_args(args)
-    if args.eval_games and config.opponent_model is not None:
-        raise UsageError(f"--eval-games {args.eval_games} compares with scripted opponents; "
-                         "against --opponent-model use bucket-brigade nash --strategies "
-                         "MODEL,OPPONENT_MODEL")
+    if args.eval_games and not config.judged_against_scripted():
+        raise UsageError(f"--eval-games {args.eval_games} compares with scripted opponents, "
+                         "the learner in seat 0; against models, a mix or in another seat "
+                         "use bucket-brigade nash --strategies or exploit --profile")
     paths = RunPaths(Path(config.out_dir), config.run_name)
     _check_new_run(paths, checkpoint, args.overwrite)  # before the lock: a refusal writes nothing
     with claim_run(paths):
@@ -270,8 +292,12 @@ def _train(config: TrainConfig, checkpoint: dict[str, Any] | None,
 def _seating(config: TrainConfig) -> str:
     """Who plays: "learner vs 3 opponents (random, random, firefighter)", "self-play, 4
     learners", ...: the strategies of the seats that play, not the whole list."""
-    played_by = f"model {config.opponent_model}" if config.opponent_model else \
-        ", ".join(seated_opponents(config.num_scripted, config.opponent_policies))
+    if config.opponent_model:
+        played_by = f"model {config.opponent_model}"
+    elif is_mix(config.opponent_policies):
+        played_by = f"each drawn per game from {config.opponent_policies}"
+    else:
+        played_by = ", ".join(seated_opponents(config.num_scripted, config.opponent_policies))
     scripted = f"{config.num_scripted} opponent{'s' if config.num_scripted > 1 else ''} " \
                f"({played_by})"
     if config.self_play:
@@ -280,7 +306,8 @@ def _seating(config: TrainConfig) -> str:
         text = f"{config.num_learners} learners" + (f" vs {scripted}" if config.num_scripted
                                                     else "")
     else:
-        text = f"learner vs {scripted}"
+        text = f"learner{f' in seat {config.learner_seat}' if config.learner_seat else ''} " \
+               f"vs {scripted}"
     if config.sharing != "shared":
         text += f", {config.sharing} parameters"
     if config.critic != "local":

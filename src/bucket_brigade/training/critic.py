@@ -85,8 +85,8 @@ class CentralCriticPolicy(nn.Module):
                           self.critic.encode(states.to(obs.device), seats)], dim=-1)
 
     def _split(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        cut = inputs.shape[1] - self.critic.input_size
-        return inputs[:, :cut], inputs[:, cut:]
+        cut = inputs.shape[-1] - self.critic.input_size
+        return inputs[..., :cut], inputs[..., cut:]
 
     def sample(self, inputs: torch.Tensor, generator: torch.Generator | None = None,
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

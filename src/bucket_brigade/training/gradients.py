@@ -54,3 +54,27 @@ class FlatGradients:
         if any(p.grad is not view for p, view in zip(self.parameters, self._views)):
             raise RuntimeError("a parameter's gradient was replaced (zero_grad() sets them to "
                                "None): zero them with FlatGradients.zero_()")
+
+
+class SeatGradients(FlatGradients):
+    """:class:`FlatGradients` of a module whose every parameter is stacked per seat
+    ([K, ...]: ``training.sharing.SeatStack``), clipped seat by seat as K networks'
+    gradients would be: each seat's norm over its parameters' gradient norms, and each
+    seat's gradient scaled by its own factor."""
+
+    def __init__(self, module: nn.Module, num_seats: int) -> None:
+        super().__init__(module)
+        self.num_seats = num_seats
+        # The seat of each entry of the flat gradient (parameter after parameter).
+        self.seat_of_entry = torch.cat([
+            torch.arange(num_seats, device=self.flat.device).repeat_interleave(p[0].numel())
+            for p in self.parameters])
+
+    def clip_norm_(self, max_norm: float) -> torch.Tensor:
+        """Each seat's ``nn.utils.clip_grad_norm_``; returns the K norms before clipping."""
+        self._check_views()
+        norms = torch.linalg.vector_norm(torch.stack([
+            torch.linalg.vector_norm(view.flatten(1), dim=1) for view in self._views]), dim=0)
+        factors = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
+        self.flat.mul_(factors[self.seat_of_entry])
+        return norms

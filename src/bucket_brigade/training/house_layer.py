@@ -15,6 +15,10 @@ scratch row, and recompute it in the backward pass instead of storing it.
 :func:`house_layer_reference` is the same layer in plain PyTorch: the CUDA path, and
 the oracle of the tests.
 
+Independent learners (``training.sharing``) run their K networks at once with every
+weight stacked per seat: ``local`` [K, C, D], ``index`` [K, B, H] and so on, each
+argument with a leading seat dimension; the kernels then run seat after seat.
+
 The kernels run on the calling thread (no ``prange``): the layer is a small part of a
 gradient step, and on one thread, the trainer's default, parallel kernels were slower:
 they pay for starting the parallel loop on every call. Running on no Numba thread pool,
@@ -94,6 +98,24 @@ def _backward(local, index, context, position, head_weight, grad_logits, grad_me
                 grad_position[m, d] += grad[d]
 
 
+@nb.njit(**_FORWARD_JIT)
+def _forward_seats(local, index, context, position, head_weight, head_bias, logits, mean):
+    """:func:`_forward` for arguments stacked per seat, seat after seat."""
+    for seat in range(local.shape[0]):
+        _forward(local[seat], index[seat], context[seat], position[seat], head_weight[seat],
+                 head_bias[seat], logits[seat], mean[seat])
+
+
+@nb.njit(**_JIT)
+def _backward_seats(local, index, context, position, head_weight, grad_logits, grad_mean,
+                    grad_local, grad_context, grad_position, grad_weight, grad_bias):
+    """:func:`_backward` for arguments stacked per seat, seat after seat."""
+    for seat in range(local.shape[0]):
+        _backward(local[seat], index[seat], context[seat], position[seat], head_weight[seat],
+                  grad_logits[seat], grad_mean[seat], grad_local[seat], grad_context[seat],
+                  grad_position[seat], grad_weight[seat], grad_bias[seat])
+
+
 def _array(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().contiguous().numpy()
 
@@ -103,11 +125,12 @@ class _FusedHouseLayer(torch.autograd.Function):
     def forward(ctx: Any, local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,
                 position: torch.Tensor, head_weight: torch.Tensor, head_bias: torch.Tensor,
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        games, houses = index.shape
-        logits = local.new_empty((games, head_weight.shape[0], houses))
-        mean = local.new_empty((games, local.shape[1]))
-        _forward(_array(local), _array(index), _array(context), _array(position),
-                 _array(head_weight), _array(head_bias), logits.numpy(), mean.numpy())
+        *games, houses = index.shape  # [B] or, stacked, [K, B]
+        logits = local.new_empty((*games, head_weight.shape[-2], houses))
+        mean = local.new_empty((*games, local.shape[-1]))
+        kernel = _forward if local.dim() == 2 else _forward_seats
+        kernel(_array(local), _array(index), _array(context), _array(position),
+               _array(head_weight), _array(head_bias), logits.numpy(), mean.numpy())
         ctx.save_for_backward(local, index, context, position, head_weight)
         return logits, mean
 
@@ -117,18 +140,23 @@ class _FusedHouseLayer(torch.autograd.Function):
         local, index, context, position, head_weight = ctx.saved_tensors
         grad_local, grad_context = torch.empty_like(local), torch.empty_like(context)
         grad_position, grad_weight = torch.empty_like(position), torch.empty_like(head_weight)
-        grad_bias = head_weight.new_empty(head_weight.shape[0])
-        _backward(_array(local), _array(index), _array(context), _array(position),
-                  _array(head_weight), _array(grad_logits), _array(grad_mean),
-                  grad_local.numpy(), grad_context.numpy(), grad_position.numpy(),
-                  grad_weight.numpy(), grad_bias.numpy())
+        grad_bias = head_weight.new_empty(head_weight.shape[:-1])
+        kernel = _backward if local.dim() == 2 else _backward_seats
+        kernel(_array(local), _array(index), _array(context), _array(position),
+               _array(head_weight), _array(grad_logits), _array(grad_mean),
+               grad_local.numpy(), grad_context.numpy(), grad_position.numpy(),
+               grad_weight.numpy(), grad_bias.numpy())
         return grad_local, None, grad_context, grad_position, grad_weight, grad_bias
 
 
 def house_layer_reference(local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,
                           position: torch.Tensor, head_weight: torch.Tensor,
                           head_bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits [B, K, H], mean of the hidden units over the houses [B, D]) in PyTorch."""
+    """(logits [B, K, H], mean of the hidden units over the houses [B, D]) in PyTorch;
+    stacked per seat, each seat's."""
+    if local.dim() == 3:
+        return torch.vmap(house_layer_reference)(local, index, context, position,
+                                                 head_weight, head_bias)
     hidden = torch.relu(local[index] + context[:, None] + position)
     logits = torch.nn.functional.linear(hidden, head_weight, head_bias)
     return logits.transpose(1, 2).contiguous(), hidden.mean(1)
@@ -139,8 +167,9 @@ def house_layer(local: torch.Tensor, index: torch.Tensor, context: torch.Tensor,
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The layer for ``local`` [C, D] (one row per combination of a house's observed
     features), ``index`` [B, H] int64 (each house's row), ``context`` [B, D],
-    ``position`` [H, D] and the head's ``head_weight`` [K, D] and ``head_bias`` [K]:
-    compiled on the CPU, :func:`house_layer_reference` elsewhere."""
+    ``position`` [H, D] and the head's ``head_weight`` [K, D] and ``head_bias`` [K], or
+    all of them stacked per seat (a leading dimension): compiled on the CPU,
+    :func:`house_layer_reference` elsewhere."""
     if local.device.type != "cpu":
         return house_layer_reference(local, index, context, position, head_weight, head_bias)
     return _FusedHouseLayer.apply(local, index, context, position, head_weight, head_bias)

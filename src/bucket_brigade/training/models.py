@@ -2,9 +2,11 @@
 ``model_{run}.pt`` becomes a policy, whoever plays it (the trainer's learning check,
 sweeps, ``evaluate``, ``nash``, ``replay``, ``--opponent-model``).
 
-A final model holds weights only; its network sizes are read off the weights, and
-its training scenario (for ``--matrix``) from the run's ``config.json`` when the
-run's layout is intact (``model_{run}.pt`` next to ``runs/{run}/``).
+A model is named by its file, ``PATH.pt@K`` for seat K's network of it
+(``agents.strategies.split_seat``). A final model holds weights only; its network sizes are read
+off the weights, and its training scenario (for ``--matrix``) from the run's
+``config.json`` when the run's layout is intact (``model_{run}.pt`` next to
+``runs/{run}/``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bucket_brigade.agents.strategies import StrategySpec
+from bucket_brigade.agents.strategies import StrategySpec, split_seat
 from bucket_brigade.errors import UsageError
 from bucket_brigade.evaluation import EvaluationResult, compare_with_archetypes, evaluate
 from bucket_brigade.game.scenarios import Scenario, get_scenario
@@ -40,10 +42,14 @@ class LoadedPolicy:
     network: PolicyNetwork
     trained_on: str | None  # scenario name from the run's config, if known
     seats: list[PolicyNetwork] | None = None  # an independent run's networks, seat by seat
+    chosen_seat: int | None = None  # PATH.pt@K: seat K's network, whatever seat it plays
 
     def seat_network(self, seat: int) -> PolicyNetwork:
         """The network that plays ``seat``: an independent run's own for that seat, a
-        seat-aware network told its seat, else the one network (its seat is irrelevant)."""
+        seat-aware network told its seat, else the one network (its seat is irrelevant);
+        for a seat chosen by name, its network in every seat."""
+        if self.chosen_seat is not None:
+            return self.network
         if self.seats is not None:
             if not 0 <= seat < len(self.seats):
                 raise UsageError(f"model {self.name!r} has networks for seats 0 to "
@@ -58,14 +64,20 @@ class LoadedPolicy:
             return network
         return self.network
 
+    def at_seat(self, seat: int) -> LoadedPolicy:
+        """The policy of :meth:`seat_network` alone, named ``NAME@seat``."""
+        return LoadedPolicy(name=f"{self.name}@{seat}", network=self.seat_network(seat),
+                            trained_on=self.trained_on, chosen_seat=seat)
+
+    @property
+    def per_seat(self) -> bool:
+        """Whether the seat it plays picks its network (one per seat, or seat-aware)."""
+        return self.chosen_seat is None and (self.seats is not None
+                                             or bool(self.network.seat_ids))
+
     @property
     def obs_dim(self) -> int:
         return self.network.obs_dim
-
-    @property
-    def plays_seats_apart(self) -> bool:
-        """Whether its seats play differently: a network per seat, or one told its seat."""
-        return self.seats is not None or bool(self.network.seat_ids)
 
     def play_seats(self, seats: Sequence[int]) -> Callable[[np.ndarray], np.ndarray]:
         """Greedy play (``PolicyNetwork.play``) for observations of ``seats`` row after row
@@ -109,8 +121,14 @@ class LoadedPolicy:
 
 def load_policy(path: str | Path) -> LoadedPolicy:
     """A PolicyNetwork from a training checkpoint or a final weights-only model file; from
-    an independent run's, seat 0's network (``seats`` holds every seat's)."""
-    path = Path(path)
+    an independent run's, seat 0's network (``seats`` holds every seat's); ``PATH.pt@K``:
+    seat K's network alone (:meth:`LoadedPolicy.at_seat`)."""
+    file, seat = split_seat(str(path))
+    policy = _load_file(Path(file))
+    return policy if seat is None else policy.at_seat(seat)
+
+
+def _load_file(path: Path) -> LoadedPolicy:
     payload = read_torch_file(path, "model file")
     state = payload.get("model_state_dict", payload) if isinstance(payload, dict) else None
     if not isinstance(state, dict):

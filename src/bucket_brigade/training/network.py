@@ -128,10 +128,25 @@ def ownership(num_houses: int, num_agents: int) -> list[float]:
             for m in range(num_houses)]
 
 
-def init_layer(inputs: int, outputs: int, gain: float) -> nn.Linear:
+class StackableLinear(nn.Linear):
+    """``nn.Linear`` (the same parameters, state dict and results) that also runs with its
+    weight and bias stacked per seat, [K, out, in] and [K, out] (``training.sharing``
+    stacks K independent learners' networks so that each layer is one batched matrix
+    product): the input is then [K, B, in], or [B, in] read by every seat."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.weight.dim() == 2:
+            return super().forward(x)
+        x = x.expand(len(self.weight), *x.shape) if x.dim() == 2 else x
+        if self.bias is None:
+            return torch.bmm(x, self.weight.mT)
+        return torch.baddbmm(self.bias.unsqueeze(-2), x, self.weight.mT)
+
+
+def init_layer(inputs: int, outputs: int, gain: float) -> StackableLinear:
     """Orthogonal weights and zero bias: PPO's usual initialisation, which starts the policy
     near uniform (small ``gain`` on the policy outputs) and the values near zero."""
-    layer = nn.Linear(inputs, outputs)
+    layer = StackableLinear(inputs, outputs)
     nn.init.orthogonal_(layer.weight, gain)
     nn.init.zeros_(layer.bias)
     return layer
@@ -222,10 +237,10 @@ class StructuredBody(nn.Module):
         # of its position's features and of the torso's embedding, summed.
         house_hidden = max(hidden // HOUSE_WIDTH_DIVISOR, 1)
         self.house_local = init_layer(self.combinations.shape[1], house_hidden, np.sqrt(2))
-        self.house_position = nn.Linear(self.position_features.shape[1], house_hidden,
-                                        bias=False)
+        self.house_position = StackableLinear(self.position_features.shape[1], house_hidden,
+                                              bias=False)
         nn.init.orthogonal_(self.house_position.weight, np.sqrt(2))
-        self.house_context = nn.Linear(hidden, house_hidden, bias=False)
+        self.house_context = StackableLinear(hidden, house_hidden, bias=False)
         nn.init.orthogonal_(self.house_context.weight, np.sqrt(2))
         self.house_head = init_layer(house_hidden, num_intents, 0.01)
         # The whole observation's summary: torso embedding and mean of the per-house layer.
@@ -272,10 +287,11 @@ class StructuredBody(nn.Module):
                                            fires.float(), combination], dim=-1), seats)
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(intent logits [B, K], house logits [B, K, H], value [B]) from encoded inputs."""
-        embedding = self.torso(inputs[:, :self.torso_inputs])
+        """(intent logits [B, K], house logits [B, K, H], value [B]) from encoded inputs
+        (with weights stacked per seat, inputs [S, B, ...] and outputs [S, B, ...])."""
+        embedding = self.torso(inputs[..., :self.torso_inputs])
         house_logits, mean = house_layer(
-            self.house_local(self.combinations), inputs[:, self.torso_inputs:].long(),
+            self.house_local(self.combinations), inputs[..., self.torso_inputs:].long(),
             self.house_context(embedding), self.house_position(self.position_features),
             self.house_head.weight, self.house_head.bias)
         summary = self.summary(torch.cat([embedding, mean], dim=-1))
@@ -311,7 +327,7 @@ class MLPBody(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         hidden = self.actor(inputs)
-        house = self.house_head(hidden).view(len(inputs), self.num_intents, self.num_houses)
+        house = self.house_head(hidden).unflatten(-1, (self.num_intents, self.num_houses))
         return self.intent_head(hidden), house, self.critic(inputs).squeeze(-1)
 
 
@@ -433,7 +449,7 @@ class PolicyNetwork(nn.Module):
     def value(self, inputs: torch.Tensor) -> torch.Tensor:
         """The state values [B] from encoded inputs (:meth:`evaluate` without the
         log-softmaxes it would compute for nothing)."""
-        return self.body(inputs[:, self._offset_count:])[2]
+        return self.body(inputs[..., self._offset_count:])[2]
 
     @property
     def _offset_count(self) -> int:
@@ -445,10 +461,10 @@ class PolicyNetwork(nn.Module):
         """(intent logits [B, K], house logits [B, K, H], value [B]) with the mask's offsets."""
         intents, houses = len(self.intent_works), self.action_dims[0]
         count = self._offset_count
-        offsets = inputs[:, :count]
-        intent_logits, house_logits, value = self.body(inputs[:, count:])
-        return (intent_logits + offsets[:, :intents],
-                house_logits + offsets[:, intents:].view(-1, intents, houses), value)
+        offsets = inputs[..., :count]
+        intent_logits, house_logits, value = self.body(inputs[..., count:])
+        return (intent_logits + offsets[..., :intents],
+                house_logits + offsets[..., intents:].unflatten(-1, (intents, houses)), value)
 
     def forward(self, obs: torch.Tensor | np.ndarray) -> PolicyOutput:
         """:meth:`evaluate` on raw observations [B, obs_dim] (a tensor or a NumPy array)."""
@@ -465,31 +481,45 @@ class PolicyNetwork(nn.Module):
         """Per intent: whether the house's log-probability counts (always, without masks)."""
         return self.house_matters | ~self.mask_pointless
 
+    def _row_logits(self, inputs: torch.Tensor,
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`_masked_logits` with the logits of every row in one batch, as the
+        distribution's kernels read them: with weights stacked per seat, the [S, B] rows
+        are flattened (the value keeps its [S, B])."""
+        intent_logits, house_logits, value = self._masked_logits(inputs)
+        return intent_logits.flatten(0, -2), house_logits.flatten(0, -3), value
+
     def act(self, inputs: torch.Tensor, action: torch.Tensor | None = None,
             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sample an action (or score the given one) from encoded inputs: (action [B, D]
-        int64, log-prob [B], entropy [B], value [B]). The house's log-probability and
-        entropy count only for intents where it matters to the game (always without masks)."""
-        intent_logits, house_logits, value = self._masked_logits(inputs)
+        int64, log-prob [B], entropy [B], value [B]; with weights stacked per seat, [S, B]
+        rows). The house's log-probability and entropy count only for intents where it
+        matters to the game (always without masks)."""
+        intent_logits, house_logits, value = self._row_logits(inputs)
         if action is None:
             with torch.no_grad():
                 intent, house, _ = draw(intent_logits, house_logits, self._credited())
             action = self._action_of(intent, house)
+        else:
+            action = action.flatten(0, -2)
         log_prob, entropy = log_prob_and_entropy(intent_logits, house_logits,
                                                  self._intent_of(action), action[:, 0],
                                                  self._credited())
-        return action, log_prob, entropy, value
+        rows = value.shape
+        return action.unflatten(0, rows), log_prob.view(rows), entropy.view(rows), value
 
     def sample(self, inputs: torch.Tensor, generator: torch.Generator | None = None,
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The rollout's step: an action drawn from encoded inputs, its log-probability and
-        the state value ([B, D], [B], [B]); :meth:`act` without the entropy, reading only
-        the drawn intent's house distribution (``training.distribution.draw``; the
-        log-probability carries no gradient on the CPU)."""
-        intent_logits, house_logits, value = self._masked_logits(inputs)
+        the state value ([B, D], [B], [B]; stacked, [S, B] rows); :meth:`act` without the
+        entropy, reading only the drawn intent's house distribution
+        (``training.distribution.draw``; the log-probability carries no gradient on the
+        CPU)."""
+        intent_logits, house_logits, value = self._row_logits(inputs)
         intent, house, log_prob = draw(intent_logits, house_logits, self._credited(),
                                        generator)
-        return self._action_of(intent, house), log_prob, value
+        rows = value.shape
+        return self._action_of(intent, house).unflatten(0, rows), log_prob.view(rows), value
 
     def action_and_value(self, obs: torch.Tensor, action: torch.Tensor | None = None,
                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

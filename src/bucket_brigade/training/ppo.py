@@ -34,6 +34,12 @@ from rich.console import Console
 from bucket_brigade.training.bookkeeping import RunRecord, TrainResult
 from bucket_brigade.training.checkpoint import RunPaths
 from bucket_brigade.training.config import TrainConfig
+from bucket_brigade.training.exploration import (
+    bias_work,
+    entropy_coefficient,
+    mask_on_at,
+    set_action_mask,
+)
 from bucket_brigade.training.gradients import FlatGradients
 from bucket_brigade.training.league import League
 from bucket_brigade.training.monitor import MetricsCallback, TrainingMonitor
@@ -119,10 +125,17 @@ def ppo_update(agent: Agent, optimizer: torch.optim.Optimizer,
                gradients: FlatGradients, config: TrainConfig,
                inputs: torch.Tensor, actions: torch.Tensor, logprobs: torch.Tensor,
                values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
-               ) -> dict[str, float]:
+               ent_coef: float | None = None) -> dict[str, float]:
     """``epochs`` passes over the flattened batch in shuffled minibatches; returns the
-    losses of the last minibatch and the clip fraction over all (losses/* in TensorBoard)."""
-    batch_size = inputs.shape[0]
+    losses of the last minibatch and the clip fraction over all (losses/* in TensorBoard).
+    ``ent_coef``: this update's entropy coefficient (``config.ent_coef`` when not given).
+
+    The rows are [B], or for independent learners (``sharing.SeatStack``) [K, B], seat k's
+    rows: each seat's advantages are normalised and its losses averaged over its own rows,
+    and the loss minimised is the sum of the seats' (so each seat's gradient is its own);
+    the losses reported are the seats' mean."""
+    ent_coef = config.ent_coef if ent_coef is None else ent_coef
+    batch_size = advantages.shape[-1]
     minibatch_size = batch_size // config.minibatches
     clipfracs = []
     for _ in range(config.epochs):
@@ -131,49 +144,52 @@ def ppo_update(agent: Agent, optimizer: torch.optim.Optimizer,
             if config.minibatches > 1 else None
         for start in range(0, batch_size, minibatch_size):
             mb = slice(None) if order is None else order[start:start + minibatch_size]
-            _, new_logprob, entropy, new_value = agent.act(inputs[mb], actions[mb])
-            log_ratio = new_logprob - logprobs[mb]
+            _, new_logprob, entropy, new_value = agent.act(inputs[..., mb, :],
+                                                           actions[..., mb, :])
+            log_ratio = new_logprob - logprobs[..., mb]
             ratio = log_ratio.exp()
             with torch.no_grad():
-                approx_kl = ((ratio - 1) - log_ratio).mean()  # the k3 estimator of KL
+                approx_kl = ((ratio - 1) - log_ratio).mean(-1)  # the k3 estimator of KL
                 clipfracs.append(((ratio - 1.0).abs() > config.clip_coef).float().mean())
 
-            mb_advantages = advantages[mb]
-            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+            mb_advantages = advantages[..., mb]
+            mb_advantages = (mb_advantages - mb_advantages.mean(-1, keepdim=True)) \
+                / (mb_advantages.std(-1, keepdim=True) + 1e-8)
 
             # Clipped surrogate objective (as a loss: the larger of the two negatives).
             policy_loss = torch.max(
                 -mb_advantages * ratio,
                 -mb_advantages * torch.clamp(ratio, 1 - config.clip_coef, 1 + config.clip_coef),
-            ).mean()
+            ).mean(-1)
 
             # Value loss, optionally clipped around the rollout's value estimates.
+            mb_values, mb_returns = values[..., mb], returns[..., mb]
             if config.clip_vloss:
-                unclipped = (new_value - returns[mb]) ** 2
-                clipped_value = values[mb] + torch.clamp(new_value - values[mb],
-                                                         -config.clip_coef, config.clip_coef)
-                clipped = (clipped_value - returns[mb]) ** 2
-                value_loss = 0.5 * torch.max(unclipped, clipped).mean()
+                unclipped = (new_value - mb_returns) ** 2
+                clipped_value = mb_values + torch.clamp(new_value - mb_values,
+                                                        -config.clip_coef, config.clip_coef)
+                clipped = (clipped_value - mb_returns) ** 2
+                value_loss = 0.5 * torch.max(unclipped, clipped).mean(-1)
             else:
-                value_loss = 0.5 * ((new_value - returns[mb]) ** 2).mean()
+                value_loss = 0.5 * ((new_value - mb_returns) ** 2).mean(-1)
 
-            entropy_bonus = entropy.mean()
-            loss = policy_loss - config.ent_coef * entropy_bonus + config.vf_coef * value_loss
+            entropy_bonus = entropy.mean(-1)
+            loss = policy_loss - ent_coef * entropy_bonus + config.vf_coef * value_loss
 
             gradients.zero_()  # optimizer.zero_grad(), on one flat tensor (training.gradients)
-            loss.backward()
+            loss.sum().backward()
             gradients.clip_norm_(config.max_grad_norm)  # nn.utils.clip_grad_norm_, the same
             optimizer.step()
 
-    variance = returns.var()
-    explained = 1 - (returns - values).var() / variance if variance > 0 else torch.nan
+    variance = returns.var(-1)
+    explained = torch.where(variance > 0, 1 - (returns - values).var(-1) / variance, torch.nan)
     return {
-        "losses/policy_loss": policy_loss.item(),
-        "losses/value_loss": value_loss.item(),
-        "losses/entropy": entropy_bonus.item(),
-        "losses/approx_kl": approx_kl.item(),
+        "losses/policy_loss": policy_loss.mean().item(),
+        "losses/value_loss": value_loss.mean().item(),
+        "losses/entropy": entropy_bonus.mean().item(),
+        "losses/approx_kl": approx_kl.mean().item(),
         "losses/clipfrac": torch.stack(clipfracs).mean().item(),
-        "losses/explained_variance": float(explained),
+        "losses/explained_variance": explained.mean().item(),
     }
 
 
@@ -194,20 +210,25 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
     league: League | None = None  # needs the network, which needs the env: bound below
     envs = make_training_env(config, config.seed + start_step, lambda obs: league(obs))
     learners = Learners(envs, config, device)
+    if config.work_bias and not checkpoint:
+        bias_work(learners.module, config.work_bias)
     normalizer = ReturnNormalizer(config.num_envs, config.gamma)
     monitor = TrainingMonitor(RunPaths(Path(config.out_dir), config.run_name), config,
                               start_step=start_step, console=console, on_metrics=on_metrics)
     record = RunRecord(config, learners.module, learners.optimizer, normalizer, monitor)
     if checkpoint:
         record.resume(checkpoint)
+    masked = mask_on_at(config, start_step)
+    if config.action_mask_steps is not None:  # a resumed run keeps the mask's schedule (a
+        set_action_mask(learners.module, masked)  # stack of seats loads no buffer)
     if config.league_slots:  # (only with one shared policy, a plain PolicyNetwork)
         league = League(learners.module, config.seed + start_step)
     record.write_config()
 
     envs.reset(seed=config.seed + start_step)
+    next_obs = stagger_game_starts(envs, config.seed + start_step)
     with torch.inference_mode():
-        next_inputs = learners.encode(stagger_game_starts(envs, config.seed + start_step),
-                                      envs)
+        next_inputs = learners.encode(next_obs, envs)
     # Rollout storage, allocated once, on the training device; observations are kept
     # encoded (PolicyNetwork.encode), as the network reads them.
     num_steps, num_envs = config.num_steps, config.num_envs
@@ -227,23 +248,25 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
         while global_step < config.steps and stop.signal is None and not reached:
             if config.anneal_lr:
                 learners.set_learning_rate(config.lr * max(1.0 - global_step / config.steps, 0.0))
+            ent_coef = entropy_coefficient(config, global_step)
             if league is not None:
                 league.draw()
+            if masked and not mask_on_at(config, global_step):  # the curriculum's switch
+                masked = False
+                set_action_mask(learners.module, False)
+                record.write_config()  # its network entry: unmasked from here on
+                with torch.inference_mode():
+                    next_inputs = learners.encode(next_obs, envs)
 
             # 1. Rollout: num_steps nights of every game, each learner on its slots.
             for t in range(num_steps):
                 inputs_buf[t] = next_inputs
-                for learner in learners.learners:
-                    with torch.inference_mode():
-                        action, logprob, value = learner.agent.sample(
-                            next_inputs[learner.slots].contiguous())
-                    actions_buf[t, learner.slots] = action
-                    logprobs_buf[t, learner.slots] = logprob
-                    values_buf[t, learner.slots] = value
-                next_obs_np, reward, terminated, _, info = envs.step(
-                    actions_buf[t].cpu().numpy())
+                with torch.inference_mode():
+                    actions_buf[t], logprobs_buf[t], values_buf[t] = \
+                        learners.sample(next_inputs)
+                next_obs, reward, terminated, _, info = envs.step(actions_buf[t].cpu().numpy())
                 with torch.inference_mode():  # the step's one copy, encoded once
-                    next_inputs = learners.encode(next_obs_np, envs)
+                    next_inputs = learners.encode(next_obs, envs)
                 rewards_buf[t] = normalizer(reward, terminated)
                 terminated_buf[t] = terminated
                 if "final_info" in info:
@@ -252,25 +275,22 @@ def train(config: TrainConfig, checkpoint: dict[str, Any] | None = None,
 
             # 2. Advantages: GAE over the rollout, bootstrapped from V(next_obs).
             with torch.no_grad():
-                next_value = torch.empty_like(values_buf[0])
-                for learner in learners.learners:
-                    next_value[learner.slots] = learner.agent.value(
-                        next_inputs[learner.slots].contiguous())
                 advantages, returns = compute_gae(
                     torch.from_numpy(rewards_buf).to(device), values_buf,
-                    torch.from_numpy(terminated_buf).to(device), next_value,
+                    torch.from_numpy(terminated_buf).to(device), learners.value(next_inputs),
                     config.gamma, config.gae_lambda)
 
             # 3. Optimise the clipped PPO objective, each learner on its slots' rows.
-            per_learner = [ppo_update(
-                learner.agent, learner.optimizer, learner.gradients, config,
-                *(buffer[:, learner.slots].flatten(0, 1) for buffer in (
-                    inputs_buf, actions_buf, logprobs_buf, values_buf, advantages, returns)))
-                for learner in learners.learners]
-            diagnostics = {key: sum(d[key] for d in per_learner) / len(per_learner)
-                           for key in per_learner[0]}
-            diagnostics["charts/learning_rate"] = \
-                learners.learners[0].optimizer.param_groups[0]["lr"]
+            diagnostics = ppo_update(
+                learners.agent, learners.adam, learners.gradients, config,
+                *(learners.rows(buffer) for buffer in (
+                    inputs_buf, actions_buf, logprobs_buf, values_buf, advantages, returns)),
+                ent_coef=ent_coef)
+            diagnostics["charts/learning_rate"] = learners.adam.param_groups[0]["lr"]
+            if config.anneal_ent:
+                diagnostics["charts/ent_coef"] = ent_coef
+            if config.action_mask_steps is not None:
+                diagnostics["charts/action_mask"] = float(masked)
             if config.cheap_talk:
                 diagnostics.update(cheap_talk_metrics(actions_buf.cpu().numpy(), terminated_buf))
             if league is not None:

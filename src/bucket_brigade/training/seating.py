@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bucket_brigade.agents.strategies import names_models_or_mix
 from bucket_brigade.envs.vector import (
     BucketBrigadeVectorEnv,
     ConcatVectorEnv,
@@ -14,26 +15,32 @@ from bucket_brigade.envs.vector import (
 )
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.models import load_policy
+from bucket_brigade.training.opponents import opponent_populations
 
 
 def make_training_env(config: TrainConfig, seed: int, snapshot: OpponentPolicy | None = None,
                       ) -> BucketBrigadeVectorEnv | ConcatVectorEnv:
-    """The run's agent-slots: games of ``num_learners`` learners and ``num_scripted`` scripted
-    opponents (or seats played greedily by ``opponent_model``), then (with --league) games of
-    one learner whose other seats ``snapshot`` plays."""
+    """The run's agent-slots: games of ``num_learners`` learners and ``num_scripted``
+    opponents (scripted, seats played greedily by ``opponent_model``, or drawn per game as
+    :mod:`~bucket_brigade.training.opponents` says), then (with --league) games of one
+    learner whose other seats ``snapshot`` plays. A lone learner sits in ``learner_seat``."""
     scenario = config.resolved_scenario
     opponent_model = None if config.opponent_model is None \
-        else load_policy(config.opponent_model).play_seats(
-            range(config.num_learners, config.num_agents))
+        else load_policy(config.opponent_model).play_seats(config.opponent_agents)
+    drawn = config.num_scripted and config.opponent_model is None \
+        and names_models_or_mix(config.opponent_policies)
+    populations = opponent_populations(config.opponent_policies, config.num_scripted, scenario,
+                                       config.num_agents) if drawn else None
     main = make_vec_env(config.num_envs - config.league_slots, scenario,
-                        config.num_scripted, config.opponent_policies, config.cheap_talk,
-                        seed=seed, num_learners=config.num_learners,
-                        opponent_policy=opponent_model)
+                        config.num_scripted, None if drawn else config.opponent_policies,
+                        config.cheap_talk, seed=seed, num_learners=config.num_learners,
+                        opponent_policy=opponent_model, learner_seat=config.learner_seat,
+                        opponent_populations=populations)
     if not config.league_slots:
         return main
     league = make_vec_env(config.league_slots, scenario, config.num_agents - 1,
                           cheap_talk=config.cheap_talk, seed=derived_seed(seed, 1),
-                          opponent_policy=snapshot)
+                          opponent_policy=snapshot, learner_seat=config.learner_seat)
     return ConcatVectorEnv([main, league])
 
 

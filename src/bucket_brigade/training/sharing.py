@@ -11,11 +11,18 @@ and the agent-slots it plays.
   is trained on seat k's slots only (slot ``g * K + k`` of the env: the strided slice
   ``k::K``), with its own minibatches, advantage normalisation and gradient clipping.
 
-The K independent networks are run one after the other, each on its own seat's slots,
-rather than stacked into batched matrix products: the network's compiled kernels (the
-per-house layer, the encoding, the action draws) are custom autograd Functions that
-``torch.func.vmap`` does not go through, and each network's batch is already the
-kernels' unit of work, so the loop costs K calls' overhead on 1/K of the rows each.
+The K independent networks run as one (:class:`SeatStack`): one copy of the network
+whose every weight is stacked per seat, [K, ...], so that each layer is one batched
+matrix product over the seats' rows (``network.StackableLinear``, and the compiled
+per-house layer seat after seat) rather than K calls that each pay PyTorch's overhead
+on a quarter of the rows. Their Adams are one Adam over the stacked weights: Adam is
+elementwise, so that is K independent Adams exactly; gradients are clipped per seat
+(``gradients.SeatGradients``), and the PPO loss is each seat's own loss over its rows,
+summed, so that each seat's gradient is its own. (``torch.func.vmap`` over stacked
+parameters would keep the network's code as it is too, but it does not go through the
+network's compiled kernels, and on the CPU its per-operation cost ate the gain.) The
+files hold every seat's weights and optimizer state apart, as K networks and K Adams
+would (:class:`SeatPolicies`, :class:`SeatAdam`), so that files of every version load.
 
 ``--critic central`` wraps each learner's network in a
 :class:`~bucket_brigade.training.critic.CentralCriticPolicy`. Files: the model state
@@ -26,8 +33,8 @@ actor under ``actor.`` and its critic under ``critic.``;
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,14 +44,15 @@ from torch import nn
 from bucket_brigade.envs.vector import BucketBrigadeVectorEnv, ConcatVectorEnv
 from bucket_brigade.training.config import TrainConfig
 from bucket_brigade.training.critic import CentralCritic, CentralCriticPolicy
-from bucket_brigade.training.gradients import FlatGradients
+from bucket_brigade.training.gradients import FlatGradients, SeatGradients
 from bucket_brigade.training.network import PolicyNetwork, check_dtypes, network_from_state
 
 Agent = PolicyNetwork | CentralCriticPolicy
 
 
 class SeatPolicies(nn.Module):
-    """The independent learners' networks, seat k's at ``seats[k]`` (one state dict)."""
+    """The independent learners' networks one by one, seat k's at ``seats[k]``: the files'
+    format (one state dict, seat k's weights under ``seats.{k}.``)."""
 
     def __init__(self, agents: Sequence[Agent]) -> None:
         super().__init__()
@@ -55,66 +63,116 @@ class SeatPolicies(nn.Module):
         return self.seats[0].config
 
 
-class SeatOptimizers:
-    """The independent learners' optimizers, seen as one: their state dict is that of one
-    Adam with a parameter group per seat, in seat order (so a checkpoint holds one
-    optimizer state, which ``torch.optim.Adam`` over the groups loads and checks)."""
+class SeatStack(nn.Module):
+    """K independent learners' agents as one: :attr:`agent` is one agent whose every
+    parameter is stacked per seat ([K, ...]; it takes inputs [K, B, ...]). Its state
+    dict is that of :class:`SeatPolicies`, seat k's weights under ``seats.{k}.``."""
 
-    def __init__(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
-        self.optimizers = list(optimizers)
+    def __init__(self, agents: Sequence[Agent]) -> None:
+        super().__init__()
+        self.num_seats = len(agents)
+        self.agent = copy.deepcopy(agents[0])
+        _replace_parameters(self.agent, lambda name: torch.stack(
+            [agent.get_parameter(name).detach() for agent in agents]))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.agent.config
+
+    def seat_agent(self, seat: int) -> Agent:
+        """A copy of seat ``seat``'s agent, as one network of its own."""
+        agent = copy.deepcopy(self.agent)
+        _replace_parameters(agent, lambda name: agent.get_parameter(name).detach()[seat].clone())
+        return agent
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return SeatPolicies([self.seat_agent(k) for k in range(self.num_seats)]).state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> Any:
+        """Load every seat's weights (``seats.{k}.``), checked as K networks would be."""
+        seats = SeatPolicies([self.seat_agent(k) for k in range(self.num_seats)])
+        result = seats.load_state_dict(state, strict=strict)
+        with torch.no_grad():
+            for name, parameter in self.agent.named_parameters():
+                parameter.copy_(torch.stack([seat.get_parameter(name) for seat in seats.seats]))
+        return result
+
+
+def _replace_parameters(agent: nn.Module, value: Callable[[str], torch.Tensor]) -> None:
+    """Give each of ``agent``'s parameters a new tensor, ``value(its name)``."""
+    for name, _ in list(agent.named_parameters()):
+        owner, _, leaf = name.rpartition(".")
+        setattr(agent.get_submodule(owner), leaf, nn.Parameter(value(name)))
+
+
+class SeatAdam:
+    """The state of one Adam over a :class:`SeatStack`'s stacked weights, seen as K Adams:
+    its state dict is that of one Adam with a parameter group per seat, in seat order
+    (the checkpoints' format, which ``torch.optim.Adam`` over K agents' parameters loads
+    and checks). Every seat's Adam has taken the same steps."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, num_seats: int) -> None:
+        self.optimizer, self.num_seats = optimizer, num_seats
 
     def state_dict(self) -> dict[str, Any]:
+        state = self.optimizer.state_dict()
+        group = state["param_groups"][0]
+        count = len(group["params"])
         merged: dict[str, Any] = {"state": {}, "param_groups": []}
-        offset = 0
-        for optimizer in self.optimizers:
-            state = optimizer.state_dict()
-            merged["state"].update({offset + i: s for i, s in state["state"].items()})
-            for group in state["param_groups"]:
-                merged["param_groups"].append(
-                    {**group, "params": [offset + i for i in group["params"]]})
-                offset += len(group["params"])
+        for seat in range(self.num_seats):
+            merged["param_groups"].append(
+                {**group, "params": [seat * count + i for i in range(count)]})
+            merged["state"].update({seat * count + i: {
+                key: value.clone() if key == "step" else value[seat].clone()
+                for key, value in entry.items()} for i, entry in state["state"].items()})
         return merged
 
     def load_state_dict(self, merged: Mapping[str, Any]) -> None:
         groups = merged["param_groups"]
-        if len(groups) != len(self.optimizers):
+        if len(groups) != self.num_seats:
             raise ValueError(f"the optimizer state has {len(groups)} parameter groups, the "
-                             f"run has {len(self.optimizers)} independent learners")
-        for optimizer, group in zip(self.optimizers, groups):
-            ids = group["params"]
-            optimizer.load_state_dict({
-                "state": {j: merged["state"][i] for j, i in enumerate(ids)
-                          if i in merged["state"]},
-                "param_groups": [{**group, "params": list(range(len(ids)))}]})
-
-
-@dataclass
-class Learner:
-    """One trained policy, its optimizer and gradients, and the agent-slots it plays."""
-
-    agent: Agent
-    optimizer: torch.optim.Optimizer
-    gradients: FlatGradients
-    slots: slice  # every slot, or one seat's (k::K)
+                             f"run has {self.num_seats} independent learners")
+        count = len(self.optimizer.param_groups[0]["params"])
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for i in range(count):
+            entries = [merged["state"].get(group["params"][i]) for group in groups]
+            if all(entry is None for entry in entries):
+                continue
+            if any(entry is None for entry in entries) \
+                    or len({float(entry["step"]) for entry in entries}) != 1:
+                raise ValueError("the seats' optimizers have not taken the same steps")
+            state[i] = {key: entries[0][key] if key == "step"
+                        else torch.stack([entry[key] for entry in entries])
+                        for key in entries[0]}
+        self.optimizer.load_state_dict(
+            {"state": state, "param_groups": [{**groups[0], "params": list(range(count))}]})
 
 
 class Learners:
     """The run's learners over the env's slots, and what the run's files hold of them:
     :attr:`module` (the model state dict) and :attr:`optimizer` (its state dict). With
     ``--sharing shared`` and a local critic these are the one network and its Adam, as
-    the single learner has always had."""
+    the single learner has always had; with ``independent``, :class:`SeatStack` and
+    :class:`SeatAdam`. :attr:`agent`, :attr:`adam` and :attr:`gradients` are what PPO
+    trains: one agent, whose rows are [B] slots or, stacked, [K, B] (seat, game)."""
 
     def __init__(self, envs: BucketBrigadeVectorEnv | ConcatVectorEnv, config: TrainConfig,
                  device: torch.device) -> None:
         self.num_seats = config.num_learners
-        count = self.num_seats if config.sharing == "independent" else 1
-        agents = [build_agent(envs, config).to(device) for _ in range(count)]
-        self.learners = [Learner(agent, _adam(agent, config, device), FlatGradients(agent),
-                                 slice(k, None, count) if count > 1 else slice(None))
-                         for k, agent in enumerate(agents)]
-        self.module: nn.Module = agents[0] if count == 1 else SeatPolicies(agents)
-        self.optimizer = self.learners[0].optimizer if count == 1 \
-            else SeatOptimizers([learner.optimizer for learner in self.learners])
+        self.independent = config.sharing == "independent"
+        agents = [build_agent(envs, config).to(device)
+                  for _ in range(self.num_seats if self.independent else 1)]
+        if self.independent:
+            self.module: nn.Module = SeatStack(agents)
+            self.agent: Agent = self.module.agent
+            self.gradients: FlatGradients = SeatGradients(self.agent, self.num_seats)
+        else:
+            self.module = self.agent = agents[0]
+            self.gradients = FlatGradients(self.agent)
+        self.adam = _adam(self.agent, config, device)
+        self.optimizer = SeatAdam(self.adam, self.num_seats) if self.independent \
+            else self.adam
         self.plain = config.sharing == "shared" and config.critic == "local"
         # Slot g * K + k is seat k of game g (league slots, only with a plain run, seat 0).
         self.slot_seats = torch.arange(envs.num_envs, device=device) % self.num_seats
@@ -125,22 +183,50 @@ class Learners:
         """Every slot's input, encoded once (each learner's network encodes alike): the
         observation, with the seat for a seat-aware network and the global state for a
         central critic."""
-        first = self.learners[0].agent
         observations = torch.from_numpy(obs).to(self.device)
         if self.plain:
-            return first.encode(observations)
-        if isinstance(first, CentralCriticPolicy):
-            return first.encode(observations, self.slot_seats,
-                                torch.from_numpy(envs.states()))
-        return first.encode(observations, self.slot_seats)
+            return self.agent.encode(observations)
+        if isinstance(self.agent, CentralCriticPolicy):
+            return self.agent.encode(observations, self.slot_seats,
+                                     torch.from_numpy(envs.states()))
+        return self.agent.encode(observations, self.slot_seats)
+
+    def sample(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every slot's action, its log-probability and value, from its encoded input."""
+        if not self.independent:
+            return self.agent.sample(inputs)
+        return tuple(self._slot_major(out)
+                     for out in self.agent.sample(self._seat_major(inputs)))
+
+    def value(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Every slot's value."""
+        if not self.independent:
+            return self.agent.value(inputs)
+        return self._slot_major(self.agent.value(self._seat_major(inputs)))
+
+    def rows(self, buffer: torch.Tensor) -> torch.Tensor:
+        """A rollout buffer [T, slots, ...] as the update's rows: [T x slots, ...], or,
+        stacked, seat k's [K, T x games, ...]."""
+        if not self.independent:
+            return buffer.flatten(0, 1)
+        return buffer.unflatten(1, (-1, self.num_seats)).movedim(2, 0).flatten(1, 2)
+
+    def _seat_major(self, slots: torch.Tensor) -> torch.Tensor:
+        """[games x K, ...] in slot order -> [K, games, ...]."""
+        return slots.unflatten(0, (-1, self.num_seats)).transpose(0, 1).contiguous()
+
+    @staticmethod
+    def _slot_major(seats: torch.Tensor) -> torch.Tensor:
+        """[K, games, ...] -> [games x K, ...] in slot order."""
+        return seats.transpose(0, 1).flatten(0, 1)
 
     def set_learning_rate(self, lr: float) -> None:
-        for learner in self.learners:
-            learner.optimizer.param_groups[0]["lr"] = lr
+        self.adam.param_groups[0]["lr"] = lr
 
     def seat_network(self, seat: int) -> PolicyNetwork:
-        """The network that plays ``seat`` (for a seat-aware one, told so)."""
-        agent = self.learners[seat if len(self.learners) > 1 else 0].agent
+        """The network that plays ``seat`` (for a seat-aware one, told so; an independent
+        learner's, a copy)."""
+        agent = self.module.seat_agent(seat) if self.independent else self.agent
         network = agent.actor if isinstance(agent, CentralCriticPolicy) else agent
         network.seat = seat
         return network

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from bucket_brigade.agents.planner import SYNTAX as PLANNER_SYNTAX
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
     DEFAULT_REPLAY_STRATEGY,
@@ -23,11 +24,13 @@ DEFAULT_REPLAY_SCENARIO = "trivial_cooperation"
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="trained policy in seat 0 (checkpoint or model_RUN.pt), playing "
-                             "its most likely action")
+                             "its most likely action; a model with a network per seat plays "
+                             "seats 0 to K-1, each with its own (MODEL.pt@K: seat K's network "
+                             "in seat 0)")
     parser.add_argument("--strategy", default=None,
                         help=f"scripted strategy in seat 0 instead of a model: "
                              f"{', '.join(STRATEGY_NAMES)}, evolved:<scenario>, "
-                             f"planner[@K[/D]][~P][+Z][:BASE] (rollout search), a genome "
+                             f"{PLANNER_SYNTAX} (rollout search), a genome "
                              f".json or 10 numbers (default: {DEFAULT_REPLAY_STRATEGY})")
     parser.add_argument("--scenario", default=None,
                         help="scenario name or .toml/.json file (default: with --model, the "

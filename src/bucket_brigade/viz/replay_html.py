@@ -19,6 +19,8 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from bucket_brigade.agents.planner import PlannerSeat
 from bucket_brigade.agents.strategies import (
     DEFAULT_OPPONENTS,
@@ -28,7 +30,7 @@ from bucket_brigade.agents.strategies import (
     opponent_seats,
     split_opponents,
 )
-from bucket_brigade.envs.render import Replay, record_game
+from bucket_brigade.envs.render import Policy, Replay, record_game
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import Scenario, get_scenario
 from bucket_brigade.game.scripted import PARAM_NAMES
@@ -38,6 +40,7 @@ from bucket_brigade.search import single_game_policy
 
 if TYPE_CHECKING:
     from bucket_brigade.training.models import LoadedPolicy
+    from bucket_brigade.training.network import PolicyNetwork
 
 DATA_ELEMENT_ID = "replay-data"
 TEMPLATE_DIR = "templates"
@@ -62,33 +65,59 @@ def record_replay(scenario: str | Scenario, seed: int = 0, *, model: LoadedPolic
     """Play game ``game_index`` of seed ``seed`` with a model (greedy) or a strategy in seat 0.
 
     Seat 0 defaults to the firefighter archetype; opponents to the default pool, cycled
-    over ``num_opponents`` seats as in training and evaluation.
+    over ``num_opponents`` seats as in training and evaluation. A model with a network per
+    seat (an independent run's) plays seats 0 to K-1, each with its own network, and the
+    opponents the seats after them. Planners may sit in any opponent seat (or seat 0 with
+    ``strategy``); their continuations play the model greedily, as evaluation does.
     """
     if model is not None and strategy is not None:
         raise UsageError(f"give either a model or a strategy for seat 0, not both "
                          f"(model {model.name!r}, strategy {strategy!r})")
     scenario = get_scenario(scenario)
+    networks = [] if model is None else model.seats or [model.network]
+    num_agents = num_opponents + 1
+    if model is not None:
+        model.check_fits(scenario, num_agents)
+        if len(networks) > 1 and opponents is not None and len(networks) >= num_agents:
+            raise UsageError(f"model {model.name!r} plays all {num_agents} seats, with a "
+                             f"network for each: no seat is left for --opponents; name one "
+                             f"network for seat 0 with MODEL.pt@K")
     opponent_names = list(DEFAULT_OPPONENTS) if opponents is None else (
         split_opponents(opponents) if isinstance(opponents, str) else list(opponents))
-    seats = opponent_seats(num_opponents, opponent_names, scenario.name)
-    labels = cycled(opponent_names, num_opponents)
-    if any(isinstance(seat, PlannerSeat) for seat in seats):
-        raise UsageError("a replay seats a planner in seat 0 only (--strategy planner), not "
-                         "among the opponents")
+    networks = networks[:num_agents]
+    others = num_agents - max(len(networks), 1)  # the opponents' seats
+    seats = opponent_seats(others, opponent_names, scenario.name) if others else []
+    labels = cycled(opponent_names, others)
+    policies: dict[int, Policy] = {}
+    played_by_model = None
     if model is None:
         strategy = DEFAULT_REPLAY_STRATEGY if strategy is None else strategy
         all_seats = [make_seat(strategy, scenario.name), *seats]
-        planner = single_game_policy(scenario, all_seats, 0, seed, game_index) \
-            if isinstance(all_seats[0], PlannerSeat) else None
-        replay = record_game(scenario, all_seats, seed, planner, game_index=game_index,
-                             cheap_talk=True)
-        return LabelledReplay(replay, (strategy, *labels))
-    model.check_fits(scenario, num_opponents + 1)
-    # The model's greedy (house, mode, signal), as evaluation plays it.
-    replay = record_game(scenario, [Seat(), *seats], seed,
-                         lambda observation: model.network.play(observation[None])[0],
-                         game_index=game_index, cheap_talk=True)
-    return LabelledReplay(replay, (model.name, *labels))
+        model_labels = [strategy]
+    else:
+        all_seats = [*(Seat() for _ in networks), *seats]
+
+        def played_by_model(observations: Any) -> Any:
+            """The model's greedy (house, mode, signal) in its seats, as evaluation plays
+            it, for a batch of their observations [B, len(networks), obs_dim]."""
+            return np.stack([network.play(observations[:, k])
+                             for k, network in enumerate(networks)], axis=1)
+
+        policies.update({k: _greedy(network) for k, network in enumerate(networks)})
+        model_labels = [model.name] if len(networks) == 1 \
+            else [f"{model.name}@{k}" for k in range(len(networks))]
+    for agent, seat in enumerate(all_seats):
+        if isinstance(seat, PlannerSeat):
+            policies[agent] = single_game_policy(scenario, all_seats, agent, seed,
+                                                 game_index, played_by_model)
+    replay = record_game(scenario, all_seats, seed, policies, game_index=game_index,
+                         cheap_talk=True)
+    return LabelledReplay(replay, (*model_labels, *labels))
+
+
+def _greedy(network: PolicyNetwork) -> Policy:
+    """A network's greedy action for one observation."""
+    return lambda observation: network.play(observation[None])[0]
 
 
 def render_page(labelled: LabelledReplay) -> str:
