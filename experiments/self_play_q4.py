@@ -1,0 +1,197 @@
+"""Does any seat free-ride while the others work? Self-play sweeps (examples/self_play_q4.toml
+and its unmasked twin) measured seat by seat, then tabulated per scenario, sharing scheme
+and action mask.
+
+Every finished trial's joint policy plays ``--games`` fresh games, each seat by its own
+network (an independent run's) or told its seat (a seat-aware one), greedily
+(experiments/seat_scores.py); its team score, per-seat scores and per-seat work rates on
+fire nights go to OUT/TRIAL.json, written as each trial is measured and skipped when
+there, so the command can be run again while a sweep goes on. With ``--exploit-seeds``,
+the trials of those training seeds also get ``bucket-brigade exploit`` (CMA-ES best
+responses in every seat, on a smaller budget than its default: :data:`EXPLOIT_BUDGET`)
+into OUT/exploit/TRIAL/, skipped where its ``exploit.json`` is; any ``exploit.json``
+there (a PPO best response's too) joins its trial's row.
+
+    python experiments/self_play_q4.py experiments/sweeps/self_play_q4 --exploit-seeds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from seat_scores import seat_scores  # experiments/ is this script's folder
+
+from bucket_brigade.errors import UsageError
+from bucket_brigade.game.scenarios import SCENARIOS
+from bucket_brigade.io import read_input_text, save_json
+from bucket_brigade.sweep.trial import OK, RESULT_FILE
+from bucket_brigade.training.choices import SHARING_MODES
+from bucket_brigade.training.models import MODEL_PREFIX
+
+OUT_FOLDER = "seat_figures"  # OUT's default, inside the (first) sweep's folder
+# A seat free-rides when the busiest seat works on at least BUSY of the fire nights and
+# it works on less than FREE_RIDE_SHARE of the busiest seat's rate.
+BUSY = 0.5
+FREE_RIDE_SHARE = 0.5
+EXPLOIT_BUDGET = ("--oracles", "cmaes", "--br-generations", "5", "--br-popsize", "8",
+                  "--br-games", "100", "--games", "1000")
+HEADER = ("| scenario | sharing | mask | seeds | team score: mean (lowest, highest seed) | "
+          "work rate on fire nights by seat (mean over seeds) | largest seat-to-seat gap "
+          "(worst seed) | runs with a free-riding seat | exploitability: largest seat's gain "
+          "(where), NashConv |\n|---|---|---|---|---|---|---|---|---|")
+
+
+def finished_trials(sweep_dir: Path) -> list[dict]:
+    """The result records of a sweep folder's finished trials, whichever sweep files ran
+    them (a trial's name is a hash of its settings, so files may share a folder)."""
+    if not (sweep_dir / "runs").is_dir():
+        raise UsageError(f"{str(sweep_dir)!r} is not a sweep's folder (it has no runs/)")
+    results = []
+    for path in sorted((sweep_dir / "runs").glob(f"*/{RESULT_FILE}")):
+        try:
+            result = json.loads(read_input_text(path, "trial result"))
+        except ValueError:  # a damaged record: the sweep runs that trial again
+            continue
+        if isinstance(result, dict) and result.get("status") == OK:
+            results.append(result)
+    return results
+
+
+def measure(sweep_dirs: Iterable[Path], out: Path, games: int, seed: int) -> list[dict]:
+    """Each finished trial's figures, measuring (and writing) those not yet in ``out``."""
+    records = []
+    for sweep_dir in sweep_dirs:
+        for trial in finished_trials(sweep_dir):
+            path = out / f"{trial['trial']}.json"
+            if not path.exists():
+                model = sweep_dir / f"{MODEL_PREFIX}{trial['trial']}.pt"
+                figures = seat_scores(str(model), trial["scenario"], games, seed)
+                save_json({"trial": trial["trial"], "scenario": trial["scenario"],
+                           "seed": trial["seed"], "sharing": trial["config"]["sharing"],
+                           "action_mask": trial["config"]["action_mask"], "games": games,
+                           "games_seed": seed, **figures}, path)
+                print(f"measured {trial['trial']}: team score {figures['team_score']:.2f}",
+                      file=sys.stderr)
+            records.append(json.loads(path.read_text()))
+    return records
+
+
+def exploit(sweep_dirs: Iterable[Path], out: Path, seeds: Sequence[int]) -> None:
+    """``bucket-brigade exploit`` on each finished trial of ``seeds`` that has none yet."""
+    from bucket_brigade.cli import main as cli
+
+    for sweep_dir in sweep_dirs:
+        for trial in finished_trials(sweep_dir):
+            folder = out / trial["trial"]
+            if trial["seed"] in seeds and not (folder / "exploit.json").exists():
+                model = sweep_dir / f"{MODEL_PREFIX}{trial['trial']}.pt"
+                code = cli(["exploit", "--scenario", trial["scenario"], "--profile",
+                            str(model), *EXPLOIT_BUDGET, "--out-dir", str(folder)])
+                if code:
+                    raise UsageError(f"exploit of {trial['trial']} ended with exit status "
+                                     f"{code}")
+
+
+def free_riders(work_rates: Sequence[float]) -> list[int]:
+    """The seats that free-ride while another works (see :data:`BUSY`)."""
+    busiest = max(work_rates)
+    if busiest < BUSY:
+        return []
+    return [seat for seat, rate in enumerate(work_rates) if rate < FREE_RIDE_SHARE * busiest]
+
+
+def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
+    """Per measured seed and oracle: the largest seat's gain (a symmetric profile's one
+    gain) and NashConv where the oracle searched every seat. The largest gain is shown
+    because NashConv sums the seats' gains as measured, so a seat where the oracle found
+    nothing (a negative gain) can hide one where it found something."""
+    found = []
+    for seed, trial in sorted(trials):
+        path = exploit_dir / trial / "exploit.json"
+        if not path.exists():
+            continue
+        summary = json.loads(path.read_text())
+        parts = []
+        for oracle in ("cmaes", "ppo"):
+            gains = [r for r in summary["seats"] if r["oracle"] == oracle]
+            if not gains:
+                continue
+            best = max(gains, key=lambda r: r["gain"])
+            where = "every seat" if best["seat"] == "all" else f"seat {best['seat']}"
+            total = summary["nash_conv"].get(oracle)
+            parts.append(f"{oracle} {best['gain']:+.2f} ± {best['gain_ci95']:.2f} ({where})"
+                         + (f", NashConv {total['value']:+.2f} ± {total['ci95']:.2f}"
+                            if total is not None else ""))
+        found.append(f"{'; '.join(parts)} [seed {seed}]")
+    return "<br>".join(found) or "not measured"
+
+
+def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
+    """One markdown row per (scenario, sharing, mask): mask on first, then by sharing
+    scheme, the named scenarios in their usual order (any others after them)."""
+    groups: dict[tuple[str, str, bool], list[dict]] = defaultdict(list)
+    for record in records:
+        groups[record["scenario"], record["sharing"], record["action_mask"]].append(record)
+    scenarios = list(dict.fromkeys([*SCENARIOS, *(record["scenario"] for record in records)]))
+    rows = [HEADER]
+    for (scenario, sharing, mask), runs in sorted(groups.items(), key=lambda item: (
+            not item[0][2], SHARING_MODES.index(item[0][1]), scenarios.index(item[0][0]))):
+        runs.sort(key=lambda r: r["seed"])
+        teams = [r["team_score"] for r in runs]
+        rates = np.array([r["seat_work_rates"] for r in runs])
+        gaps = rates.max(axis=1) - rates.min(axis=1)
+        riding = {r["seed"]: free_riders(r["seat_work_rates"]) for r in runs}
+        who = ", ".join(f"seed {seed}: seat {'+'.join(map(str, seats))}"
+                        for seed, seats in riding.items() if seats)
+        rows.append(
+            f"| {scenario} | {sharing} | {'on' if mask else 'off'} | {len(runs)} "
+            f"| {np.mean(teams):.2f} ({min(teams):.2f}, {max(teams):.2f}) "
+            f"| {' / '.join(f'{rate:.2f}' for rate in rates.mean(axis=0))} "
+            f"| {gaps.max():.2f} (seed {runs[int(gaps.argmax())]['seed']}) "
+            f"| {sum(map(bool, riding.values()))} of {len(runs)}{f' ({who})' if who else ''} "
+            f"| {exploitability(exploit_dir, ((r['seed'], r['trial']) for r in runs))} |")
+    return rows
+
+
+def _seed(word: str) -> int:
+    try:
+        return int(word)
+    except ValueError:
+        raise UsageError(f"--exploit-seeds: {word.strip()!r} is not a training seed (an "
+                         "integer)") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (OUT/NAME)")
+    parser.add_argument("--games", type=int, default=1000,
+                        help="fresh games per trial (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="the games' seed (default: 0)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"where the figures go (default: FIRST_SWEEP/{OUT_FOLDER})")
+    parser.add_argument("--exploit-seeds", default="",
+                        help="comma list of training seeds whose trials get CMA-ES best "
+                             "responses (default: none)")
+    args = parser.parse_args(argv)
+    out = args.out or args.sweeps[0] / OUT_FOLDER
+    try:
+        if args.games < 2:
+            raise UsageError(f"--games {args.games} must be >= 2 (for confidence intervals)")
+        seeds = [_seed(word) for word in args.exploit_seeds.split(",") if word.strip()]
+        records = measure(args.sweeps, out, args.games, args.seed)
+        exploit(args.sweeps, out / "exploit", seeds)
+    except UsageError as exc:
+        print(f"self_play_q4: error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(table(records, out / "exploit")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
