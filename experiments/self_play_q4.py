@@ -108,9 +108,9 @@ def free_riders(work_rates: Sequence[float]) -> list[int]:
 
 def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
     """Per measured seed and oracle: the largest seat's gain (a symmetric profile's one
-    gain) and NashConv where the oracle searched every seat. The largest gain is shown
-    because NashConv sums the seats' gains as measured, so a seat where the oracle found
-    nothing (a negative gain) can hide one where it found something."""
+    gain) and NashConv, the sum of the seats' positive gains (N times a symmetric
+    profile's), computed from the seats' rows so that files written when ``exploit``
+    still summed signed gains read the same (its per-seat CIs are in exploit.json)."""
     found = []
     for seed, trial in sorted(trials):
         path = exploit_dir / trial / "exploit.json"
@@ -124,10 +124,10 @@ def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
                 continue
             best = max(gains, key=lambda r: r["gain"])
             where = "every seat" if best["seat"] == "all" else f"seat {best['seat']}"
-            total = summary["nash_conv"].get(oracle)
-            parts.append(f"{oracle} {best['gain']:+.2f} ± {best['gain_ci95']:.2f} ({where})"
-                         + (f", NashConv {total['value']:+.2f} ± {total['ci95']:.2f}"
-                            if total is not None else ""))
+            total = sum(max(r["gain"], 0.0) for r in gains) * (
+                summary["agents"] if best["seat"] == "all" else 1)
+            parts.append(f"{oracle} {best['gain']:+.2f} ± {best['gain_ci95']:.2f} ({where}), "
+                         f"NashConv {total:+.2f}")
         found.append(f"{'; '.join(parts)} [seed {seed}]")
     return "<br>".join(found) or "not measured"
 

@@ -11,12 +11,14 @@ import pytest
 from bucket_brigade.analysis.contenders import Contender, parse_strategies, play_profile
 from bucket_brigade.analysis.empirical_game import focal_scores
 from bucket_brigade.analysis.nash import (
+    Gain,
     best_response_config,
     cmaes_best_response,
     deviation_from_symmetric,
     deviation_in_seat,
     judge,
     mix_best_response_config,
+    nash_conv,
     ppo_best_response,
     scripted,
 )
@@ -82,3 +84,13 @@ def test_ppo_best_response_deserts_universal_free_riding(tmp_path: Path) -> None
     gain = judge(deviation_from_symmetric(scenario, free_rider, 4), free_rider, responder, 400,
                  seed=0)
     assert gain.mean - gain.ci95 > 10.0
+
+
+def test_nash_conv_counts_a_seat_where_nothing_better_was_found_as_zero() -> None:
+    """A seat's regret is never negative: a response that scored below the seat's own
+    player cannot cancel another seat's gain."""
+    found = Gain(np.array([3.0, 1.0, 2.0]))
+    worse = Gain(np.array([-4.0, -5.0, -3.0]))
+    np.testing.assert_array_equal(nash_conv([found, worse], 2).per_game, found.per_game)
+    assert nash_conv([worse], 4).mean == 0.0  # a symmetric profile's one response
+    np.testing.assert_array_equal(nash_conv([found], 4).per_game, 4 * found.per_game)

@@ -91,8 +91,10 @@ def deviation_against_mix(scenario: Scenario, contenders: Sequence[Contender], m
 
 def nash_conv(gains: Sequence[Gain], num_agents: int) -> Gain:
     """The sum of every seat's gain, game by game (all judged on the same games); one gain
-    for all seats (a symmetric profile's) counts N times."""
-    total = sum(g.per_game for g in gains)
+    for all seats (a symmetric profile's) counts N times. A seat whose response scored
+    below its own player counts 0: its player is the better response found, and a seat's
+    regret is never negative, so it cannot cancel another seat's gain."""
+    total = sum(g.per_game if g.mean > 0 else np.zeros_like(g.per_game) for g in gains)
     return Gain(total * (num_agents if len(gains) == 1 else 1))
 
 
