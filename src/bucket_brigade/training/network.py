@@ -71,6 +71,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from bucket_brigade.checks import check_count
 from bucket_brigade.envs.spaces import full_actions
@@ -135,8 +136,8 @@ class StackableLinear(nn.Linear):
     product): the input is then [K, B, in], or [B, in] read by every seat."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.weight.dim() == 2:
-            return super().forward(x)
+        if self.weight.ndim == 2:  # one network: nn.Linear's own call, without its frame
+            return F.linear(x, self.weight, self.bias)
         x = x.expand(len(self.weight), *x.shape) if x.dim() == 2 else x
         if self.bias is None:
             return torch.bmm(x, self.weight.mT)
@@ -487,6 +488,8 @@ class PolicyNetwork(nn.Module):
         distribution's kernels read them: with weights stacked per seat, the [S, B] rows
         are flattened (the value keeps its [S, B])."""
         intent_logits, house_logits, value = self._masked_logits(inputs)
+        if value.ndim == 1:  # one network's rows: nothing to flatten
+            return intent_logits, house_logits, value
         return intent_logits.flatten(0, -2), house_logits.flatten(0, -3), value
 
     def act(self, inputs: torch.Tensor, action: torch.Tensor | None = None,
@@ -500,11 +503,13 @@ class PolicyNetwork(nn.Module):
             with torch.no_grad():
                 intent, house, _ = draw(intent_logits, house_logits, self._credited())
             action = self._action_of(intent, house)
-        else:
+        elif value.ndim > 1:
             action = action.flatten(0, -2)
         log_prob, entropy = log_prob_and_entropy(intent_logits, house_logits,
                                                  self._intent_of(action), action[:, 0],
                                                  self._credited())
+        if value.ndim == 1:
+            return action, log_prob, entropy, value
         rows = value.shape
         return action.unflatten(0, rows), log_prob.view(rows), entropy.view(rows), value
 
@@ -518,6 +523,8 @@ class PolicyNetwork(nn.Module):
         intent_logits, house_logits, value = self._row_logits(inputs)
         intent, house, log_prob = draw(intent_logits, house_logits, self._credited(),
                                        generator)
+        if value.ndim == 1:
+            return self._action_of(intent, house), log_prob, value
         rows = value.shape
         return self._action_of(intent, house).unflatten(0, rows), log_prob.view(rows), value
 
