@@ -57,29 +57,20 @@ def test_psro_with_ppo_best_responses_reduces_exploitability(tmp_path: Path) -> 
     assert len(history) == 2 and last.exploitability.mean < first.exploitability.mean / 2
 
 
-def test_the_table_grows_by_the_new_strategys_cells_only() -> None:
+@pytest.mark.parametrize("backend", ["serial", "local"])
+def test_the_table_grows_by_the_new_strategys_cells_only(backend: str) -> None:
+    """Only the new strategy's cells are played, in chunks on the local backend's worker
+    processes: the table is the whole table's either way."""
     scenario = get_scenario("greedy_neighbor")
     players = parse_strategies("hero,free_rider,coordinator", scenario, 4)
     cells: dict = {}
-    grown_game(players[:2], cells, scenario, 4, 6, seed=3)
-    first_cells = dict(cells)
-    game = grown_game(players, cells, scenario, 4, 6, seed=3)
+    with job_runner(backend, workers=None if backend == "serial" else 2) as runner:
+        grown_game(players[:2], cells, scenario, 4, 6, seed=3, runner=runner)
+        first_cells = dict(cells)
+        game = grown_game(players, cells, scenario, 4, 6, seed=3, runner=runner)
     assert all(cells[key] == value for key, value in first_cells.items())
     assert len(cells) == 3 * 10 and len(first_cells) == 2 * 4
     np.testing.assert_allclose(game.payoffs, play_table(players, scenario, 4, 6, 3).game().payoffs)
-
-
-def test_the_table_grows_the_same_in_local_worker_processes() -> None:
-    scenario = get_scenario("greedy_neighbor")
-    players = parse_strategies("hero,free_rider,coordinator", scenario, 4)
-    serial: dict = {}
-    grown_game(players[:2], serial, scenario, 4, 6, seed=3)
-    in_jobs = dict(serial)
-    expected = grown_game(players, serial, scenario, 4, 6, seed=3)
-    with job_runner("local", workers=2) as runner:
-        game = grown_game(players, in_jobs, scenario, 4, 6, seed=3, runner=runner)
-    assert in_jobs == serial
-    np.testing.assert_array_equal(game.payoffs, expected.payoffs)
 
 
 @pytest.mark.parametrize("backend", ["serial", "local"])
