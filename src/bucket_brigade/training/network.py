@@ -328,7 +328,8 @@ class MLPBody(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         hidden = self.actor(inputs)
-        house = self.house_head(hidden).unflatten(-1, (self.num_intents, self.num_houses))
+        house = self.house_head(hidden)
+        house = house.view(*house.shape[:-1], self.num_intents, self.num_houses)
         return self.intent_head(hidden), house, self.critic(inputs).squeeze(-1)
 
 
@@ -465,7 +466,8 @@ class PolicyNetwork(nn.Module):
         offsets = inputs[..., :count]
         intent_logits, house_logits, value = self.body(inputs[..., count:])
         return (intent_logits + offsets[..., :intents],
-                house_logits + offsets[..., intents:].unflatten(-1, (intents, houses)), value)
+                house_logits + offsets[..., intents:].view(*offsets.shape[:-1], intents, houses),
+                value)
 
     def forward(self, obs: torch.Tensor | np.ndarray) -> PolicyOutput:
         """:meth:`evaluate` on raw observations [B, obs_dim] (a tensor or a NumPy array)."""
