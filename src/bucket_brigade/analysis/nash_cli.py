@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "comma list of their names; a model file's name is its stem, "
                              "model_RUN for model_RUN.pt (default: all)")
     add_planner_argument(parser, "also judge this planner as a best response to each "
-                         "scripted strategy, on the fresh games")
+                         "strategy (model files included), on the fresh games")
     parser.add_argument("--out-dir", type=path_text, default=None,
                         help="where nash.json and the copies view's results.json/.csv and "
                              "heatmap.png go (default: experiments/nash/SCENARIO)")

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> None:
                                           args.scenario, args.ppo_steps,
                                           out_dir / "best_response", f"br_{target.iteration}",
                                           seed)
-        with claimed_runs([config]):
+        with claimed_runs([config]):  # trained as a job of the run's backend (below)
             return runner.run([Job(config.run_name, ppo_best_response, (config,))])[0]
 
     seconds: list[float] = []
