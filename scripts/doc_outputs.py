@@ -92,6 +92,7 @@ SWEEPS_DOC, CLIENTS_DOC = ROOT / "docs" / "sweeps.md", ROOT / "docs" / "clients.
 SHOWN_SCRATCH = "/tmp/doc"  # how docs/sweeps.md names the folder the sample sweep ran in
 SWEEP_FILE = "search.toml"
 SPEED_HEADER = "| what | learner steps/s | command |"
+FAILED_TRIAL = re.compile(r"^\[\d+/\d+\] \S+: (?!ok )")
 RESULT_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+): ok (\d+\.\d\d ± \d+\.\d\d)")
 TIMING = re.compile(r"\((\d+) s in all for (\d+) trials")
 
@@ -145,9 +146,11 @@ def run(argv: list[str], cwd: Path, columns: int | None = None) -> str:
         env["COLUMNS"] = str(columns)
     result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
                             check=False)
-    if result.returncode != 0:
+    if result.returncode != 0:  # a sweep's failed trials first: the tail's table cuts them
+        failed = [line for line in result.stdout.splitlines() if FAILED_TRIAL.match(line)]
         raise RuntimeError(f"{shlex.join(argv)} exited with {result.returncode}:\n"
-                           f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+                           + "".join(f"{line}\n" for line in failed)
+                           + f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return result.stdout
 
 
