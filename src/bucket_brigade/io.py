@@ -135,12 +135,17 @@ def check_writable_output(path: str | Path, *, folder: bool = False) -> Path:
     return path
 
 
-def remove_stale_temp_files(folder: str | Path, older_than: float) -> list[Path]:
+def remove_stale_temp_files(folder: str | Path, older_than: float,
+                            of_file: str | None = None) -> list[Path]:
     """Remove the temporary files of :func:`atomic_write` that a killed process left in
     ``folder`` (only names of its pattern, last changed before ``older_than``, a time
-    stamp); returns them. Call it while holding the folder's lock, so none is in use."""
+    stamp; with ``of_file``, only those of the file of that name); returns them. Call it
+    while holding a lock that keeps every writer of these files away, so none is in use."""
     stale = []
     for path in Path(folder).glob(f".*{TEMP_SUFFIX}"):
+        if of_file is not None and not (path.name.startswith(f".{of_file}.") and len(
+                path.name) == len(temp_file_name(of_file))):
+            continue
         if TEMP_FILE.fullmatch(path.name) and path.is_file() \
                 and path.stat().st_mtime < older_than:
             path.unlink(missing_ok=True)

@@ -14,14 +14,10 @@ from bucket_brigade.errors import UsageError
 from bucket_brigade.sweep.jobs import Job, SerialRunner, job_runner, split
 
 
-def square(value: int, wait_for: Path | None = None, then_write: Path | None = None,
-           ) -> tuple[int, int]:
-    """value², and the process that computed it; first waits for the file ``wait_for`` to
-    exist, and at the end writes ``then_write``."""
+def square(value: int, wait_for: Path | None = None) -> tuple[int, int]:
+    """value², and the process that computed it; first waits for the file ``wait_for``."""
     while wait_for is not None and not wait_for.exists():
         time.sleep(0.01)
-    if then_write is not None:
-        then_write.write_text("done")
     return value * value, os.getpid()
 
 
@@ -30,9 +26,8 @@ def fail(value: int) -> None:
 
 
 def square_jobs(signal: Path | None = None) -> list[Job]:
-    """Five jobs; with ``signal`` the first ends only after the second has ended."""
-    return [Job(f"square {v}", square, (v,),
-                {"wait_for": signal if v == 0 else None, "then_write": signal if v == 1 else None})
+    """Five jobs; with ``signal`` the first waits for that file to exist."""
+    return [Job(f"square {v}", square, (v,), {"wait_for": signal if v == 0 else None})
             for v in range(5)]
 
 
@@ -48,15 +43,22 @@ def test_serial_jobs_run_here_in_order() -> None:
 
 def test_local_jobs_run_in_worker_processes_and_come_back_in_order(tmp_path: Path) -> None:
     heard = []
-    jobs = square_jobs(tmp_path / "second_job_done")
+    signal = tmp_path / "second_job_heard"
+
+    def hear(job: Job, result: object) -> None:
+        heard.append(job.name)
+        if job.name == "square 1":  # only now may the first job end
+            signal.write_text("heard")
+
+    jobs = square_jobs(signal)
     with job_runner("local", workers=2) as runner:
         assert runner.parallelism == 2
-        results = runner.run(jobs, on_done=lambda job, result: heard.append(job.name))
+        results = runner.run(jobs, on_done=hear)
         again = runner.run(square_jobs()[2:])  # the same workers serve a second batch
     assert [r[0] for r in results] == [0, 1, 4, 9, 16] and [r[0] for r in again] == [4, 9, 16]
     assert os.getpid() not in {r[1] for r in results + again}
     assert sorted(heard) == sorted(job.name for job in jobs)
-    # The first job ended after the second, yet its result comes first.
+    # The first job ended after the second was heard, yet its result comes first.
     assert heard.index("square 1") < heard.index("square 0")
 
 

@@ -178,6 +178,21 @@ def test_stale_temp_files_of_the_run_are_removed_at_the_next_start(capsys, tmp_p
     assert not stale.exists() and unrelated.exists()
 
 
+def test_a_starting_run_leaves_the_temporary_files_of_others_in_its_folder(capsys,
+                                                                          tmp_path) -> None:
+    """Runs share their output folder with other runs and a sweep's tables: a run that
+    starts while another run writes its model file, or the sweep its results.csv, must not
+    remove their temporary files (it did, and their renames failed)."""
+    others = [tmp_path / ".model_other.pt.a1b2c3d4.tmp", tmp_path / ".results.csv.e5f6g7h8.tmp"]
+    own = tmp_path / ".model_r.pt.a1b2c3d4.tmp"
+    old = time.time() - 60
+    for path in (*others, own):
+        path.write_bytes(b"being written")
+        os.utime(path, (old, old))
+    assert train_cli(capsys, tmp_path, *TINY, "--run-name", "r", "--steps", "128")[0] == 0
+    assert all(path.exists() for path in others) and not own.exists()
+
+
 def _damage(kind: str, checkpoint: dict[str, Any]) -> Any:
     """The checkpoint with one kind of structural damage."""
     if kind == "not a dict":

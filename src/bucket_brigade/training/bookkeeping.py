@@ -59,11 +59,12 @@ def network_config(network: nn.Module) -> dict[str, Any]:
 def claim_run(paths: RunPaths) -> Iterator[None]:
     """Hold the run's lock while it is written, so that a second process with the same run
     name and folder is refused rather than mixed in; on the way in, remove the temporary
-    files a killed attempt left (none can be in use while the lock is held)."""
+    files a killed attempt left (none can be in use while the lock is held; in the shared
+    output folder only those of the run's model file, since other runs write there)."""
     with exclusive_lock(paths.lock_path, f"run {paths.run_name!r} in {str(paths.out_dir)!r}"
                         ) as acquired:
-        for folder in paths.folders:
-            remove_stale_temp_files(folder, older_than=acquired)
+        for folder, of_file in paths.temp_file_places:
+            remove_stale_temp_files(folder, older_than=acquired, of_file=of_file)
         yield
 
 

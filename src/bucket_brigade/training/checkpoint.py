@@ -70,9 +70,12 @@ class RunPaths:
         return self.out_dir / f".{self.run_name}.lock"
 
     @property
-    def folders(self) -> tuple[Path, Path, Path]:
-        """Where the run writes files (atomically, so temporary files can be left here)."""
-        return self.out_dir, self.run_dir, self.checkpoint_dir
+    def temp_file_places(self) -> tuple[tuple[Path, str | None], ...]:
+        """Where the run writes files atomically (so a killed run can leave temporary files
+        there), each with the one file whose temporary files are the run's, or None where
+        all are: the output folder is shared with other runs and a sweep's tables."""
+        return (self.out_dir, self.model_path.name), (self.run_dir, None), \
+            (self.checkpoint_dir, None)
 
     def check_writable(self) -> None:
         """Refuse, before any work, a run whose files could not be written: the folders or
