@@ -82,14 +82,20 @@ def measure(sweep_dirs: Iterable[Path], out: Path, games: int, seed: int) -> lis
     return records
 
 
-def exploit(sweep_dirs: Iterable[Path], out: Path, seeds: Sequence[int]) -> None:
-    """``bucket-brigade exploit`` on each finished trial of ``seeds`` that has none yet."""
+def exploit(sweep_dirs: Iterable[Path], out: Path, seeds: Sequence[int],
+            schemes: Sequence[str] = SHARING_MODES) -> None:
+    """``bucket-brigade exploit`` on each finished trial of ``seeds`` and sharing
+    ``schemes`` that has none yet, scheme by scheme in the order given (a shared network,
+    one search, is the cheapest)."""
     from bucket_brigade.cli import main as cli
 
-    for sweep_dir in sweep_dirs:
-        for trial in finished_trials(sweep_dir):
+    trials = [(sweep_dir, trial) for sweep_dir in sweep_dirs
+              for trial in finished_trials(sweep_dir)]
+    for scheme in schemes:
+        for sweep_dir, trial in trials:
             folder = out / trial["trial"]
-            if trial["seed"] in seeds and not (folder / "exploit.json").exists():
+            if trial["seed"] in seeds and trial["config"]["sharing"] == scheme \
+                    and not (folder / "exploit.json").exists():
                 model = sweep_dir / f"{MODEL_PREFIX}{trial['trial']}.pt"
                 code = cli(["exploit", "--scenario", trial["scenario"], "--profile",
                             str(model), *EXPLOIT_BUDGET, "--out-dir", str(folder)])
@@ -159,6 +165,13 @@ def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
     return rows
 
 
+def _scheme(word: str) -> str:
+    if word.strip() not in SHARING_MODES:
+        raise UsageError(f"--exploit-sharing: {word.strip()!r} is not one of "
+                         f"{', '.join(SHARING_MODES)}")
+    return word.strip()
+
+
 def _seed(word: str) -> int:
     try:
         return int(word)
@@ -178,14 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exploit-seeds", default="",
                         help="comma list of training seeds whose trials get CMA-ES best "
                              "responses (default: none)")
+    parser.add_argument("--exploit-sharing", default=",".join(SHARING_MODES),
+                        help="comma list of the sharing schemes whose trials get them, in "
+                             f"that order (default: {','.join(SHARING_MODES)})")
     args = parser.parse_args(argv)
     out = args.out or args.sweeps[0] / OUT_FOLDER
     try:
         if args.games < 2:
             raise UsageError(f"--games {args.games} must be >= 2 (for confidence intervals)")
         seeds = [_seed(word) for word in args.exploit_seeds.split(",") if word.strip()]
+        schemes = [_scheme(word) for word in args.exploit_sharing.split(",") if word.strip()]
         records = measure(args.sweeps, out, args.games, args.seed)
-        exploit(args.sweeps, out / "exploit", seeds)
+        exploit(args.sweeps, out / "exploit", seeds, schemes)
     except UsageError as exc:
         print(f"self_play_q4: error: {exc}", file=sys.stderr)
         return 2

@@ -98,6 +98,11 @@ def test_exploit_searches_every_seat_of_a_seat_by_seat_policy_once(
                                                    "4", "--games", "10"))
     out = sweep.parent / "figures"
     assert script.main([str(sweep), "--games", "10", "--out", str(out),
+                        "--exploit-seeds", "1", "--exploit-sharing", "shared"]) == 0
+    exploited = [json.loads((folder / "exploit.json").read_text())
+                 for folder in (out / "exploit").iterdir()]
+    assert [summary["symmetric"] for summary in exploited] == [True]  # the shared one only
+    assert script.main([str(sweep), "--games", "10", "--out", str(out),
                         "--exploit-seeds", "1"]) == 0
     summaries = {json.loads(p.read_text())["sharing"]:
                  json.loads((out / "exploit" / p.stem / "exploit.json").read_text())
@@ -155,4 +160,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path,
     assert "--games 1 must be >= 2" in capsys.readouterr().err
     assert script.main([str(tmp_path), "--exploit-seeds", "1,x"]) == 2
     assert "--exploit-seeds: 'x' is not a training seed" in capsys.readouterr().err
+    assert script.main([str(tmp_path), "--exploit-sharing", "shared,central"]) == 2
+    assert ("--exploit-sharing: 'central' is not one of shared, shared-id, independent"
+            in capsys.readouterr().err)
     assert not list(tmp_path.iterdir())  # nothing written
