@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from seat_scores import seat_scores  # experiments/ is this script's folder
 
+from bucket_brigade.confidence import holm_adjusted, two_sided_p
 from bucket_brigade.errors import UsageError
 from bucket_brigade.game.scenarios import SCENARIOS
 from bucket_brigade.io import read_input_text, save_json
@@ -45,6 +46,7 @@ HEADER = ("| scenario | sharing | mask | seeds | team score: mean (lowest, highe
           "work rate on fire nights by seat (mean over seeds) | largest seat-to-seat gap "
           "(worst seed) | runs with a free-riding seat | exploitability: largest seat's gain "
           "(where), NashConv |\n|---|---|---|---|---|---|---|---|---|")
+ALPHA = 0.05  # a best response's gain is marked where Holm's correction keeps it below this
 
 
 def finished_trials(sweep_dir: Path) -> list[dict]:
@@ -112,11 +114,35 @@ def free_riders(work_rates: Sequence[float]) -> list[int]:
     return [seat for seat, rate in enumerate(work_rates) if rate < FREE_RIDE_SHARE * busiest]
 
 
-def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
+def searched_gains(exploit_dir: Path, trials: Iterable[str]) -> dict[tuple, tuple[float, float]]:
+    """Every best response's (gain, CI half-width) in the trials' exploit.json files, by
+    (trial, seat, oracle)."""
+    gains = {}
+    for trial in trials:
+        path = exploit_dir / trial / "exploit.json"
+        if path.exists():
+            for row in json.loads(path.read_text())["seats"]:
+                gains[trial, row["seat"], row["oracle"]] = row["gain"], row["gain_ci95"]
+    return gains
+
+
+def significant_gains(gains: dict[tuple, tuple[float, float]]) -> set[tuple]:
+    """The gains above 0 after Holm's correction over all of them (one-sided tests, normal
+    approximation): with this many searches, a few CIs clear of 0 are chance."""
+    keys = list(gains)
+    one_sided = [two_sided_p(mean, ci) / 2 if mean > 0 else 1.0
+                 for mean, ci in (gains[key] for key in keys)]
+    adjusted = holm_adjusted(one_sided) if keys else []
+    return {key for key, p in zip(keys, adjusted) if p < ALPHA}
+
+
+def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]],
+                   significant: set[tuple] = frozenset()) -> str:
     """Per measured seed and oracle: the largest seat's gain (a symmetric profile's one
-    gain) and NashConv, the sum of the seats' positive gains (N times a symmetric
-    profile's), computed from the seats' rows so that files written when ``exploit``
-    still summed signed gains read the same (its per-seat CIs are in exploit.json)."""
+    gain; marked * where it is in ``significant``) and NashConv, the sum of the seats'
+    positive gains (N times a symmetric profile's), computed from the seats' rows so that
+    files written when ``exploit`` still summed signed gains read the same (its per-seat
+    CIs are in exploit.json)."""
     found = []
     for seed, trial in sorted(trials):
         path = exploit_dir / trial / "exploit.json"
@@ -132,8 +158,9 @@ def exploitability(exploit_dir: Path, trials: Iterable[tuple[int, str]]) -> str:
             where = "every seat" if best["seat"] == "all" else f"seat {best['seat']}"
             total = sum(max(r["gain"], 0.0) for r in gains) * (
                 summary["agents"] if best["seat"] == "all" else 1)
-            parts.append(f"{oracle} {best['gain']:+.2f} ± {best['gain_ci95']:.2f} ({where}), "
-                         f"NashConv {total:+.2f}")
+            mark = " *" if (trial, best["seat"], oracle) in significant else ""
+            parts.append(f"{oracle} {best['gain']:+.2f} ± {best['gain_ci95']:.2f}{mark} "
+                         f"({where}), NashConv {total:+.2f}")
         found.append(f"{'; '.join(parts)} [seed {seed}]")
     return "<br>".join(found) or "not measured"
 
@@ -145,6 +172,8 @@ def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
     for record in records:
         groups[record["scenario"], record["sharing"], record["action_mask"]].append(record)
     scenarios = list(dict.fromkeys([*SCENARIOS, *(record["scenario"] for record in records)]))
+    gains = searched_gains(exploit_dir, (record["trial"] for record in records))
+    significant = significant_gains(gains)
     rows = [HEADER]
     for (scenario, sharing, mask), runs in sorted(groups.items(), key=lambda item: (
             not item[0][2], SHARING_MODES.index(item[0][1]), scenarios.index(item[0][0]))):
@@ -155,13 +184,17 @@ def table(records: Sequence[dict], exploit_dir: Path) -> list[str]:
         riding = {r["seed"]: free_riders(r["seat_work_rates"]) for r in runs}
         who = ", ".join(f"seed {seed}: seat {'+'.join(map(str, seats))}"
                         for seed, seats in riding.items() if seats)
+        seeds_and_trials = [(r["seed"], r["trial"]) for r in runs]
         rows.append(
             f"| {scenario} | {sharing} | {'on' if mask else 'off'} | {len(runs)} "
             f"| {np.mean(teams):.2f} ({min(teams):.2f}, {max(teams):.2f}) "
             f"| {' / '.join(f'{rate:.2f}' for rate in rates.mean(axis=0))} "
             f"| {gaps.max():.2f} (seed {runs[int(gaps.argmax())]['seed']}) "
             f"| {sum(map(bool, riding.values()))} of {len(runs)}{f' ({who})' if who else ''} "
-            f"| {exploitability(exploit_dir, ((r['seed'], r['trial']) for r in runs))} |")
+            f"| {exploitability(exploit_dir, seeds_and_trials, significant)} |")
+    if gains:
+        rows += ["", f"*: above 0 after Holm's correction over the table's {len(gains)} "
+                 f"searched gains (every seat, oracle and trial; one-sided, {ALPHA:.0%})"]
     return rows
 
 

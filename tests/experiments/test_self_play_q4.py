@@ -115,10 +115,12 @@ def test_exploit_searches_every_seat_of_a_seat_by_seat_policy_once(
     assert nash_conv == pytest.approx(sum(max(row["gain"], 0)
                                           for row in independent["seats"]))
     best = max(independent["seats"], key=lambda row: row["gain"])
-    shared, row = capsys.readouterr().out.strip().splitlines()[-2:]
+    shared, row, blank, note = capsys.readouterr().out.strip().splitlines()[-4:]
     assert row.startswith("| greedy_neighbor | independent | on | 1 |")
     assert row.endswith(f"| cmaes {best['gain']:+.2f} ± {best['gain_ci95']:.2f} (seat "
                         f"{best['seat']}), NashConv {nash_conv:+.2f} [seed 1] |")
+    assert blank == "" and note.startswith("*: above 0 after Holm's correction over the "
+                                           "table's 5 searched gains")
     assert "(every seat), NashConv " in shared
 
     def never(*args: object) -> None:
@@ -144,9 +146,10 @@ def test_the_largest_seat_gain_is_shown_beside_nash_conv(sweep: Path,
     (out / "exploit" / trial / "exploit.json").write_text(json.dumps(summary))
     capsys.readouterr()
     assert script.main([str(sweep), "--games", "10", "--out", str(out)]) == 0
-    row = capsys.readouterr().out.strip().splitlines()[-1]
-    # NashConv from the seats' rows (the positive gains), not the file's signed sum
-    assert row.endswith("| cmaes +2.50 ± 0.50 (seat 1), NashConv +3.00; "
+    row = capsys.readouterr().out.strip().splitlines()[-3]
+    # NashConv from the seats' rows (the positive gains), not the file's signed sum; +2.50
+    # is far above 0 even after Holm's correction over the five gains, +0.50 ± 0.50 is not
+    assert row.endswith("| cmaes +2.50 ± 0.50 * (seat 1), NashConv +3.00; "
                         "ppo -0.50 ± 0.50 (seat 0), NashConv +0.00 [seed 1] |")
 
 
@@ -164,3 +167,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path,
     assert ("--exploit-sharing: 'central' is not one of shared, shared-id, independent"
             in capsys.readouterr().err)
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_a_gain_is_marked_only_if_it_survives_holms_correction() -> None:
+    script = _script()
+    few = {"clear": (1.0, 0.5), "marginal": (0.3, 0.29), "loss": (-1.0, 0.5)}
+    assert script.significant_gains(few) == {"clear", "marginal"}  # one-sided p 0.02, x 1
+    many = {**few, **{f"marginal {k}": (0.3, 0.29) for k in range(10)}}
+    assert script.significant_gains(many) == {"clear"}  # a chance win among eleven alike
+    assert script.significant_gains({}) == set()
