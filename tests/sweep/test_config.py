@@ -10,7 +10,9 @@ import pytest
 
 from bucket_brigade.cli import main
 from bucket_brigade.errors import UsageError
+from bucket_brigade.game.scenarios import SCENARIOS
 from bucket_brigade.sweep.config import build_plan, load_sweep
+from bucket_brigade.training.choices import SHARING_MODES
 
 
 def plan_of(data: dict, out: Path) -> object:
@@ -219,3 +221,20 @@ def test_the_example_seeds_file_is_the_learning_check() -> None:
         for seed in range(1, 6))
     assert all(t.compare and t.eval_games == 1000 and t.config["steps"] == 2_000_000
                and t.config["opponent_policies"] == "random" for t in plan.trials)
+
+
+@pytest.mark.parametrize("name", ["self_play_q4", "self_play_q4_unmasked"])
+def test_the_q4_sweep_files_cover_every_scenario_scheme_and_seed(name: str) -> None:
+    plan = load_sweep(Path(__file__).parents[2] / "examples" / f"{name}.toml")
+    assert sorted((t.scenario, t.config["sharing"], t.seed) for t in plan.trials) == sorted(
+        (scenario, sharing, seed) for scenario in SCENARIOS
+        for sharing in SHARING_MODES for seed in (1, 2, 3))
+    assert {t.config["action_mask"] for t in plan.trials} == {name == "self_play_q4"}
+
+
+def test_the_q4_exploration_file_tries_the_annealed_bonus_unmasked() -> None:
+    plan = load_sweep(Path(__file__).parents[2] / "examples"
+                      / "self_play_q4_unmasked_entropy.toml")
+    assert len(plan.trials) == 4 * 3 * 3
+    assert all(not t.config["action_mask"] and t.config["anneal_ent"]
+               and t.config["ent_coef"] == 0.3 for t in plan.trials)
